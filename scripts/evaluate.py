@@ -1,0 +1,81 @@
+"""Run the shipped pipeline over an annotation file and write predictions the scorer reads.
+
+    python scripts/evaluate.py GT.json PRED.json [--model models/face_detector.int8.onnx] [--score]
+
+GT.json is in the format of ../shared/data/faces-dev/dev.json (image paths relative to it). PRED.json
+has the same shape, one entry per image, as `../shared/tools/score_eyes.py GT.json PRED.json` expects.
+--score runs that scorer afterwards when it is there. Prints per-stage timings (min / median).
+"""
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+import statistics
+import subprocess
+import sys
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "py"))
+
+from googly_eyes.config import GooglySettings  # noqa: E402
+from googly_eyes.detect import DetectorSpec, FaceDetector  # noqa: E402
+from googly_eyes.inference import open_native_session  # noqa: E402
+from googly_eyes.photo import PhotoError  # noqa: E402
+from googly_eyes.pipeline import process_photo  # noqa: E402
+
+SCORER = REPO.parent / "shared" / "tools" / "score_eyes.py"
+
+
+def load_detector(model: str | None, threads: int) -> tuple[FaceDetector, str]:
+    manifest = json.loads((REPO / "models" / "manifest.json").read_text())
+    entry = manifest["models"]["face_detector"]
+    path = Path(model) if model else REPO / "models" / entry["shipped"]
+    return FaceDetector(open_native_session(path, threads), DetectorSpec.from_manifest(entry)), path.name
+
+
+async def predict(gt_path: Path, detector: FaceDetector, limit: int | None) -> tuple[dict, dict]:
+    gt = json.loads(gt_path.read_text())
+    images, timings = [], {}
+    for entry in gt["images"][:limit]:
+        data = (gt_path.parent / entry["file"]).read_bytes()
+        try:
+            result = await process_photo(data, entry["file"], detector, GooglySettings())
+        except PhotoError as error:
+            print(f"skipped {entry['file']}: {error.message}", file=sys.stderr)
+            images.append({"file": entry["file"], "faces": []})
+            continue
+        images.append({"file": entry["file"], "faces": result.detections()["images"][0]["faces"]})
+        for stage, ms in result.timings_ms.items():
+            timings.setdefault(stage, []).append(ms)
+    return {"images": images}, timings
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("gt", type=Path)
+    parser.add_argument("pred", type=Path)
+    parser.add_argument("--model", help="an ONNX file other than the shipped one (e.g. the fp32 reference)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--limit", type=int, help="only the first N images")
+    parser.add_argument("--score", action="store_true", help="run ../shared/tools/score_eyes.py afterwards")
+    args = parser.parse_args()
+
+    detector, model_name = load_detector(args.model, args.threads)
+    predictions, timings = asyncio.run(predict(args.gt, detector, args.limit))
+    predictions["model"] = model_name
+    args.pred.write_text(json.dumps(predictions, indent=1))
+    faces = sum(len(image["faces"]) for image in predictions["images"])
+    print(f"{len(predictions['images'])} images, {faces} faces predicted with {model_name} -> {args.pred}")
+    for stage, values in timings.items():
+        print(f"  {stage:7s} min {min(values):7.1f} ms   median {statistics.median(values):7.1f} ms")
+    if args.score:
+        if not SCORER.exists():
+            print(f"scorer not found at {SCORER}", file=sys.stderr)
+            return 1
+        return subprocess.call([sys.executable, str(SCORER), str(args.gt), str(args.pred)])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""End-to-end fixtures: the built site served over HTTP, real headless Chromium driven by Playwright.
+
+`./dev test` builds build/site and installs Debian's chromium before running these. Every page opened
+here records its requests; a test fails if any went to another origin.
+"""
+
+import base64
+import os
+from pathlib import Path
+import sys
+from urllib.parse import urlsplit
+
+import pytest
+
+from support import REPO
+
+sys.path.insert(0, str(REPO / "scripts"))
+from serve import start_server  # noqa: E402
+
+SITE = REPO / "build" / "site"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+BOOT_TIMEOUT_MS = 120_000  # a cold Pyodide boot is ~8 s here; a loaded CI machine can be much slower
+PHOTO_TIMEOUT_MS = 60_000
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def site():
+    if not (SITE / "index.html").exists():
+        pytest.fail(f"{SITE} is missing: build it with `./dev build` (./dev test does this for you).")
+    return SITE
+
+
+@pytest.fixture(scope="session")
+def server_url(site):
+    server, url = start_server(site, port=0, prefix="/")
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def subpath_url(site):
+    server, url = start_server(site, port=0, prefix="/googly-eyes/")
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's `chromium` package "
+                    "(./dev test does this) or set CHROMIUM to its path.")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+class AppPage:
+    """One browser tab on the app, with its requests and console errors recorded."""
+
+    def __init__(self, context, url):
+        self.context, self.url = context, url
+        self.page = context.new_page()
+        self.requests, self.errors = [], []
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+
+    def open(self):
+        self.page.goto(self.url)
+        self.page.wait_for_function("window.googly && window.googly.readyMs !== null", timeout=BOOT_TIMEOUT_MS)
+        return self
+
+    def drop(self, files: list[Path | tuple[str, bytes]]):
+        """Drop files on the drop zone the way a person's drag-and-drop does (DataTransfer + drop)."""
+        payload = []
+        for item in files:
+            name, data = (item.name, item.read_bytes()) if isinstance(item, Path) else item
+            payload.append({"name": name, "data": base64.b64encode(data).decode()})
+        self.page.evaluate("""(files) => {
+            const transfer = new DataTransfer();
+            for (const {name, data} of files) {
+                const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+                transfer.items.add(new File([bytes], name));
+            }
+            const zone = document.querySelector('#drop-zone');
+            for (const type of ['dragenter', 'dragover', 'drop']) {
+                zone.dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true, cancelable: true}));
+            }
+        }""", payload)
+
+    def wait_for_results(self, count: int):
+        self.page.wait_for_function(f"window.googly.results.length >= {count}", timeout=PHOTO_TIMEOUT_MS * count)
+        return self.page.evaluate("window.googly.results")
+
+    def foreign_requests(self) -> list[str]:
+        origin = urlsplit(self.url)[:2]
+        return [url for url in self.requests
+                if urlsplit(url)[:2] != origin and not url.startswith(("blob:", "data:"))]
+
+
+@pytest.fixture
+def open_app(browser):
+    """Open the app in a fresh context; after the test, assert nothing left the page's origin."""
+    pages = []
+
+    def opener(url, **context_options):
+        context = browser.new_context(accept_downloads=True, **context_options)
+        app = AppPage(context, url)
+        pages.append(app)
+        return app.open()
+
+    yield opener
+    for app in pages:
+        foreign = app.foreign_requests()
+        app.context.close()
+        assert foreign == [], f"requests left the page's origin: {foreign}"

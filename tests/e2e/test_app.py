@@ -1,0 +1,162 @@
+"""The app in real headless Chromium against the built site: boot, drop, look, download, offline, sub-path."""
+
+import io
+import json
+import math
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from support import FACES_DEV, FIXTURES, run
+
+# A real photo of several people: the committed fixture (licence in tests/fixtures/README.md), and
+# a dev-set group photo with hand-annotated eyes where ../shared is present.
+GROUP_FIXTURE = FIXTURES / "group.jpg"
+DEV_GROUP = FACES_DEV / "images" / "afw_4285163979.jpg"
+
+
+def group_photo():
+    if GROUP_FIXTURE.exists():
+        return GROUP_FIXTURE
+    if DEV_GROUP.exists():
+        return DEV_GROUP
+    pytest.skip("no group photo: tests/fixtures/group.jpg and ../shared are both absent")
+
+
+def native_result(path, detector):
+    from googly_eyes.pipeline import process_photo
+
+    return run(process_photo(path.read_bytes(), path.name, detector))
+
+
+def download(app, card_index: int, link_class: str) -> tuple[str, bytes]:
+    card = app.page.locator("#results .result").nth(card_index)
+    with app.page.expect_download() as info:
+        card.locator(f".{link_class}").click()
+    saved = info.value
+    return saved.suggested_filename, open(saved.path(), "rb").read()
+
+
+def test_boot_shows_progress_then_ready(open_app, server_url):
+    app = open_app(server_url)
+    assert app.page.locator("#boot-text").inner_text().startswith("Ready in")
+    assert app.page.locator("#boot-progress").get_attribute("value") == "4"
+    info = app.page.evaluate("window.googly.info")
+    assert info["model"].endswith(".onnx") and info["threads"] in (1, 2)
+    assert app.page.evaluate("crossOriginIsolated") is True  # serve.py sends COOP/COEP
+    assert app.errors == []
+
+
+def test_dropped_group_photo_gets_googly_eyes_on_the_eyes(open_app, server_url, detector):
+    photo = group_photo()
+    app = open_app(server_url)
+    app.drop([photo])
+    [record] = app.wait_for_results(1)
+    assert record["ok"] and record["faces"] >= 3, record
+
+    name, image_bytes = download(app, 0, "download-image")
+    _, json_bytes = download(app, 0, "download-json")
+    original = Image.open(photo).convert("RGB")
+    result = Image.open(io.BytesIO(image_bytes)).convert("RGB")
+    assert name == f"{photo.stem}.googly.jpg" and result.size == original.size
+    detections = json.loads(json_bytes)["images"][0]
+    assert len(detections["faces"]) == record["faces"]
+
+    # Pixels: at every googly eye, opposite its pupil, the download is white where the photo was not.
+    pixels, before = np.asarray(result, float), np.asarray(original, float)
+    for face in detections["faces"]:
+        for side in ("right", "left"):
+            eye = face["googly_eyes"][side]
+            (cx, cy), (px, py), radius = eye["centre"], eye["pupil_centre"], eye["radius"]
+            norm = math.hypot(px - cx, py - cy) or 1.0
+            x = int(cx - (px - cx) / norm * radius * 0.5)
+            y = int(cy - (py - cy) / norm * radius * 0.5)
+            assert pixels[y, x].min() > 225, (face["box"], side, pixels[y, x])
+            pupil = pixels[int(py), int(px)]
+            assert pupil.max() < 80, (face["box"], side, pupil)
+    assert np.abs(pixels - before).mean() > 0.1  # something was painted
+
+    # The browser's detections are the native pipeline's: same faces, eyes within 0.5 px.
+    native = native_result(photo, detector).detections()["images"][0]["faces"]
+    assert len(native) == len(detections["faces"])
+    for browser_face, native_face in zip(detections["faces"], native):
+        for key in ("right_eye", "left_eye"):
+            assert math.dist(browser_face[key], native_face[key]) <= 0.5, (key, browser_face, native_face)
+    assert app.errors == []
+
+
+def test_eyes_match_hand_annotations_in_the_browser(open_app, server_url, faces_dev):
+    """On the annotated dev photo, most faces get googly eyes near the annotated eye centres."""
+    app = open_app(server_url)
+    app.drop([DEV_GROUP])
+    app.wait_for_results(1)
+    _, json_bytes = download(app, 0, "download-json")
+    faces = json.loads(json_bytes)["images"][0]["faces"]
+    truth = next(image for image in faces_dev["images"] if image["file"].endswith(DEV_GROUP.name))["faces"]
+    visible = [t for t in truth if not t.get("ignore") and t.get("eyes_visible", True) and t.get("right_eye")]
+    hits = 0
+    for t in visible:
+        distance = math.dist(t["right_eye"], t["left_eye"])
+        errors = [max(math.dist(f["right_eye"], t["right_eye"]), math.dist(f["left_eye"], t["left_eye"])) / distance
+                  for f in faces]
+        hits += bool(errors) and min(errors) <= 0.25
+    assert hits >= 0.6 * len(visible), (hits, len(visible))
+
+
+def test_picker_takes_several_files_and_bad_ones_say_why(open_app, server_url, tmp_path):
+    photo = group_photo()
+    notes = tmp_path / "notes.jpg"
+    notes.write_bytes(b"these are not pixels")
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    plain = tmp_path / "sky.png"
+    Image.new("RGB", (300, 200), (90, 150, 230)).save(plain)
+
+    app = open_app(server_url)
+    app.page.set_input_files("#file-input", [str(photo), str(notes), str(empty), str(plain)])
+    records = app.wait_for_results(4)
+    by_name = {record["name"]: record for record in records}
+    assert len(by_name) == 4  # every file in is a result or an error: none lost
+    assert by_name[photo.name]["ok"] and by_name[photo.name]["faces"] >= 3
+    assert by_name["notes.jpg"]["error"] == "not-an-image" and "notes.jpg" in by_name["notes.jpg"]["message"]
+    assert by_name["empty.png"]["error"] == "empty-file"
+    assert by_name["sky.png"]["ok"] and by_name["sky.png"]["faces"] == 0
+    texts = app.page.locator("#results .result .message").all_inner_texts()
+    assert any("No faces found" in text for text in texts)
+    assert any("notes.jpg is not an image" in text for text in texts)
+    assert "sky.png" in app.page.locator("#status").inner_text() or len(records) == 4
+
+
+def test_works_with_the_network_off_after_loading(open_app, server_url):
+    app = open_app(server_url)
+    app.context.set_offline(True)
+    app.drop([group_photo()])
+    [record] = app.wait_for_results(1)
+    assert record["ok"] and record["faces"] >= 3
+
+
+def test_works_under_a_sub_path_as_on_github_pages(open_app, subpath_url):
+    assert subpath_url.endswith("/googly-eyes/")
+    app = open_app(subpath_url)
+    app.drop([group_photo()])
+    [record] = app.wait_for_results(1)
+    assert record["ok"] and record["faces"] >= 3
+    assert all("/googly-eyes/" in url for url in app.requests if not url.startswith(("blob:", "data:")))
+
+
+def test_photos_dropped_while_loading_wait_and_are_processed(browser, server_url):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(server_url, wait_until="domcontentloaded")
+    data = list(group_photo().read_bytes())
+    page.evaluate("""(data) => {
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([new Uint8Array(data)], 'early.jpg'));
+        document.querySelector('#drop-zone').dispatchEvent(
+            new DragEvent('drop', {dataTransfer: transfer, bubbles: true, cancelable: true}));
+    }""", data)
+    assert page.evaluate("window.googly.readyMs") is None  # dropped before the app was ready
+    page.wait_for_function("window.googly.results.length >= 1", timeout=180_000)
+    assert page.evaluate("window.googly.results[0].ok") is True
+    context.close()

@@ -1,0 +1,416 @@
+"""Fast tests (no network, no browser) of scripts/build_site.py and scripts/serve.py.
+
+They cover what can silently go wrong in the site build: a wheel Pyodide would refuse,
+an unverified wheel slipping into the site, a lock file listing the wrong packages,
+and a server sending headers or MIME types the browser rejects.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import hashlib
+import json
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "scripts"))
+
+import build_site  # noqa: E402
+import serve  # noqa: E402
+
+META = {
+    "name": "googly_eyes",
+    "version": "9.8.7",
+    "description": "test package",
+    "requires-python": ">=3.11",
+    "dependencies": ["numpy==2.0.2", "pillow==10.2.0"],
+}
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def package_dir(tmp_path):
+    package = tmp_path / "src" / "googly_eyes"
+    (package / "sub").mkdir(parents=True)
+    (package / "__pycache__").mkdir()
+    (package / "__init__.py").write_text("VALUE = 42\n")
+    (package / "sub" / "__init__.py").write_text("")
+    (package / "sub" / "mod.py").write_text("def f():\n    return 'sub'\n")
+    (package / "py.typed").write_text("")
+    (package / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"junk")
+    (package / "stray.pyc").write_bytes(b"junk")
+    return package
+
+
+# ---------------------------------------------------------------- our wheel
+
+
+def test_wheel_contents_and_record(package_dir):
+    name, data = build_site.build_wheel(package_dir, META)
+    assert name == "googly_eyes-9.8.7-py3-none-any.whl"
+    with zipfile.ZipFile(io.BytesIO(data)) as wheel:
+        names = wheel.namelist()
+        assert sorted(names[:-3]) == names[:-3]
+        assert set(names) == {
+            "googly_eyes/__init__.py",
+            "googly_eyes/py.typed",
+            "googly_eyes/sub/__init__.py",
+            "googly_eyes/sub/mod.py",
+            "googly_eyes-9.8.7.dist-info/METADATA",
+            "googly_eyes-9.8.7.dist-info/WHEEL",
+            "googly_eyes-9.8.7.dist-info/RECORD",
+        }
+        metadata = wheel.read("googly_eyes-9.8.7.dist-info/METADATA").decode()
+        assert "Name: googly_eyes\n" in metadata and "Version: 9.8.7\n" in metadata
+        assert "Requires-Dist: numpy==2.0.2\n" in metadata
+        assert "Requires-Dist: pillow==10.2.0\n" in metadata
+        wheel_text = wheel.read("googly_eyes-9.8.7.dist-info/WHEEL").decode()
+        assert "Root-Is-Purelib: true\n" in wheel_text and "Tag: py3-none-any\n" in wheel_text
+
+        rows = wheel.read("googly_eyes-9.8.7.dist-info/RECORD").decode().splitlines()
+        recorded = {row.split(",")[0]: row.split(",")[1:] for row in rows}
+        assert set(recorded) == set(names)
+        assert recorded["googly_eyes-9.8.7.dist-info/RECORD"] == ["", ""]
+        for member, (digest, size) in recorded.items():
+            if member.endswith("RECORD"):
+                continue
+            content = wheel.read(member)
+            expected = base64.urlsafe_b64encode(hashlib.sha256(content).digest()).rstrip(b"=")
+            assert digest == "sha256=" + expected.decode()
+            assert int(size) == len(content)
+
+
+def test_wheel_is_reproducible(package_dir):
+    first = build_site.build_wheel(package_dir, META)
+    (package_dir / "__init__.py").touch()  # a new mtime must not change the bytes
+    second = build_site.build_wheel(package_dir, META)
+    assert first == second
+    (package_dir / "__init__.py").write_text("VALUE = 43\n")
+    assert build_site.build_wheel(package_dir, META)[1] != first[1]
+
+
+def test_wheel_installs_and_imports(package_dir, tmp_path):
+    name, data = build_site.build_wheel(package_dir, META)
+    wheel = tmp_path / name
+    wheel.write_bytes(data)
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index",
+         "--disable-pip-version-check", "--target", str(target), str(wheel)],
+        check=True,
+    )
+    code = "import googly_eyes, googly_eyes.sub.mod as m; print(googly_eyes.VALUE, m.f())"
+    output = subprocess.run([sys.executable, "-c", code], cwd=target, check=True,
+                            capture_output=True, text=True).stdout
+    assert output.split() == ["42", "sub"]
+
+
+def test_wheel_needs_a_package(tmp_path):
+    with pytest.raises(build_site.BuildError, match="__init__.py"):
+        build_site.build_wheel(tmp_path, META)
+
+
+# ---------------------------------------------------------------- wheel sources
+
+
+GOOD = b"the real wheel"
+FILE = "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
+
+
+def failing_source(label, reason):
+    def fetch(file_name):
+        raise build_site.SourceFailed(reason)
+
+    return label, fetch
+
+
+def serving_source(label, data, calls=None):
+    def fetch(file_name):
+        if calls is not None:
+            calls.append(label)
+        return data
+
+    return label, fetch
+
+
+def test_resolver_rejects_bad_hashes_and_reports_each_source(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / FILE).write_bytes(b"corrupted")
+    sources = [
+        build_site.cache_source(cache),
+        failing_source("cdn test", "unreachable (no network)"),
+        serving_source("pypi test", b"another wrong file"),
+    ]
+    with pytest.raises(build_site.BuildError) as error:
+        build_site.resolve_wheel(FILE, sha(GOOD), cache, sources)
+    message = str(error.value)
+    assert FILE in message
+    assert f"cache {cache}: hash mismatch, expected {sha(GOOD)} got {sha(b'corrupted')}" in message
+    assert "cdn test: unreachable (no network)" in message
+    assert f"pypi test: hash mismatch, expected {sha(GOOD)} got {sha(b'another wrong file')}" in message
+    assert (cache / FILE).read_bytes() == b"corrupted"  # nothing unverified was written
+
+
+def test_resolver_replaces_a_corrupted_cache_file(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / FILE).write_bytes(b"corrupted")
+    sources = [build_site.cache_source(cache), failing_source("cdn test", "unreachable"),
+               serving_source("pypi test", GOOD)]
+    assert build_site.resolve_wheel(FILE, sha(GOOD), cache, sources) == GOOD
+    assert (cache / FILE).read_bytes() == GOOD
+
+
+def test_resolver_uses_the_cache_first(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / FILE).write_bytes(GOOD)
+    calls = []
+    sources = [build_site.cache_source(cache), serving_source("cdn test", GOOD, calls)]
+    assert build_site.resolve_wheel(FILE, sha(GOOD), cache, sources) == GOOD
+    assert calls == []
+
+
+def test_missing_cache_file_is_reported_as_not_found(tmp_path):
+    sources = [build_site.cache_source(tmp_path / "empty")]
+    with pytest.raises(build_site.BuildError, match="not found"):
+        build_site.resolve_wheel(FILE, sha(GOOD), tmp_path / "empty", sources)
+
+
+def test_cdn_source_fails_fast_when_unreachable(tmp_path):
+    label, fetch = build_site.cdn_source("http://127.0.0.1:9/", timeout=1)  # discard port
+    with pytest.raises(build_site.SourceFailed, match="unreachable"):
+        fetch(FILE)
+    with pytest.raises(build_site.SourceFailed, match="not retried"):
+        fetch("pillow.whl")
+
+
+def test_cache_dir_honours_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("GOOGLY_WHEEL_CACHE", str(tmp_path / "elsewhere"))
+    assert build_site.default_cache_dir(REPO) == tmp_path / "elsewhere"
+    monkeypatch.delenv("GOOGLY_WHEEL_CACHE")
+    assert build_site.default_cache_dir(REPO) == REPO / ".cache" / "wheels"
+
+
+# ---------------------------------------------------------------- node_modules pins
+
+
+def test_pin_mismatch_names_file_hashes_and_fix(tmp_path):
+    node_modules = tmp_path / "node_modules"
+    dist = node_modules / "@pyscript" / "core" / "dist"
+    dist.mkdir(parents=True)
+    (dist / "core.js").write_text("tampered")
+    (dist / "core.js.map").write_text("maps are not shipped")
+    pins = {"@pyscript/core/dist/core.js": sha(b"original"), "pyodide/pyodide.mjs": "0" * 64}
+    with pytest.raises(build_site.BuildError) as error:
+        build_site.check_pins(node_modules, pins)
+    message = str(error.value)
+    assert f"expected {sha(b'original')} got {sha(b'tampered')}" in message
+    assert str(dist / "core.js") in message
+    assert f"pyodide/pyodide.mjs: missing (looked for {node_modules / 'pyodide/pyodide.mjs'})" in message
+    assert "npm ci" in message
+    assert "core.js.map" not in message
+
+
+def test_pins_cover_every_shipped_node_modules_file():
+    pins = json.loads((REPO / "scripts" / "vendor_pins.json").read_text())["files"]
+    assert "pyodide/pyodide-lock.json" in pins
+    assert "onnxruntime-web/dist/ort-wasm-simd-threaded.wasm" in pins
+    assert "@pyscript/core/dist/core.js" in pins
+    assert not [source for source in pins if source.endswith(".map")]
+    if (REPO / "node_modules" / "@pyscript").is_dir():
+        assert sorted(pins) == sorted(build_site.vendor_sources(REPO / "node_modules"))
+
+
+# ---------------------------------------------------------------- pyodide-lock.json
+
+
+def fake_lock():
+    def entry(name, depends=(), **extra):
+        return {"name": name, "version": "1", "file_name": f"{name}.whl", "install_dir": "site",
+                "sha256": sha(name.encode()), "package_type": "package", "imports": [name],
+                "depends": list(depends), "unvendored_tests": False, **extra}
+
+    return {
+        "info": {"version": "0.27.7", "python": "3.12.7"},
+        "packages": {
+            "numpy": entry("numpy", unvendored_tests=True),
+            "pillow": entry("Pillow"),
+            "micropip": entry("micropip", ["packaging"]),
+            "packaging": entry("packaging"),
+        },
+    }
+
+
+def test_lock_rewrite_keeps_only_shipped_packages():
+    lock = fake_lock()
+    result = build_site.site_lock(lock, "googly_eyes-9.8.7-py3-none-any.whl", "9.8.7", "ab" * 32)
+    assert result["info"] == lock["info"]
+    assert sorted(result["packages"]) == ["googly-eyes", "numpy", "pillow"]
+    assert result["packages"]["numpy"] == lock["packages"]["numpy"]
+    ours = result["packages"]["googly-eyes"]
+    assert set(ours) == set(lock["packages"]["numpy"])  # same field set as Pyodide's entries
+    assert ours["name"] == "googly_eyes" and ours["sha256"] == "ab" * 32
+    assert ours["file_name"] == "googly_eyes-9.8.7-py3-none-any.whl"
+    assert ours["depends"] == ["numpy", "pillow"] and ours["imports"] == ["googly_eyes"]
+
+
+def test_lock_rewrite_follows_depends():
+    lock = fake_lock()
+    lock["packages"]["numpy"]["depends"] = ["micropip"]
+    result = build_site.site_lock(lock, "g.whl", "1", "00" * 32)
+    assert sorted(result["packages"]) == ["googly-eyes", "micropip", "numpy", "packaging", "pillow"]
+
+
+def test_lock_key_is_what_pyodide_looks_up():
+    # pyodide canonicalizes "googly_eyes" to "googly-eyes" before reading the lock
+    assert build_site.canonical_name("googly_eyes") == "googly-eyes"
+    assert build_site.canonical_name("Pillow") == "pillow"
+
+
+def test_real_lock_numpy_and_pillow_have_no_depends():
+    lock_path = REPO / "node_modules" / "pyodide" / "pyodide-lock.json"
+    if not lock_path.is_file():
+        pytest.skip("node_modules not installed")
+    lock = json.loads(lock_path.read_text())
+    result = build_site.site_lock(lock, "g.whl", "1", "00" * 32)
+    assert sorted(result["packages"]) == ["googly-eyes", "numpy", "pillow"]
+    assert result["packages"]["numpy"]["sha256"] == lock["packages"]["numpy"]["sha256"]
+    assert result["packages"]["pillow"]["sha256"] == lock["packages"]["pillow"]["sha256"]
+
+
+# ---------------------------------------------------------------- models
+
+
+def test_models_are_verified_against_the_manifest(tmp_path):
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "face.onnx").write_bytes(b"onnx bytes")
+    (models / "LICENSE-face.txt").write_text("licence")
+    (models / "notes.txt").write_text("not shipped")
+    manifest = {"models": {"face_detector": {"shipped": "face.onnx",
+                                             "files": {"face.onnx": {"sha256": sha(b"onnx bytes")}}}}}
+    (models / "manifest.json").write_text(json.dumps(manifest))
+    out = tmp_path / "out"
+    assert build_site.copy_models(models, out) == ["manifest.json", "face.onnx", "LICENSE-face.txt"]
+    assert (out / "models" / "face.onnx").read_bytes() == b"onnx bytes"
+    assert not (out / "models" / "notes.txt").exists()
+
+    (models / "face.onnx").write_bytes(b"changed")
+    with pytest.raises(build_site.BuildError, match="face.onnx: sha256 mismatch"):
+        build_site.copy_models(models, tmp_path / "out2")
+
+
+def test_missing_manifest_fails_the_build(tmp_path):
+    with pytest.raises(build_site.BuildError, match="manifest.json not found"):
+        build_site.copy_models(tmp_path, tmp_path / "out")
+
+
+def test_manifest_must_ship_one_of_its_files(tmp_path):
+    (tmp_path / "manifest.json").write_text(json.dumps(
+        {"models": {"face_detector": {"shipped": "other.onnx", "files": {"face.onnx": {"sha256": "00"}}}}}))
+    with pytest.raises(build_site.BuildError, match="ships 'other.onnx'"):
+        build_site.copy_models(tmp_path, tmp_path / "out")
+
+
+def test_out_dir_may_not_hold_sources(tmp_path):
+    with pytest.raises(build_site.BuildError, match="refusing"):
+        build_site.reset_out_dir(REPO, REPO)
+    with pytest.raises(build_site.BuildError, match="refusing"):
+        build_site.reset_out_dir(REPO / "web" / "site", REPO)
+    build_site.reset_out_dir(tmp_path / "site", REPO)
+    assert (tmp_path / "site").is_dir()
+
+
+# ---------------------------------------------------------------- serve.py
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("served") / "site"
+    (root / "vendor").mkdir(parents=True)
+    (root / "index.html").write_text("<!doctype html><title>googly</title>")
+    (root / "vendor" / "x.wasm").write_bytes(b"\0asm")
+    (root / "vendor" / "x.mjs").write_text("export default 1;")
+    (root / "main.py").write_text("print('hi')")
+    (root / "pyscript.toml").write_text("name = 'x'")
+    return root
+
+
+@pytest.fixture(scope="module")
+def prefixed_server(site):
+    server, url = serve.start_server(site, "127.0.0.1", 0, "/googly-eyes/")
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
+def get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def test_serves_under_prefix_with_isolation_headers(prefixed_server):
+    assert prefixed_server.startswith("http://127.0.0.1:") and prefixed_server.endswith("/googly-eyes/")
+    status, headers, body = get(prefixed_server)
+    assert status == 200 and b"googly" in body
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+    assert headers["Cross-Origin-Resource-Policy"] == "same-origin"
+    assert headers["Cache-Control"] == "no-cache"
+
+
+@pytest.mark.parametrize("path, mime", [
+    ("vendor/x.wasm", "application/wasm"),
+    ("vendor/x.mjs", "text/javascript"),
+    ("main.py", "text/plain"),
+    ("pyscript.toml", "text/plain"),
+])
+def test_mime_types(prefixed_server, path, mime):
+    status, headers, _ = get(prefixed_server + path)
+    assert status == 200
+    assert headers.get_content_type() == mime
+    assert headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+
+
+def test_outside_prefix_is_404(prefixed_server):
+    root = prefixed_server[: -len("googly-eyes/")]
+    assert get(root + "index.html")[0] == 404
+    assert get(prefixed_server + "missing.js")[0] == 404
+
+
+def test_prefix_without_slash_redirects(prefixed_server):
+    status, headers, body = get(prefixed_server.rstrip("/"))  # urllib follows the redirect
+    assert status == 200 and b"googly" in body
+
+
+def test_command_line_prints_the_url(site):
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "scripts" / "serve.py"), "--port", "0", "--dir", str(site),
+         "--prefix", "/googly-eyes/"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        line = process.stdout.readline().strip()
+        prefix = "Serving googly-eyes at "
+        assert line.startswith(prefix + "http://127.0.0.1:") and line.endswith("/googly-eyes/")
+        status, headers, _ = get(line[len(prefix):] + "vendor/x.wasm")
+        assert status == 200 and headers.get_content_type() == "application/wasm"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

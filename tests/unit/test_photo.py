@@ -1,0 +1,106 @@
+"""Decoding what people drop, with a clear message for what we cannot use; naming and encoding downloads."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from googly_eyes import config
+from googly_eyes.photo import PhotoError, encode_photo, load_photo, output_format, output_name
+
+
+def encoded(image: Image.Image, fmt: str, **kwargs) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **kwargs)
+    return buffer.getvalue()
+
+
+def marked_image(size=(60, 40)) -> Image.Image:
+    """Grey with a red block in the top-left corner, to see where a rotation moves it."""
+    image = Image.new("RGB", size, (128, 128, 128))
+    image.paste((255, 0, 0), (0, 0, 12, 8))
+    return image
+
+
+@pytest.mark.parametrize("orientation, size, red_at", [
+    (1, (60, 40), (2, 2)),      # as stored
+    (3, (60, 40), (57, 37)),    # rotated 180
+    (6, (40, 60), (37, 2)),     # phone held upright: rotate 90 clockwise for display
+    (8, (40, 60), (2, 57)),     # rotate 90 counter-clockwise
+    (2, (60, 40), (57, 2)),     # mirrored
+])
+def test_exif_orientation_is_applied_so_the_photo_looks_as_the_user_sees_it(orientation, size, red_at):
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encoded(marked_image(), "JPEG", exif=exif, quality=95)
+    photo = load_photo(data, "phone.jpg")
+    assert photo.size == size and photo.orientation == orientation and photo.source_format == "JPEG"
+    red = np.asarray(photo.image)[red_at[1], red_at[0]]
+    assert red[0] > 200 and red[1] < 60, red
+
+
+@pytest.mark.parametrize("data, code, words", [
+    (b"", "empty-file", "empty"),
+    (b"\x00\x01garbage" * 50, "not-an-image", "not an image"),
+    (b"%PDF-1.7\n" + b"x" * 100, "unsupported-format", "PDF"),
+    (b"\x00\x00\x00\x18ftypheic" + b"\x00" * 100, "unsupported-format", "HEIC"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg"></svg>', "unsupported-format", "SVG"),
+])
+def test_unusable_files_get_a_specific_message_naming_the_file(data, code, words):
+    with pytest.raises(PhotoError) as caught:
+        load_photo(data, "holiday.jpg")
+    assert caught.value.code == code
+    assert "holiday.jpg" in caught.value.message and words in caught.value.message
+    assert caught.value.hint
+
+
+def test_truncated_jpeg_is_reported_as_damaged():
+    data = encoded(Image.effect_noise((400, 300), 60).convert("RGB"), "JPEG")
+    with pytest.raises(PhotoError) as caught:
+        load_photo(data[: len(data) // 2], "cut.jpg")
+    assert caught.value.code == "corrupt" and "cut.jpg" in caught.value.message
+
+
+def test_photos_over_the_pixel_limit_are_refused_before_decoding():
+    side = int((config.MAX_PIXELS * 1.1) ** 0.5)
+    data = encoded(Image.new("1", (side, side)), "PNG")  # tiny file, huge image
+    with pytest.raises(PhotoError) as caught:
+        load_photo(data, "huge.png")
+    assert caught.value.code == "too-large" and "MP" in caught.value.message
+
+
+@pytest.mark.parametrize("mode, expected", [("L", "RGB"), ("CMYK", "RGB"), ("RGBA", "RGBA"), ("P", "RGB"),
+                                            ("I;16", "RGB")])
+def test_every_mode_becomes_rgb_or_rgba(mode, expected):
+    fmt = "JPEG" if mode == "CMYK" else "PNG"
+    data = encoded(Image.new(mode, (20, 10)), fmt)
+    assert load_photo(data, "x").image.mode == expected
+
+
+def test_output_keeps_jpeg_as_jpeg_and_everything_else_png():
+    jpeg = load_photo(encoded(marked_image(), "JPEG"), "a.jpg")
+    png = load_photo(encoded(marked_image(), "PNG"), "a.png")
+    webp = load_photo(encoded(marked_image(), "WEBP"), "a.webp")
+    assert output_format(jpeg) == ("JPEG", "image/jpeg", "jpg")
+    assert output_format(png) == ("PNG", "image/png", "png")
+    assert output_format(webp) == ("PNG", "image/png", "png")
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_encoded_output_decodes_at_full_size(fmt):
+    image = marked_image((640, 480))
+    decoded = Image.open(io.BytesIO(encode_photo(image, fmt)))
+    assert decoded.format == fmt and decoded.size == (640, 480)
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("holiday.jpg", "holiday.googly.jpg"),
+    ("my.summer.trip.JPG", "my.summer.trip.googly.jpg"),
+    ("noextension", "noextension.googly.jpg"),
+    (".hidden", ".hidden.googly.jpg"),
+    ("folder/sub\\Ünïcødé 写真.jpeg", "Ünïcødé 写真.googly.jpg"),
+    ("", "photo.googly.jpg"),
+])
+def test_download_names(name, expected):
+    assert output_name(name, "jpg") == expected

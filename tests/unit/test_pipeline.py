@@ -1,0 +1,110 @@
+"""The whole pipeline with the real shipped detector (onnxruntime) on real photos."""
+
+import io
+import json
+import math
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from support import FACES_DEV, FIXTURES, SCORER, run
+from googly_eyes.config import GooglySettings
+from googly_eyes.pipeline import process_photo
+
+# Dev photos with several medium-to-large faces (eye distance >= 40 px), used as a quick check that
+# the real detector and our decoding agree with hand annotations. The full numbers come from
+# scripts/evaluate.py; these are floors well below them.
+GROUP_PHOTOS = ["images/afw_4285163979.jpg", "images/afw_18489332.jpg", "images/afw_1130084326.jpg",
+                "images/afw_2086996835.jpg"]
+
+
+def eye_error(face, truth) -> float:
+    distance = math.dist(truth["right_eye"], truth["left_eye"])
+    return max(math.dist(face["right_eye"], truth["right_eye"]), math.dist(face["left_eye"], truth["left_eye"])) / distance
+
+
+def best_match(faces, truth):
+    errors = [eye_error(face, truth) for face in faces]
+    return min(errors) if errors else math.inf
+
+
+def test_group_photos_get_googly_eyes_on_the_annotated_faces(detector, faces_dev):
+    by_file = {image["file"]: image for image in faces_dev["images"]}
+    found = total = 0
+    for file in GROUP_PHOTOS:
+        result = run(process_photo((FACES_DEV / file).read_bytes(), file, detector))
+        faces = result.detections()["images"][0]["faces"]
+        assert len(result.eyes) == 2 * len(faces)
+        for truth in by_file[file]["faces"]:
+            if truth.get("ignore") or not truth.get("eyes_visible", True) or truth.get("right_eye") is None:
+                continue
+            if math.dist(truth["right_eye"], truth["left_eye"]) < 40:
+                continue
+            total += 1
+            found += best_match(faces, truth) <= 0.25
+    assert total >= 10
+    assert found / total >= 0.8, f"{found}/{total} annotated faces got googly eyes within e <= 0.25"
+
+
+def test_photos_of_animals_get_no_googly_eyes(detector, faces_dev):
+    negatives = [image["file"] for image in faces_dev["images"] if not image["faces"]]
+    assert len(negatives) >= 3
+    for file in negatives:
+        result = run(process_photo((FACES_DEV / file).read_bytes(), file, detector))
+        assert result.faces == [], file
+
+
+def test_download_json_scores_with_the_shared_scorer(detector, faces_dev, tmp_path):
+    subset = {"images": [image for image in faces_dev["images"] if image["file"] in GROUP_PHOTOS]}
+    gt_path = tmp_path / "gt.json"
+    gt_path.write_text(json.dumps(subset))
+    predictions = {"images": []}
+    for image in subset["images"]:
+        result = run(process_photo((FACES_DEV / image["file"]).read_bytes(), image["file"], detector))
+        predictions["images"].append(result.detections()["images"][0])
+    pred_path = tmp_path / "pred.json"
+    pred_path.write_text(json.dumps(predictions))
+    # The scorer reads images relative to nothing: it only needs the annotation coordinates.
+    output = subprocess.run([sys.executable, str(SCORER), str(gt_path), str(pred_path)], capture_output=True,
+                            text=True, check=True).stdout
+    recall, precision = map(float, re.search(r"recall ([\d.]+)\s+precision ([\d.]+)", output).groups())
+    assert precision >= 0.95 and recall >= 0.6, output
+    assert re.search(r"duplicates 0", output), output
+
+
+def test_same_seed_same_picture_other_seed_other_picture(detector, faces_dev):
+    data = (FACES_DEV / GROUP_PHOTOS[0]).read_bytes()
+    first = run(process_photo(data, "a.jpg", detector, GooglySettings(seed=3)))
+    again = run(process_photo(data, "a.jpg", detector, GooglySettings(seed=3)))
+    other = run(process_photo(data, "a.jpg", detector, GooglySettings(seed=4)))
+    assert first.faces and np.array_equal(np.asarray(first.image), np.asarray(again.image))
+    assert not np.array_equal(np.asarray(first.image), np.asarray(other.image))
+
+
+def test_rotated_phone_photo_gets_eyes_where_the_user_sees_the_face(detector, faces_dev):
+    """The same photo stored sideways with EXIF orientation 6 must give the same faces, upright."""
+    upright = Image.open(FACES_DEV / GROUP_PHOTOS[0]).convert("RGB")
+    stored_sideways = upright.transpose(Image.Transpose.ROTATE_90)  # what a phone writes; EXIF says rotate back
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    stored_sideways.save(buffer, "JPEG", quality=95, exif=exif)
+    sideways = run(process_photo(buffer.getvalue(), "phone.jpg", detector))
+    buffer = io.BytesIO()
+    upright.save(buffer, "JPEG", quality=95)
+    straight = run(process_photo(buffer.getvalue(), "straight.jpg", detector))
+    assert sideways.image.size == upright.size
+    assert len(sideways.faces) == len(straight.faces) >= 3
+    for a, b in zip(sideways.faces, straight.faces):
+        assert np.abs(a.right_eye - b.right_eye).max() < 3 and np.abs(a.left_eye - b.left_eye).max() < 3
+
+
+def test_encoded_download_is_full_size(detector, faces_dev):
+    result = run(process_photo((FACES_DEV / GROUP_PHOTOS[1]).read_bytes(), "group.jpg", detector))
+    data, mime, name = result.encode()
+    decoded = Image.open(io.BytesIO(data))
+    assert (mime, name, decoded.size) == ("image/jpeg", "group.googly.jpg", result.photo.size)

@@ -1,0 +1,108 @@
+"""The page's Python: load the face detector, then turn each dropped file into a result for app.js.
+
+app.js owns the DOM (drop zone, queue, cards, downloads); this file owns the work. It talks to
+app.js through two names on `window`: it calls `googlyUI.progress(stage, done, total)`, and it
+publishes `googlyProcess(file)` and fires `googly:ready` once the detector is loaded.
+"""
+
+import hashlib
+import json
+import traceback
+
+import js
+from pyodide.ffi import create_proxy, to_js
+
+import ort_web
+from googly_eyes import __version__
+from googly_eyes.config import GooglySettings
+from googly_eyes.detect import DetectorSpec, FaceDetector
+from googly_eyes.photo import PhotoError
+from googly_eyes.pipeline import process_photo
+
+
+def progress(stage: str, done: int = 0, total: int = 0) -> None:
+    js.window.googlyUI.progress(stage, done, total)
+
+
+def js_object(mapping: dict):
+    return to_js(mapping, dict_converter=js.Object.fromEntries)
+
+
+def js_bytes(data: bytes):
+    array = js.Uint8Array.new(len(data))
+    array.assign(data)
+    return array
+
+
+async def fetch_bytes(url: str) -> bytes:
+    response = await js.fetch(url)
+    if not response.ok:
+        raise RuntimeError(f"{url} could not be loaded (HTTP {response.status}).")
+    return (await response.arrayBuffer()).to_bytes()
+
+
+async def load_detector() -> tuple[FaceDetector, dict]:
+    """Fetch the shipped model, check it against the manifest's sha256, open it in onnxruntime-web."""
+    progress("fetch:model", 0, 1)
+    manifest = json.loads(await fetch_bytes("./models/manifest.json"))
+    entry = manifest["models"]["face_detector"]
+    model_file = entry["shipped"]
+    model_bytes = await fetch_bytes(f"./models/{model_file}")
+    expected = entry["files"][model_file]["sha256"]
+    if hashlib.sha256(model_bytes).hexdigest() != expected:
+        raise RuntimeError(f"The face detector ({model_file}) arrived damaged: its checksum does not match.")
+    progress("fetch:model", 1, 1)
+
+    threads = 2 if js.window.crossOriginIsolated and js.navigator.hardwareConcurrency >= 2 else 1
+    ort_web.configure(js.URL.new("./vendor/ort/", js.document.baseURI).href, threads)
+    session = await ort_web.OrtWebSession.create(model_bytes)
+    info = {"model": model_file, "threads": threads, "version": __version__}
+    return FaceDetector(session, DetectorSpec.from_manifest(entry)), info
+
+
+async def process_file(file, options=None):
+    """One dropped File -> a plain JS object app.js can show (never raises: errors are results too)."""
+    name = str(file.name)
+    try:
+        settings = GooglySettings(**(options.to_py() if options else {}))
+        data = (await file.arrayBuffer()).to_bytes()
+        result = await process_photo(data, name, detector, settings)
+        image_bytes, mime, download_name = result.encode()
+        width, height = result.photo.size
+        return js_object({
+            "ok": True,
+            "name": name,
+            "faces": len(result.faces),
+            "width": width,
+            "height": height,
+            "image": js_bytes(image_bytes),
+            "mime": mime,
+            "downloadName": download_name,
+            "json": json.dumps(result.detections(), indent=1),
+            "timings": {stage: round(ms, 1) for stage, ms in result.timings_ms.items()},
+        })
+    except PhotoError as error:
+        return js_object({"ok": False, "name": name, "error": error.as_dict()})
+    except Exception as error:  # a bug of ours must cost one photo, not the page
+        traceback.print_exc()
+        return js_object({"ok": False, "name": name, "error": {
+            "code": "internal",
+            "message": f"Something went wrong with {name}: {type(error).__name__}: {error}",
+            "hint": "The other photos are not affected. Please report this with the file if you can.",
+        }})
+
+
+async def boot():
+    global detector
+    try:
+        detector, info = await load_detector()
+    except Exception as error:
+        traceback.print_exc()
+        js.window.googlyUI.fail(f"The face detector could not be loaded: {error}", "Reload the page to try again.")
+        return
+    js.window.googlyProcess = create_proxy(process_file)
+    js.window.dispatchEvent(js.CustomEvent.new("googly:ready", js_object({"detail": js_object(info)})))
+
+
+detector = None
+await boot()  # noqa: F704 - PyScript runs this file with top-level await

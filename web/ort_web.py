@@ -1,0 +1,50 @@
+"""onnxruntime-web behind onnxruntime's Python shape: `await session.run(output_names, feeds)`.
+
+A thin binding through pyodide.ffi over the global `ort` (vendor/ort/ort.wasm.min.js). onnxruntime-web
+only offers an async `run`, so ours is a coroutine; googly_eyes.inference.run_model awaits it.
+"""
+
+import js
+import numpy as np
+from pyodide.ffi import to_js
+
+
+def _js_object(mapping):
+    return to_js(mapping, dict_converter=js.Object.fromEntries)
+
+
+def configure(wasm_folder_url: str, threads: int) -> None:
+    """Must run before the first session: onnxruntime-web reads these once."""
+    js.ort.env.wasm.wasmPaths = wasm_folder_url  # an absolute folder URL ending in "/"
+    js.ort.env.wasm.numThreads = threads  # >1 needs cross-origin isolation, else it silently uses 1
+
+
+class OrtWebSession:
+    def __init__(self, session):
+        self._session = session
+        self.input_names = list(session.inputNames.to_py())
+        self.output_names = list(session.outputNames.to_py())
+
+    @classmethod
+    async def create(cls, model_bytes: bytes) -> "OrtWebSession":
+        options = _js_object({"executionProviders": ["wasm"], "graphOptimizationLevel": "all"})
+        session = await js.ort.InferenceSession.create(to_js(model_bytes), options)
+        return cls(session)
+
+    async def run(self, output_names, feeds) -> list[np.ndarray]:
+        tensors = {}
+        for name, array in feeds.items():
+            array = np.ascontiguousarray(array, dtype=np.float32)  # onnxruntime-web rejects float64
+            tensors[name] = js.ort.Tensor.new("float32", to_js(array.reshape(-1)), to_js(list(array.shape)))
+        results = await self._session.run(_js_object(tensors))
+        outputs = []
+        for name in output_names or self.output_names:
+            tensor = getattr(results, name)
+            dims = [int(d) for d in tensor.dims.to_py()]
+            values = np.empty(int(np.prod(dims)), dtype=np.float32)
+            tensor.data.assign_to(values)
+            outputs.append(values.reshape(dims))
+            tensor.dispose()
+        for tensor in tensors.values():
+            tensor.dispose()
+        return outputs
