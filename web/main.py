@@ -7,6 +7,7 @@ publishes `googlyProcess(file)` and fires `googly:ready` once the detector is lo
 
 import hashlib
 import json
+import time
 import traceback
 
 import js
@@ -16,6 +17,7 @@ import ort_web
 from googly_eyes import __version__
 from googly_eyes.config import GooglySettings
 from googly_eyes.detect import DetectorSpec, FaceDetector
+from googly_eyes.inference import run_model
 from googly_eyes.photo import PhotoError
 from googly_eyes.pipeline import process_photo
 
@@ -41,12 +43,20 @@ async def fetch_bytes(url: str) -> bytes:
     return (await response.arrayBuffer()).to_bytes()
 
 
+def page_option(name: str) -> str | None:
+    """?model=...&threads=... : for benchmarks comparing models and thread counts in the real page."""
+    value = js.URLSearchParams.new(js.location.search).get(name)
+    return None if value is None else str(value)
+
+
 async def load_detector() -> tuple[FaceDetector, dict]:
     """Fetch the shipped model, check it against the manifest's sha256, open it in onnxruntime-web."""
     progress("fetch:model", 0, 1)
     manifest = json.loads(await fetch_bytes("./models/manifest.json"))
     entry = manifest["models"]["face_detector"]
     model_file = entry["shipped"]
+    if page_option("model") in entry["files"]:  # only files the manifest lists and pins
+        model_file = page_option("model")
     model_bytes = await fetch_bytes(f"./models/{model_file}")
     expected = entry["files"][model_file]["sha256"]
     if hashlib.sha256(model_bytes).hexdigest() != expected:
@@ -54,6 +64,8 @@ async def load_detector() -> tuple[FaceDetector, dict]:
     progress("fetch:model", 1, 1)
 
     threads = 2 if js.window.crossOriginIsolated and js.navigator.hardwareConcurrency >= 2 else 1
+    if page_option("threads") in ("1", "2"):
+        threads = min(threads, int(page_option("threads")))
     ort_web.configure(js.URL.new("./vendor/ort/", js.document.baseURI).href, threads)
     session = await ort_web.OrtWebSession.create(model_bytes)
     info = {"model": model_file, "threads": threads, "version": __version__}
@@ -92,6 +104,20 @@ async def process_file(file, options=None):
         }})
 
 
+async def time_model(runs: int = 20):
+    """Model inference alone, `runs` times on one input: for scripts/benchmark.py."""
+    from PIL import Image
+
+    feeds, _ = detector.prepare(Image.new("RGB", (640, 480), (128, 128, 128)))
+    names = [detector.spec.boxes_output, detector.spec.scores_output]
+    times = []
+    for _ in range(int(runs)):
+        start = time.perf_counter()
+        await run_model(detector.session, names, feeds)
+        times.append((time.perf_counter() - start) * 1000)
+    return to_js(times)
+
+
 async def boot():
     global detector
     try:
@@ -101,6 +127,7 @@ async def boot():
         js.window.googlyUI.fail(f"The face detector could not be loaded: {error}", "Reload the page to try again.")
         return
     js.window.googlyProcess = create_proxy(process_file)
+    js.window.googlyTimeModel = create_proxy(time_model)
     js.window.dispatchEvent(js.CustomEvent.new("googly:ready", js_object({"detail": js_object(info)})))
 
 

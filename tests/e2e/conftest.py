@@ -17,7 +17,7 @@ from support import REPO
 sys.path.insert(0, str(REPO / "scripts"))
 from serve import start_server  # noqa: E402
 
-SITE = REPO / "build" / "site"
+SITE = Path(os.environ.get("GOOGLY_SITE", REPO / "build" / "site"))  # ./dev test builds it
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]

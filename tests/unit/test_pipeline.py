@@ -108,3 +108,30 @@ def test_encoded_download_is_full_size(detector, faces_dev):
     data, mime, name = result.encode()
     decoded = Image.open(io.BytesIO(data))
     assert (mime, name, decoded.size) == ("image/jpeg", "group.googly.jpg", result.photo.size)
+
+
+# ---- Committed fixtures (public domain / CC0, see tests/fixtures/README.md): always run. ----
+
+def test_single_face_gets_two_googly_eyes_on_its_eyes(detector):
+    result = run(process_photo((FIXTURES / "astronaut.jpg").read_bytes(), "astronaut.jpg", detector))
+    assert len(result.faces) == 1 and len(result.eyes) == 2
+    right, left = result.faces[0].right_eye, result.faces[0].left_eye
+    # Hand-marked eye centres (approximate, tests/fixtures/README.md): (201, 103) and (246, 103).
+    distance = math.dist((201, 103), (246, 103))
+    assert math.dist(right, (201, 103)) < 0.25 * distance and math.dist(left, (246, 103)) < 0.25 * distance
+
+
+def test_exif_rotated_fixture_matches_the_upright_one(detector):
+    upright = run(process_photo((FIXTURES / "astronaut.jpg").read_bytes(), "a.jpg", detector))
+    rotated = run(process_photo((FIXTURES / "astronaut_exif_orientation6.jpg").read_bytes(), "b.jpg", detector))
+    assert rotated.photo.orientation == 6 and rotated.photo.size == upright.photo.size
+    assert len(rotated.faces) == 1
+    assert math.dist(rotated.faces[0].right_eye, upright.faces[0].right_eye) < 3
+    assert math.dist(rotated.faces[0].left_eye, upright.faces[0].left_eye) < 3
+
+
+@pytest.mark.parametrize("name", ["chelsea_cat.jpg", "coffee_no_face.jpg"])
+def test_no_googly_eyes_on_a_cat_or_a_cup(detector, name):
+    result = run(process_photo((FIXTURES / name).read_bytes(), name, detector))
+    assert result.faces == [] and result.eyes == []
+    assert np.array_equal(np.asarray(result.image), np.asarray(result.photo.image))
