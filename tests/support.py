@@ -1,6 +1,7 @@
 """Paths and small helpers shared by the unit and end-to-end tests."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import sys
 
@@ -15,7 +16,13 @@ SCORER = SHARED / "tools" / "score_eyes.py"
 
 
 def run(coroutine):
-    return asyncio.run(coroutine)
+    """Run a coroutine to the end, also where Playwright's sync API already runs an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(1) as worker:
+        return worker.submit(asyncio.run, coroutine).result()
 
 
 def collage_of_faces(path: Path) -> Path:

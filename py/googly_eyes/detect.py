@@ -99,7 +99,10 @@ def letterbox(image: Image.Image, size: int) -> tuple[Image.Image, Letterbox]:
     scale = size / max(width, height)
     new_w = max(1, min(size, round(width * scale)))
     new_h = max(1, min(size, round(height * scale)))
-    resized = image.convert("RGB").resize((new_w, new_h), Image.Resampling.BILINEAR, reducing_gap=3.0)
+    # reducing_gap: shrink by whole factors with a box filter first, then resample; as smooth, far faster.
+    resized = image.resize((new_w, new_h), Image.Resampling.BILINEAR, reducing_gap=3.0)
+    if resized.mode != "RGB":
+        resized = resized.convert("RGB")
     pad_x, pad_y = (size - new_w) // 2, (size - new_h) // 2
     canvas = Image.new("RGB", (size, size), (0, 0, 0))
     canvas.paste(resized, (pad_x, pad_y))

@@ -15,9 +15,6 @@ from support import FACES_DEV, FIXTURES, SCORER, run
 from googly_eyes.config import GooglySettings
 from googly_eyes.pipeline import process_photo
 
-# Dev photos with several medium-to-large faces (eye distance >= 40 px), used as a quick check that
-# the real detector and our decoding agree with hand annotations. The full numbers come from
-# scripts/evaluate.py; these are floors well below them.
 GROUP_PHOTOS = ["images/afw_4285163979.jpg", "images/afw_18489332.jpg", "images/afw_1130084326.jpg",
                 "images/afw_2086996835.jpg"]
 
@@ -27,27 +24,31 @@ def eye_error(face, truth) -> float:
     return max(math.dist(face["right_eye"], truth["right_eye"]), math.dist(face["left_eye"], truth["left_eye"])) / distance
 
 
-def best_match(faces, truth):
-    errors = [eye_error(face, truth) for face in faces]
-    return min(errors) if errors else math.inf
+@pytest.fixture(scope="module")
+def dev_predictions(detector, faces_dev):
+    """The pipeline's detections for every dev photo (about 2 s natively)."""
+    return {image["file"]: run(process_photo((FACES_DEV / image["file"]).read_bytes(), image["file"], detector))
+            .detections()["images"][0]["faces"] for image in faces_dev["images"]}
 
 
-def test_group_photos_get_googly_eyes_on_the_annotated_faces(detector, faces_dev):
-    by_file = {image["file"]: image for image in faces_dev["images"]}
-    found = total = 0
-    for file in GROUP_PHOTOS:
-        result = run(process_photo((FACES_DEV / file).read_bytes(), file, detector))
-        faces = result.detections()["images"][0]["faces"]
-        assert len(result.eyes) == 2 * len(faces)
-        for truth in by_file[file]["faces"]:
-            if truth.get("ignore") or not truth.get("eyes_visible", True) or truth.get("right_eye") is None:
+# Floors well under what the shipped pipeline measures (scripts/evaluate.py --score): on faces with
+# eyes >= 80 px apart all 37 get googly eyes within e <= 0.25; at 40-80 px, 73%. The detector's own
+# keypoints are coarse on small faces (its input is the whole photo at 192 px); issue 3 refines them.
+@pytest.mark.parametrize("low, high, floor", [(80, math.inf, 0.9), (40, 80, 0.55)])
+def test_googly_eyes_land_on_the_annotated_eyes(dev_predictions, faces_dev, low, high, floor):
+    hits = total = 0
+    for image in faces_dev["images"]:
+        for truth in image["faces"]:
+            if truth.get("ignore") or not truth.get("eyes_visible", True) or truth.get("right_eye") is None \
+                    or truth.get("eyes_uncertain"):
                 continue
-            if math.dist(truth["right_eye"], truth["left_eye"]) < 40:
+            if not low <= math.dist(truth["right_eye"], truth["left_eye"]) < high:
                 continue
             total += 1
-            found += best_match(faces, truth) <= 0.25
-    assert total >= 10
-    assert found / total >= 0.8, f"{found}/{total} annotated faces got googly eyes within e <= 0.25"
+            errors = [eye_error(face, truth) for face in dev_predictions[image["file"]]]
+            hits += bool(errors) and min(errors) <= 0.25
+    assert total >= 30
+    assert hits / total >= floor, f"{hits}/{total} faces with eyes {low}-{high} px apart within e <= 0.25"
 
 
 def test_photos_of_animals_get_no_googly_eyes(detector, faces_dev):
