@@ -97,14 +97,15 @@ def browser_run(browser, url: str, photos: list[Path], runs: int) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--photos", type=int, default=6)
+    parser.add_argument("--photos", type=int, default=6, help="how many dev-set group photos")
+    parser.add_argument("--photo", type=Path, action="append", help="use these photos instead (repeatable)")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
     manifest = json.loads((REPO / "models" / "manifest.json").read_text())
     entry = manifest["models"]["face_detector"]
-    photos = pick_photos(args.photos)
+    photos = args.photo or pick_photos(args.photos)
     print(f"{len(photos)} photos: {', '.join(p.name for p in photos)}")
     report = {"photos": [p.name for p in photos], "native": {}, "browser": {}}
     for model_file in entry["files"]:

@@ -26,18 +26,17 @@ def run(coroutine):
 
 
 def collage_of_faces(path: Path) -> Path:
-    """A composite of the public-domain astronaut photo at four sizes: several faces in one picture.
+    """Six copies of the public-domain astronaut's head and shoulders in a 3 x 2 grid, some mirrored.
 
     Only for runs without ../shared (whose real group photos the tests prefer): no multi-person photo
     with a permissive licence could be found to commit (see tests/fixtures/README.md).
     """
     from PIL import Image, ImageOps
 
-    face = Image.open(FIXTURES / "astronaut.jpg").convert("RGB")
-    canvas = Image.new("RGB", (1400, 800), (70, 90, 110))
-    for (x, y), size, mirrored in [((20, 60), 420, False), ((470, 140), 320, True), ((820, 40), 520, False),
-                                   ((520, 500), 260, False)]:
-        tile = face.resize((size, size), Image.Resampling.LANCZOS)
-        canvas.paste(ImageOps.mirror(tile) if mirrored else tile, (x, y))
+    head = Image.open(FIXTURES / "astronaut.jpg").convert("RGB").crop((100, 20, 340, 260))
+    canvas = Image.new("RGB", (3 * 240, 2 * 240))
+    for index in range(6):
+        tile = ImageOps.mirror(head) if index % 2 else head
+        canvas.paste(tile, ((index % 3) * 240, (index // 3) * 240))
     canvas.save(path, quality=92)
     return path
