@@ -23,15 +23,15 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "py"))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from googly_eyes.detect import DetectorSpec, FaceDetector  # noqa: E402
-from googly_eyes.inference import open_native_session, run_model  # noqa: E402
+from googly_eyes.inference import run_model  # noqa: E402
+from googly_eyes.models import load_native_models  # noqa: E402
 from googly_eyes.pipeline import process_photo  # noqa: E402
 from serve import start_server  # noqa: E402
 
 FACES_DEV = REPO.parent / "shared" / "data" / "faces-dev"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
-STAGES = ["decode", "detect", "render", "encode"]
+STAGES = ["decode", "detect", "locate", "render", "encode"]
 
 
 def summary(values) -> dict:
@@ -47,9 +47,9 @@ def pick_photos(count: int) -> list[Path]:
     return sorted((REPO / "tests" / "fixtures").glob("*.jpg"))[:count]
 
 
-def native(entry: dict, model_file: str, photos: list[Path], runs: int) -> dict:
-    detector = FaceDetector(open_native_session(REPO / "models" / model_file, threads=1),
-                            DetectorSpec.from_manifest(entry))
+def native(model_file: str, photos: list[Path], runs: int) -> dict:
+    models = load_native_models(REPO / "models", threads=1, overrides={"face_detector": model_file})
+    detector = models.detector
     from PIL import Image
 
     feeds, _ = detector.prepare(Image.new("RGB", (640, 480), (128, 128, 128)))
@@ -61,7 +61,7 @@ def native(entry: dict, model_file: str, photos: list[Path], runs: int) -> dict:
         model_ms.append((time.perf_counter() - start) * 1000)
     stages = {stage: [] for stage in STAGES + ["total"]}
     for photo in photos:
-        result = asyncio.run(process_photo(photo.read_bytes(), photo.name, detector))
+        result = asyncio.run(process_photo(photo.read_bytes(), photo.name, models))
         result.encode()
         for stage in STAGES:
             stages[stage].append(result.timings_ms[stage])
@@ -109,7 +109,7 @@ def main() -> int:
     print(f"{len(photos)} photos: {', '.join(p.name for p in photos)}")
     report = {"photos": [p.name for p in photos], "native": {}, "browser": {}}
     for model_file in entry["files"]:
-        report["native"][model_file] = native(entry, model_file, photos, args.runs)
+        report["native"][model_file] = native(model_file, photos, args.runs)
 
     from playwright.sync_api import sync_playwright
 

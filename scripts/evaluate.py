@@ -19,28 +19,20 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "py"))
 
 from googly_eyes.config import GooglySettings  # noqa: E402
-from googly_eyes.detect import DetectorSpec, FaceDetector  # noqa: E402
-from googly_eyes.inference import open_native_session  # noqa: E402
+from googly_eyes.models import Models, load_native_models  # noqa: E402
 from googly_eyes.photo import PhotoError  # noqa: E402
 from googly_eyes.pipeline import process_photo  # noqa: E402
 
 SCORER = REPO.parent / "shared" / "tools" / "score_eyes.py"
 
 
-def load_detector(model: str | None, threads: int) -> tuple[FaceDetector, str]:
-    manifest = json.loads((REPO / "models" / "manifest.json").read_text())
-    entry = manifest["models"]["face_detector"]
-    path = Path(model) if model else REPO / "models" / entry["shipped"]
-    return FaceDetector(open_native_session(path, threads), DetectorSpec.from_manifest(entry)), path.name
-
-
-async def predict(gt_path: Path, detector: FaceDetector, limit: int | None) -> tuple[dict, dict]:
+async def predict(gt_path: Path, models: Models, limit: int | None) -> tuple[dict, dict]:
     gt = json.loads(gt_path.read_text())
     images, timings = [], {}
     for entry in gt["images"][:limit]:
         data = (gt_path.parent / entry["file"]).read_bytes()
         try:
-            result = await process_photo(data, entry["file"], detector, GooglySettings())
+            result = await process_photo(data, entry["file"], models, GooglySettings())
         except PhotoError as error:
             print(f"skipped {entry['file']}: {error.message}", file=sys.stderr)
             images.append({"file": entry["file"], "faces": []})
@@ -55,15 +47,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("gt", type=Path)
     parser.add_argument("pred", type=Path)
-    parser.add_argument("--model", help="an ONNX file other than the shipped one (e.g. the fp32 reference)")
+    parser.add_argument("--detector", help="a detector file the manifest lists, other than the shipped one")
+    parser.add_argument("--mesh", help="a face-mesh file the manifest lists, other than the shipped one")
+    parser.add_argument("--no-mesh", action="store_true", help="the detector's eye points alone (no refinement)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--models-dir", type=Path, default=REPO / "models", help="a folder with manifest.json")
     parser.add_argument("--limit", type=int, help="only the first N images")
     parser.add_argument("--score", action="store_true", help="run ../shared/tools/score_eyes.py afterwards")
     args = parser.parse_args()
 
-    detector, model_name = load_detector(args.model, args.threads)
-    predictions, timings = asyncio.run(predict(args.gt, detector, args.limit))
-    predictions["model"] = model_name
+    models = load_native_models(args.models_dir, args.threads,
+                                {"face_detector": args.detector, "face_landmarks": args.mesh})
+    if args.no_mesh:
+        models.locator = None
+        models.files.pop("face_landmarks", None)
+    model_name = ", ".join(models.files.values())
+    predictions, timings = asyncio.run(predict(args.gt, models, args.limit))
+    predictions["models"] = models.files
     args.pred.write_text(json.dumps(predictions, indent=1))
     faces = sum(len(image["faces"]) for image in predictions["images"])
     print(f"{len(predictions['images'])} images, {faces} faces predicted with {model_name} -> {args.pred}")

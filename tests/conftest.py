@@ -27,6 +27,14 @@ def detector(manifest):
 
 
 @pytest.fixture(scope="session")
+def models():
+    """The shipped models (detector and face mesh), run natively by onnxruntime."""
+    from googly_eyes.models import load_native_models
+
+    return load_native_models(MODELS, threads=1)
+
+
+@pytest.fixture(scope="session")
 def faces_dev():
     """The hand-annotated dev set beside the repo; tests using it skip where it is absent."""
     if not (FACES_DEV / "dev.json").exists():

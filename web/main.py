@@ -16,8 +16,8 @@ from pyodide.ffi import create_proxy, to_js
 import ort_web
 from googly_eyes import __version__
 from googly_eyes.config import GooglySettings
-from googly_eyes.detect import DetectorSpec, FaceDetector
 from googly_eyes.inference import run_model
+from googly_eyes.models import load_models
 from googly_eyes.photo import PhotoError
 from googly_eyes.pipeline import process_photo
 
@@ -49,27 +49,29 @@ def page_option(name: str) -> str | None:
     return None if value is None else str(value)
 
 
-async def load_detector() -> tuple[FaceDetector, dict]:
-    """Fetch the shipped model, check it against the manifest's sha256, open it in onnxruntime-web."""
+async def load_pipeline_models():
+    """Fetch each model the manifest names, check its sha256, open it in onnxruntime-web."""
     progress("fetch:model", 0, 1)
     manifest = json.loads(await fetch_bytes("./models/manifest.json"))
-    entry = manifest["models"]["face_detector"]
-    model_file = entry["shipped"]
-    if page_option("model") in entry["files"]:  # only files the manifest lists and pins
-        model_file = page_option("model")
-    model_bytes = await fetch_bytes(f"./models/{model_file}")
-    expected = entry["files"][model_file]["sha256"]
-    if hashlib.sha256(model_bytes).hexdigest() != expected:
-        raise RuntimeError(f"The face detector ({model_file}) arrived damaged: its checksum does not match.")
-    progress("fetch:model", 1, 1)
-
+    known = {name: info["sha256"] for entry in manifest["models"].values() for name, info in entry["files"].items()}
     threads = 2 if js.window.crossOriginIsolated and js.navigator.hardwareConcurrency >= 2 else 1
     if page_option("threads") in ("1", "2"):
         threads = min(threads, int(page_option("threads")))
     ort_web.configure(js.URL.new("./vendor/ort/", js.document.baseURI).href, threads)
-    session = await ort_web.OrtWebSession.create(model_bytes)
-    info = {"model": model_file, "threads": threads, "version": __version__}
-    return FaceDetector(session, DetectorSpec.from_manifest(entry)), info
+
+    async def open_session(file_name):
+        data = await fetch_bytes(f"./models/{file_name}")
+        if hashlib.sha256(data).hexdigest() != known[file_name]:
+            raise RuntimeError(f"The model {file_name} arrived damaged: its checksum does not match.")
+        return await ort_web.OrtWebSession.create(data)
+
+    # ?model=... swaps the detector for another file the manifest pins (benchmarks: fp32 vs int8).
+    loaded = await load_models(manifest, open_session, {"face_detector": page_option("model"),
+                                                         "face_landmarks": page_option("mesh")})
+    progress("fetch:model", 1, 1)
+    info = {"model": loaded.files["face_detector"], "models": loaded.files, "threads": threads,
+            "version": __version__}
+    return loaded, info
 
 
 async def process_file(file, options=None):
@@ -78,7 +80,7 @@ async def process_file(file, options=None):
     try:
         settings = GooglySettings(**(options.to_py() if options else {}))
         data = (await file.arrayBuffer()).to_bytes()
-        result = await process_photo(data, name, detector, settings)
+        result = await process_photo(data, name, models, settings)
         image_bytes, mime, download_name = result.encode()
         width, height = result.photo.size
         return js_object({
@@ -108,6 +110,7 @@ async def time_model(runs: int = 20):
     """Model inference alone, `runs` times on one input: for scripts/benchmark.py."""
     from PIL import Image
 
+    detector = models.detector
     feeds, _ = detector.prepare(Image.new("RGB", (640, 480), (128, 128, 128)))
     names = [detector.spec.boxes_output, detector.spec.scores_output]
     times = []
@@ -119,9 +122,9 @@ async def time_model(runs: int = 20):
 
 
 async def boot():
-    global detector
+    global models
     try:
-        detector, info = await load_detector()
+        models, info = await load_pipeline_models()
     except Exception as error:
         traceback.print_exc()
         js.window.googlyUI.fail(f"The face detector could not be loaded: {error}", "Reload the page to try again.")
@@ -131,5 +134,5 @@ async def boot():
     js.window.dispatchEvent(js.CustomEvent.new("googly:ready", js_object({"detail": js_object(info)})))
 
 
-detector = None
+models = None
 await boot()  # noqa: F704 - PyScript runs this file with top-level await

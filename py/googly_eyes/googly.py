@@ -5,7 +5,10 @@ For a face with eye centres R (subject's right) and L:
     eye radius    r = gamma * d / 2
     pupil radius  p = lambda * r,  lambda ~ U(lambda_min, lambda_max)
     pupil centre  = eye centre + (r - p) * (cos theta, sin theta),  theta ~ U(0, 2 pi)
-so the pupil always touches the rim, as a loose googly pupil does.
+so the pupil always touches the rim, as a loose googly pupil does. theta is measured in the head's own
+frame (from its eye line), so googly eyes turn with the head. With sizing "eye_width" each eye is sized
+by its own width instead (config.EYE_WIDTH_PER_EYE_DISTANCE keeps the average size the same). An eye
+marked hidden (a head turned far away) gets no googly eye.
 
 Each eye draws its random numbers from its own stream, keyed by (seed, face index, side): the same
 seed gives the same picture, and one eye can be re-rolled without moving the others.
@@ -16,6 +19,7 @@ import math
 
 import numpy as np
 
+from . import config
 from .config import GooglySettings
 
 SIDES = ("right", "left")
@@ -50,19 +54,28 @@ def head_roll_degrees(right_eye, left_eye) -> float:
     return math.degrees(math.atan2(dy, dx))
 
 
-def place_face(face_index: int, right_eye, left_eye, settings: GooglySettings) -> list[GooglyEye]:
-    """Both googly eyes of one face; none if the eyes coincide (nothing sensible to size them by)."""
+def eye_radius(settings: GooglySettings, eye_distance: float, eye_width: float | None) -> float:
+    if settings.sizing == "eye_width" and eye_width:
+        return settings.gamma * eye_width / (2.0 * config.EYE_WIDTH_PER_EYE_DISTANCE)
+    return settings.gamma * eye_distance / 2.0
+
+
+def place_face(face_index: int, right_eye, left_eye, settings: GooglySettings,
+               widths=(None, None), visible=(True, True)) -> list[GooglyEye]:
+    """The googly eyes of one face; none if the eyes coincide (nothing sensible to size them by)."""
     right_eye, left_eye = np.asarray(right_eye, float), np.asarray(left_eye, float)
     eye_distance = float(np.linalg.norm(left_eye - right_eye))
     if not math.isfinite(eye_distance) or eye_distance < 1e-6:
         return []
-    radius = settings.gamma * eye_distance / 2.0
     roll = head_roll_degrees(right_eye, left_eye)
     eyes = []
-    for side, centre in zip(SIDES, (right_eye, left_eye)):
-        rng = eye_rng(settings.seed, face_index, side)
+    for side, centre, width, shown in zip(SIDES, (right_eye, left_eye), widths, visible):
+        rng = eye_rng(settings.seed, face_index, side)  # drawn even for a hidden eye: seeds stay stable
         pupil_fraction = rng.uniform(settings.lambda_min, settings.lambda_max)
-        theta = rng.uniform(0.0, 2.0 * math.pi)
+        theta = rng.uniform(0.0, 2.0 * math.pi) + math.radians(roll)
+        if not shown:
+            continue
+        radius = eye_radius(settings, eye_distance, width)
         pupil_radius = pupil_fraction * radius
         reach = radius - pupil_radius
         pupil_centre = centre + reach * np.array([math.cos(theta), math.sin(theta)])
@@ -72,8 +85,14 @@ def place_face(face_index: int, right_eye, left_eye, settings: GooglySettings) -
 
 
 def place_googly_eyes(faces, settings: GooglySettings) -> list[GooglyEye]:
-    """Googly eyes for every face, in the order given (the pipeline sorts faces left to right)."""
+    """Googly eyes for every face, in the order given (the pipeline sorts faces left to right).
+
+    Faces located by the face mesh carry each eye's width and visibility (`face.right`, `face.left`);
+    faces straight from the detector have only the two eye points."""
     eyes = []
     for face_index, face in enumerate(faces):
-        eyes.extend(place_face(face_index, face.right_eye, face.left_eye, settings))
+        located = (getattr(face, "right", None), getattr(face, "left", None))
+        widths = tuple(eye.width if eye is not None else None for eye in located)
+        visible = tuple(eye.visible if eye is not None else True for eye in located)
+        eyes.extend(place_face(face_index, face.right_eye, face.left_eye, settings, widths, visible))
     return eyes

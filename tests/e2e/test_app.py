@@ -24,10 +24,10 @@ def group_photo(tmp_path_factory):
     return collage_of_faces(tmp_path_factory.mktemp("photos") / "collage.jpg")
 
 
-def native_result(path, detector):
+def native_result(path, models):
     from googly_eyes.pipeline import process_photo
 
-    return run(process_photo(path.read_bytes(), path.name, detector))
+    return run(process_photo(path.read_bytes(), path.name, models))
 
 
 def download(app, card_index: int, link_class: str) -> tuple[str, bytes]:
@@ -48,7 +48,7 @@ def test_boot_shows_progress_then_ready(open_app, server_url):
     assert app.errors == []
 
 
-def test_dropped_group_photo_gets_googly_eyes_on_the_eyes(open_app, server_url, detector, group_photo):
+def test_dropped_group_photo_gets_googly_eyes_on_the_eyes(open_app, server_url, models, group_photo):
     photo = group_photo
     app = open_app(server_url)
     app.drop([photo])
@@ -78,7 +78,7 @@ def test_dropped_group_photo_gets_googly_eyes_on_the_eyes(open_app, server_url, 
     assert np.abs(pixels - before).mean() > 0.1  # something was painted
 
     # The browser's detections are the native pipeline's: same faces, eyes within 0.5 px.
-    native = native_result(photo, detector).detections()["images"][0]["faces"]
+    native = native_result(photo, models).detections()["images"][0]["faces"]
     assert len(native) == len(detections["faces"])
     for browser_face, native_face in zip(detections["faces"], native):
         for key in ("right_eye", "left_eye"):

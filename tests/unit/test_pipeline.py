@@ -25,9 +25,9 @@ def eye_error(face, truth) -> float:
 
 
 @pytest.fixture(scope="module")
-def dev_predictions(detector, faces_dev):
+def dev_predictions(models, faces_dev):
     """The pipeline's detections for every dev photo (about 2 s natively)."""
-    return {image["file"]: run(process_photo((FACES_DEV / image["file"]).read_bytes(), image["file"], detector))
+    return {image["file"]: run(process_photo((FACES_DEV / image["file"]).read_bytes(), image["file"], models))
             .detections()["images"][0]["faces"] for image in faces_dev["images"]}
 
 
@@ -51,21 +51,21 @@ def test_googly_eyes_land_on_the_annotated_eyes(dev_predictions, faces_dev, low,
     assert hits / total >= floor, f"{hits}/{total} faces with eyes {low}-{high} px apart within e <= 0.25"
 
 
-def test_photos_of_animals_get_no_googly_eyes(detector, faces_dev):
+def test_photos_of_animals_get_no_googly_eyes(models, faces_dev):
     negatives = [image["file"] for image in faces_dev["images"] if not image["faces"]]
     assert len(negatives) >= 3
     for file in negatives:
-        result = run(process_photo((FACES_DEV / file).read_bytes(), file, detector))
+        result = run(process_photo((FACES_DEV / file).read_bytes(), file, models))
         assert result.faces == [], file
 
 
-def test_download_json_scores_with_the_shared_scorer(detector, faces_dev, tmp_path):
+def test_download_json_scores_with_the_shared_scorer(models, faces_dev, tmp_path):
     subset = {"images": [image for image in faces_dev["images"] if image["file"] in GROUP_PHOTOS]}
     gt_path = tmp_path / "gt.json"
     gt_path.write_text(json.dumps(subset))
     predictions = {"images": []}
     for image in subset["images"]:
-        result = run(process_photo((FACES_DEV / image["file"]).read_bytes(), image["file"], detector))
+        result = run(process_photo((FACES_DEV / image["file"]).read_bytes(), image["file"], models))
         predictions["images"].append(result.detections()["images"][0])
     pred_path = tmp_path / "pred.json"
     pred_path.write_text(json.dumps(predictions))
@@ -77,16 +77,16 @@ def test_download_json_scores_with_the_shared_scorer(detector, faces_dev, tmp_pa
     assert re.search(r"duplicates 0", output), output
 
 
-def test_same_seed_same_picture_other_seed_other_picture(detector, faces_dev):
+def test_same_seed_same_picture_other_seed_other_picture(models, faces_dev):
     data = (FACES_DEV / GROUP_PHOTOS[0]).read_bytes()
-    first = run(process_photo(data, "a.jpg", detector, GooglySettings(seed=3)))
-    again = run(process_photo(data, "a.jpg", detector, GooglySettings(seed=3)))
-    other = run(process_photo(data, "a.jpg", detector, GooglySettings(seed=4)))
+    first = run(process_photo(data, "a.jpg", models, GooglySettings(seed=3)))
+    again = run(process_photo(data, "a.jpg", models, GooglySettings(seed=3)))
+    other = run(process_photo(data, "a.jpg", models, GooglySettings(seed=4)))
     assert first.faces and np.array_equal(np.asarray(first.image), np.asarray(again.image))
     assert not np.array_equal(np.asarray(first.image), np.asarray(other.image))
 
 
-def test_rotated_phone_photo_gets_eyes_where_the_user_sees_the_face(detector, faces_dev):
+def test_rotated_phone_photo_gets_eyes_where_the_user_sees_the_face(models, faces_dev):
     """The same photo stored sideways with EXIF orientation 6 must give the same faces, upright."""
     upright = Image.open(FACES_DEV / GROUP_PHOTOS[0]).convert("RGB")
     stored_sideways = upright.transpose(Image.Transpose.ROTATE_90)  # what a phone writes; EXIF says rotate back
@@ -94,18 +94,18 @@ def test_rotated_phone_photo_gets_eyes_where_the_user_sees_the_face(detector, fa
     exif[0x0112] = 6
     buffer = io.BytesIO()
     stored_sideways.save(buffer, "JPEG", quality=95, exif=exif)
-    sideways = run(process_photo(buffer.getvalue(), "phone.jpg", detector))
+    sideways = run(process_photo(buffer.getvalue(), "phone.jpg", models))
     buffer = io.BytesIO()
     upright.save(buffer, "JPEG", quality=95)
-    straight = run(process_photo(buffer.getvalue(), "straight.jpg", detector))
+    straight = run(process_photo(buffer.getvalue(), "straight.jpg", models))
     assert sideways.image.size == upright.size
     assert len(sideways.faces) == len(straight.faces) >= 3
     for a, b in zip(sideways.faces, straight.faces):
         assert np.abs(a.right_eye - b.right_eye).max() < 3 and np.abs(a.left_eye - b.left_eye).max() < 3
 
 
-def test_encoded_download_is_full_size(detector, faces_dev):
-    result = run(process_photo((FACES_DEV / GROUP_PHOTOS[1]).read_bytes(), "group.jpg", detector))
+def test_encoded_download_is_full_size(models, faces_dev):
+    result = run(process_photo((FACES_DEV / GROUP_PHOTOS[1]).read_bytes(), "group.jpg", models))
     data, mime, name = result.encode()
     decoded = Image.open(io.BytesIO(data))
     assert (mime, name, decoded.size) == ("image/jpeg", "group.googly.jpg", result.photo.size)
@@ -113,8 +113,8 @@ def test_encoded_download_is_full_size(detector, faces_dev):
 
 # ---- Committed fixtures (public domain / CC0, see tests/fixtures/README.md): always run. ----
 
-def test_single_face_gets_two_googly_eyes_on_its_eyes(detector):
-    result = run(process_photo((FIXTURES / "astronaut.jpg").read_bytes(), "astronaut.jpg", detector))
+def test_single_face_gets_two_googly_eyes_on_its_eyes(models):
+    result = run(process_photo((FIXTURES / "astronaut.jpg").read_bytes(), "astronaut.jpg", models))
     assert len(result.faces) == 1 and len(result.eyes) == 2
     right, left = result.faces[0].right_eye, result.faces[0].left_eye
     # Hand-marked eye centres (approximate, tests/fixtures/README.md): (201, 103) and (246, 103).
@@ -122,9 +122,9 @@ def test_single_face_gets_two_googly_eyes_on_its_eyes(detector):
     assert math.dist(right, (201, 103)) < 0.25 * distance and math.dist(left, (246, 103)) < 0.25 * distance
 
 
-def test_exif_rotated_fixture_matches_the_upright_one(detector):
-    upright = run(process_photo((FIXTURES / "astronaut.jpg").read_bytes(), "a.jpg", detector))
-    rotated = run(process_photo((FIXTURES / "astronaut_exif_orientation6.jpg").read_bytes(), "b.jpg", detector))
+def test_exif_rotated_fixture_matches_the_upright_one(models):
+    upright = run(process_photo((FIXTURES / "astronaut.jpg").read_bytes(), "a.jpg", models))
+    rotated = run(process_photo((FIXTURES / "astronaut_exif_orientation6.jpg").read_bytes(), "b.jpg", models))
     assert rotated.photo.orientation == 6 and rotated.photo.size == upright.photo.size
     assert len(rotated.faces) == 1
     assert math.dist(rotated.faces[0].right_eye, upright.faces[0].right_eye) < 3
@@ -132,7 +132,7 @@ def test_exif_rotated_fixture_matches_the_upright_one(detector):
 
 
 @pytest.mark.parametrize("name", ["chelsea_cat.jpg", "coffee_no_face.jpg"])
-def test_no_googly_eyes_on_a_cat_or_a_cup(detector, name):
-    result = run(process_photo((FIXTURES / name).read_bytes(), name, detector))
+def test_no_googly_eyes_on_a_cat_or_a_cup(models, name):
+    result = run(process_photo((FIXTURES / name).read_bytes(), name, models))
     assert result.faces == [] and result.eyes == []
     assert np.array_equal(np.asarray(result.image), np.asarray(result.photo.image))
