@@ -64,3 +64,30 @@ def _disc(draw: ImageDraw.ImageDraw, centre, radius: float, fill) -> None:
     x1, y1 = round(centre[0] + radius) - 1, round(centre[1] + radius) - 1
     if x1 >= x0 and y1 >= y0:
         draw.ellipse((x0, y0, x1, y1), fill=fill)
+
+
+def draw_debug(image: Image.Image, faces) -> Image.Image:
+    """What the pipeline saw, for people checking it (never part of a download): face boxes, the
+    detector's keypoints (orange), the mesh (faint green), each eyelid contour (cyan) and eye centre
+    (red cross; a hidden eye's is grey)."""
+    out = image.convert("RGB")
+    draw = ImageDraw.Draw(out)
+    for face in faces:
+        size = float(face.box[2] - face.box[0])
+        dot = max(1.0, size / 150)
+        draw.rectangle([float(v) for v in face.box], outline=(255, 210, 0), width=max(1, round(size / 120)))
+        if getattr(face, "mesh", None) is not None:
+            for x, y, _ in face.mesh:
+                draw.ellipse((x - dot / 2, y - dot / 2, x + dot / 2, y + dot / 2), fill=(80, 220, 120))
+        for x, y in face.face.keypoints:
+            draw.ellipse((x - 2 * dot, y - 2 * dot, x + 2 * dot, y + 2 * dot), outline=(255, 140, 0))
+        for eye in (face.right, face.left):
+            points = [tuple(map(float, p)) for p in eye.contour]
+            if len(points) > 2:
+                draw.line(points + points[:1], fill=(0, 220, 255), width=max(1, round(dot)))
+            x, y = eye.centre
+            arm = max(3.0, eye.width / 4)
+            colour = (255, 40, 40) if eye.visible else (150, 150, 150)
+            draw.line((x - arm, y, x + arm, y), fill=colour, width=max(1, round(dot)))
+            draw.line((x, y - arm, x, y + arm), fill=colour, width=max(1, round(dot)))
+    return out
