@@ -66,6 +66,8 @@ def native(model_file: str, photos: list[Path], runs: int) -> dict:
         for stage in STAGES:
             stages[stage].append(result.timings_ms[stage])
         stages["total"].append(sum(result.timings_ms[stage] for stage in STAGES))
+        if result.faces:
+            stages.setdefault("locate per face", []).append(result.timings_ms["locate"] / len(result.faces))
     return {"model_ms": summary(model_ms[3:]), "stages": {k: summary(v) for k, v in stages.items()}}
 
 
@@ -91,6 +93,7 @@ def browser_run(browser, url: str, photos: list[Path], runs: int) -> dict:
     context.close()
     stages = {stage: [r["timings"][stage] for r in records if r["ok"]] for stage in STAGES}
     stages["total"] = [r["totalMs"] for r in records if r["ok"]]
+    stages["locate per face"] = [r["timings"]["locate"] / r["faces"] for r in records if r["ok"] and r["faces"]]
     return {"ready_ms": ready_ms, "threads": info["threads"], "model_ms": summary(model_ms),
             "stages": {k: summary(v) for k, v in stages.items() if v}}
 
@@ -133,13 +136,14 @@ def main() -> int:
         m = b["model_ms"]
         print(f"  browser          {key:38s} {m['min']:7.1f} / {m['median']:7.1f}   (boot to ready {b['ready_ms']} ms)")
     print("\nPipeline per stage over the photos (ms, min / median):")
-    header = "".join(f"{stage:>16s}" for stage in STAGES + ["total"])
+    columns = STAGES + ["total", "locate per face"]
+    header = "".join(f"{stage:>16s}" for stage in columns)
     print(f"  {'':48s}{header}")
     rows = [(f"native {m}", r["stages"]) for m, r in report["native"].items()]
     rows += [(f"browser {k}", r["stages"]) for k, r in report["browser"].items()]
     for label, stages in rows:
         cells = "".join(f"{stages[s]['min']:7.1f} /{stages[s]['median']:7.1f}" if s in stages else f"{'-':>16s}"
-                        for s in STAGES + ["total"])
+                        for s in columns)
         print(f"  {label:48s}{cells}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))

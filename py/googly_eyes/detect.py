@@ -1,4 +1,11 @@
-"""Face detection with BlazeFace (MediaPipe, full range): letterbox, anchors, decoding, weighted NMS.
+"""Face detection with BlazeFace (MediaPipe, full range): letterbox, anchors, decoding, weighted NMS,
+over the whole photo and tiles of it.
+
+BlazeFace sees 192 x 192 pixels. The whole photo letterboxed to that loses small faces, so the
+detector also runs on tiles of the full-resolution photo at finer scales (the plan is in tiles.py),
+maps every detection back to photo pixels and merges them: a face a tile cuts at an inner edge is
+dropped from that tile (it is whole in a neighbour or big enough for a coarser level), and a face seen
+by several windows or levels comes out once, with the points of its closest view.
 
 Pure numpy + Pillow. The model itself is run through `inference.run_model`, so the same code serves
 onnxruntime in CPython and onnxruntime-web in the browser. Everything the decoder needs to know about
@@ -17,6 +24,15 @@ from PIL import Image
 
 from . import config
 from .inference import run_model
+from .tiles import plan_windows
+
+# Across windows (tiles.py). A detection whose box reaches within EDGE_MARGIN model pixels of a
+# tile's inner edge is a face the tile may cut: dropped there, it is whole in a neighbouring tile
+# (tiles overlap by more than a face that size) or found by the coarser level.
+EDGE_MARGIN = 2.0
+# A face seen by several windows takes its box and keypoints from those that saw it at the finest
+# scale (at least this share of the finest).
+FINE_SCALE_SHARE = 0.75
 
 
 @dataclass(frozen=True)
@@ -78,35 +94,49 @@ class Face:
 
 @dataclass(frozen=True)
 class Letterbox:
-    """Maps letterboxed model-input coordinates back to the original image."""
+    """Maps letterboxed model-input coordinates back to the original image.
+
+    The model input shows the source rectangle whose top-left corner is (origin_x, origin_y), scaled
+    by (scale_x, scale_y) and shifted by the padding (pad_x, pad_y).
+    """
 
     scale_x: float
     scale_y: float
     pad_x: float
     pad_y: float
+    origin_x: float = 0.0
+    origin_y: float = 0.0
 
     def to_image(self, points: np.ndarray) -> np.ndarray:
         """(..., 2) points in model-input pixels -> original image pixels."""
         out = np.array(points, dtype=np.float64, copy=True)
-        out[..., 0] = (out[..., 0] - self.pad_x) / self.scale_x
-        out[..., 1] = (out[..., 1] - self.pad_y) / self.scale_y
+        out[..., 0] = (out[..., 0] - self.pad_x) / self.scale_x + self.origin_x
+        out[..., 1] = (out[..., 1] - self.pad_y) / self.scale_y + self.origin_y
         return out
 
 
-def letterbox(image: Image.Image, size: int) -> tuple[Image.Image, Letterbox]:
-    """Fit the whole image into size x size keeping its aspect ratio, centred on black."""
-    width, height = image.size
+def letterbox(image: Image.Image, size: int, source: tuple[float, float, float, float] | None = None
+              ) -> tuple[Image.Image, Letterbox]:
+    """Fit the image, or its `source` rectangle (x0, y0, x1, y1), into size x size keeping its aspect
+    ratio, centred on black.
+
+    Cropping and scaling are one resampling (Pillow's resize with a box), which reads the pixels just
+    outside the rectangle for the filter's support: a tile's edges look like the photo there, not
+    like a border.
+    """
+    x0, y0, x1, y1 = source if source is not None else (0, 0, *image.size)
+    width, height = x1 - x0, y1 - y0
     scale = size / max(width, height)
     new_w = max(1, min(size, round(width * scale)))
     new_h = max(1, min(size, round(height * scale)))
     # reducing_gap: shrink by whole factors with a box filter first, then resample; as smooth, far faster.
-    resized = image.resize((new_w, new_h), Image.Resampling.BILINEAR, reducing_gap=3.0)
+    resized = image.resize((new_w, new_h), Image.Resampling.BILINEAR, box=(x0, y0, x1, y1), reducing_gap=3.0)
     if resized.mode != "RGB":
         resized = resized.convert("RGB")
     pad_x, pad_y = (size - new_w) // 2, (size - new_h) // 2
     canvas = Image.new("RGB", (size, size), (0, 0, 0))
     canvas.paste(resized, (pad_x, pad_y))
-    return canvas, Letterbox(new_w / width, new_h / height, pad_x, pad_y)
+    return canvas, Letterbox(new_w / width, new_h / height, pad_x, pad_y, x0, y0)
 
 
 def to_input_tensor(canvas: Image.Image, spec: DetectorSpec) -> np.ndarray:
@@ -209,31 +239,119 @@ def weighted_nms(
     return np.array(out_boxes), np.array(out_keypoints), np.array(out_scores)
 
 
-class FaceDetector:
-    """BlazeFace on a whole photo: letterbox to the model's input, run, decode, merge."""
+def in_photo_pixels(transform: Letterbox, level_size: tuple[int, int], photo_size: tuple[int, int]) -> Letterbox:
+    """A letterbox of a tile of the photo resized to `level_size`, made to map to the photo itself."""
+    sx, sy = level_size[0] / photo_size[0], level_size[1] / photo_size[1]
+    return Letterbox(transform.scale_x * sx, transform.scale_y * sy, transform.pad_x, transform.pad_y,
+                     transform.origin_x / sx, transform.origin_y / sy)
 
-    def __init__(self, session, spec: DetectorSpec, min_score: float = config.MIN_FACE_SCORE):
+
+def inner_edge_cut(boxes: np.ndarray, rect: tuple[int, int, int, int], image_size: tuple[int, int],
+                   margin: float) -> np.ndarray:
+    """Which boxes (N, 4), in photo pixels, reach within `margin` of an edge of the window `rect`
+    that lies inside the photo: faces the window may show only in part.
+
+    The photo's own borders do not count: a face cut by the photo's border is all there is of it.
+    """
+    x0, y0, x1, y1 = rect
+    width, height = image_size
+    cut = np.zeros(len(boxes), dtype=bool)
+    if x0 > 0.5:  # (half a pixel: a tile of a resized photo may end a hair short of the border)
+        cut |= boxes[:, 0] < x0 + margin
+    if y0 > 0.5:
+        cut |= boxes[:, 1] < y0 + margin
+    if x1 < width - 0.5:
+        cut |= boxes[:, 2] > x1 - margin
+    if y1 < height - 0.5:
+        cut |= boxes[:, 3] > y1 - margin
+    return cut
+
+
+def merge_windows(boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, scales: np.ndarray,
+                  iou_threshold: float = config.NMS_IOU) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One face per face, from detections of several windows (photo pixels; `scales`: model pixels
+    per photo pixel of the window each came from).
+
+    Greedy like weighted_nms: the best remaining detection and every one overlapping it by more than
+    the threshold are one face. Its box and keypoints are the score-weighted mean over the members
+    seen at the finest scale among them (within FINE_SCALE_SHARE of it): a face seen both whole at a
+    coarse level and close up in a tile takes the close-up's points, which are several model pixels
+    sharper. It keeps the best score.
+    """
+    order = np.argsort(-scores, kind="stable")
+    boxes, keypoints, scores, scales = boxes[order], keypoints[order], scores[order], scales[order]
+    remaining = np.arange(len(scores))
+    out_boxes, out_keypoints, out_scores = [], [], []
+    while remaining.size:
+        best = remaining[0]
+        overlap = box_iou(boxes[best], boxes[remaining]) > iou_threshold
+        overlap[0] = True
+        members = remaining[overlap]
+        members = members[scales[members] >= FINE_SCALE_SHARE * scales[members].max()]
+        weights = scores[members] / scores[members].sum()
+        out_boxes.append((boxes[members] * weights[:, None]).sum(axis=0))
+        out_keypoints.append((keypoints[members] * weights[:, None, None]).sum(axis=0))
+        out_scores.append(scores[best])
+        remaining = remaining[~overlap]
+    if not out_scores:
+        return np.zeros((0, 4)), np.zeros((0,) + keypoints.shape[1:]), np.zeros(0)
+    return np.array(out_boxes), np.array(out_keypoints), np.array(out_scores)
+
+
+class FaceDetector:
+    """BlazeFace over a photo: every window of the plan (the whole photo, then tiles; tiles.py) is
+    letterboxed to the model's input, run, decoded and merged within itself (weighted NMS), mapped to
+    photo pixels; then the windows' faces are merged (merge_windows).
+
+    `plan(width, height, input_size)` gives the windows; one model run each, in order, so the count is
+    known before the first run.
+    """
+
+    def __init__(self, session, spec: DetectorSpec, min_score: float = config.MIN_FACE_SCORE,
+                 plan=plan_windows):
         self.session = session
         self.spec = spec
         self.min_score = min_score
+        self.plan = plan  # (width, height, input_size) -> list[tiles.Window]
         self.anchors = make_anchors(spec)
 
-    def prepare(self, image: Image.Image) -> tuple[dict[str, np.ndarray], Letterbox]:
-        canvas, transform = letterbox(image, self.spec.input_size)
+    def prepare(self, image: Image.Image, source=None) -> tuple[dict[str, np.ndarray], Letterbox]:
+        """Model feeds for the whole image, or for its `source` rectangle (x0, y0, x1, y1)."""
+        canvas, transform = letterbox(image, self.spec.input_size, source)
         return {self.spec.input_name: to_input_tensor(canvas, self.spec)}, transform
 
-    def postprocess(self, outputs: list[np.ndarray], transform: Letterbox) -> list[Face]:
+    def decode(self, outputs: list[np.ndarray], transform: Letterbox
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One window's outputs -> (boxes, keypoints, scores) in photo pixels, merged within it."""
         raw_boxes, raw_scores = outputs
         boxes, keypoints, scores = decode_detections(raw_boxes, raw_scores, self.anchors, self.spec,
                                                      self.min_score)
         boxes, keypoints, scores = weighted_nms(boxes, keypoints, scores)
-        faces = []
-        for box, points, score in zip(boxes, keypoints, scores):
-            corners = transform.to_image(box.reshape(2, 2)).reshape(4)
-            faces.append(Face(corners, transform.to_image(points), float(score), self.spec.keypoint_names))
-        return faces
+        return (transform.to_image(boxes.reshape(-1, 2, 2)).reshape(-1, 4), transform.to_image(keypoints),
+                scores)
+
+    def faces(self, boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray) -> list[Face]:
+        return [Face(box, points, float(score), self.spec.keypoint_names)
+                for box, points, score in zip(boxes, keypoints, scores)]
+
+    def postprocess(self, outputs: list[np.ndarray], transform: Letterbox) -> list[Face]:
+        """The faces of one window (the whole photo, for `prepare(image)`), in photo pixels."""
+        return self.faces(*self.decode(outputs, transform))
 
     async def detect(self, image: Image.Image) -> list[Face]:
-        feeds, transform = self.prepare(image)
-        outputs = await run_model(self.session, [self.spec.boxes_output, self.spec.scores_output], feeds)
-        return self.postprocess(outputs, transform)
+        """Every face in the photo, in its pixels (one per face, whichever windows saw it)."""
+        names = [self.spec.boxes_output, self.spec.scores_output]
+        found = []
+        level, level_image = None, None
+        for window in self.plan(*image.size, self.spec.input_size):
+            if window.level != level:  # the photo resized once per level; its tiles are cut from that
+                level = window.level
+                level_image = image.resize(window.level_size, Image.Resampling.BILINEAR, reducing_gap=3.0)
+            feeds, transform = self.prepare(level_image, window.level_rect(image.size))
+            transform = in_photo_pixels(transform, window.level_size, image.size)
+            boxes, keypoints, scores = self.decode(await run_model(self.session, names, feeds), transform)
+            scale = min(transform.scale_x, transform.scale_y)
+            keep = ~inner_edge_cut(boxes, window.rect, image.size, EDGE_MARGIN / scale)
+            found.append((boxes[keep], keypoints[keep], scores[keep], np.full(keep.sum(), scale)))
+        boxes, keypoints, scores, scales = (np.concatenate(parts) for parts in zip(*found))
+        return self.faces(*merge_windows(boxes, keypoints, scores, scales))

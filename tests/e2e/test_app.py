@@ -62,6 +62,10 @@ def test_dropped_group_photo_gets_googly_eyes_on_the_eyes(open_app, server_url, 
     assert name == f"{photo.stem}.googly.jpg" and result.size == original.size
     detections = json.loads(json_bytes)["images"][0]
     assert len(detections["faces"]) == record["faces"]
+    # The eyes were located by the face mesh and the iris model in the browser: eyelid contours.
+    for face in detections["faces"]:
+        assert face["presence"] >= 0.5
+        assert all(len(face["eyes"][side]["contour"]) == 16 for side in ("right", "left"))
 
     # Pixels: at every googly eye, opposite its pupil, the download is white where the photo was not.
     pixels, before = np.asarray(result, float), np.asarray(original, float)

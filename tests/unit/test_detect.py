@@ -7,10 +7,12 @@ import pytest
 from PIL import Image
 
 from support import run
+import googly_eyes.detect as detect_module
 from googly_eyes.detect import (
-    DetectorSpec, FaceDetector, Letterbox, decode_detections, letterbox, make_anchors, to_input_tensor,
-    weighted_nms,
+    DetectorSpec, FaceDetector, Letterbox, decode_detections, inner_edge_cut, letterbox, make_anchors, merge_windows,
+    to_input_tensor, weighted_nms,
 )
+from googly_eyes.tiles import Window, plan_windows, whole_photo
 
 FULL_RANGE = DetectorSpec(input_name="input", input_size=192, boxes_output="boxes", scores_output="scores",
                           strides=(4,))
@@ -145,12 +147,16 @@ class AsyncFakeSession(FakeSession):
         return FakeSession.run(self, output_names, feeds)
 
 
+def whole_photo_only(width, height, input_size):
+    return [whole_photo(width, height, input_size)]
+
+
 @pytest.mark.parametrize("session_type", [FakeSession, AsyncFakeSession])
 def test_detector_returns_faces_in_original_image_pixels(session_type):
     anchor = 48 * 24 + 24  # the middle of the model input: (98, 98) input px
     regress = [0, 0, 48, 48, -12, -6, 12, -6, 0, 6, 0, 18, -24, 0, 24, 0]
     session = session_type(raw_outputs([(anchor, regress, 0.95)]))
-    detector = FaceDetector(session, FULL_RANGE)
+    detector = FaceDetector(session, FULL_RANGE, plan=whole_photo_only)
     image = Image.new("RGB", (800, 400))  # letterbox scale 0.24, pad 48 rows on top
     faces = run(detector.detect(image))
     assert session.calls == [(["boxes", "scores"], {"input": ((1, 3, 192, 192), np.float32)})]
@@ -162,6 +168,175 @@ def test_detector_returns_faces_in_original_image_pixels(session_type):
     np.testing.assert_allclose(face.left_eye, [110 / scale, (92 - 48) / scale])
     assert face.right_eye[0] < face.left_eye[0]
     assert face.score == pytest.approx(0.95)
+
+
+def test_the_whole_photo_window_is_the_old_letterbox():
+    image = Image.radial_gradient("L").convert("RGB").resize((640, 427))
+    window = whole_photo(*image.size)
+    level_image = image.resize(window.level_size, Image.Resampling.BILINEAR, reducing_gap=3.0)
+    tiled, _ = letterbox(level_image, 192, window.level_rect(image.size))
+    whole, _ = letterbox(image, 192)
+    assert np.array_equal(np.asarray(tiled), np.asarray(whole))
+
+
+# ---- Tiles: a source rectangle, detections mapped back from a tile, merged across windows. ----
+
+@pytest.mark.parametrize("source", [(200, 100, 392, 292), (0, 0, 100, 100), (250, 50, 400, 350), (17, 3, 400, 60)])
+def test_letterbox_of_a_source_rectangle_maps_a_marked_pixel_back(source):
+    image = Image.new("RGB", (400, 350), (0, 0, 0))
+    x0, y0, x1, y1 = source
+    block = (round(x0 + 0.6 * (x1 - x0)), round(y0 + 0.3 * (y1 - y0)))
+    side = max(6, (x1 - x0) // 12)
+    image.paste((255, 255, 255), (block[0], block[1], block[0] + side, block[1] + side))
+    image.paste((255, 255, 255), (0, 0, x0, 350))  # bright pixels outside the rectangle must stay out
+    canvas, transform = letterbox(image, 192, source)
+    pixels = np.asarray(canvas.convert("L"), float)
+    assert pixels[:, :3].max() < 128 or x0 == 0  # the bright band left of the rectangle is not in it
+    ys, xs = np.nonzero(pixels > 127)
+    back = transform.to_image(np.array([[xs.mean() + 0.5, ys.mean() + 0.5]]))[0]
+    tolerance = 1.0 / min(transform.scale_x, transform.scale_y)
+    np.testing.assert_allclose(back, [block[0] + side / 2, block[1] + side / 2], atol=tolerance)
+
+
+class SequenceSession:
+    """Returns the given outputs for the first, second, ... run."""
+
+    def __init__(self, outputs_per_run):
+        self.outputs_per_run, self.calls = list(outputs_per_run), 0
+
+    def run(self, output_names, feeds):
+        self.calls += 1
+        return list(self.outputs_per_run.pop(0))
+
+
+def test_a_tile_detection_comes_back_in_photo_pixels():
+    # 800 x 600 photo; level 1 resizes it to 768 x 576 (0.96) and cuts the tile (384, 288)-(576, 480),
+    # which is photo rectangle (400, 300)-(600, 500).
+    tile = Window((400.0, 300.0, 600.0, 500.0), 1, (768, 576))
+    assert tile.level_rect((800, 600)) == (384, 288, 576, 480)
+    anchor = 48 * 24 + 24  # (98, 98) in the model input
+    regress = [0, 0, 48, 48, -12, -6, 12, -6, 0, 6, 0, 18, -24, 0, 24, 0]
+    session = SequenceSession([raw_outputs([]), raw_outputs([(anchor, regress, 0.9)])])
+    detector = FaceDetector(session, FULL_RANGE, plan=lambda w, h, size: [whole_photo(w, h, size), tile])
+    faces = run(detector.detect(Image.new("RGB", (800, 600))))
+    assert session.calls == 2 and len(faces) == 1
+    np.testing.assert_allclose(faces[0].box, [400 + 74 / 0.96, 300 + 74 / 0.96, 400 + 122 / 0.96, 300 + 122 / 0.96])
+    np.testing.assert_allclose(faces[0].right_eye, [400 + 86 / 0.96, 300 + 92 / 0.96])
+    np.testing.assert_allclose(faces[0].left_eye, [400 + 110 / 0.96, 300 + 92 / 0.96])
+
+
+class SquareFinder:
+    """A stand-in for BlazeFace that "detects" the bright square in whatever window it is shown: box
+    = the square's bounding box in the model input, eyes a quarter of its width left and right of its
+    centre. A square the window cuts gives a detection of the part it shows, as a real partial face
+    can."""
+
+    def __init__(self):
+        self.anchors = make_anchors(FULL_RANGE)
+        self.calls = 0
+
+    def run(self, output_names, feeds):
+        self.calls += 1
+        bright = feeds["input"][0, 0] > 0
+        if not bright.any():
+            return raw_outputs([])
+        ys, xs = np.nonzero(bright)
+        x0, y0, x1, y1 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
+        centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+        anchor = int(np.argmin(np.linalg.norm(self.anchors * 192 - centre, axis=1)))
+        offset = centre - self.anchors[anchor] * 192
+        quarter = (x1 - x0) / 4  # keypoints, like the box centre, are offsets from the anchor
+        points = [offset[0] - quarter, offset[1], offset[0] + quarter, offset[1]] + [*offset] * 4
+        return raw_outputs([(anchor, [*offset, x1 - x0, y1 - y0, *points], 0.9)])
+
+
+def square_photo(size, square):
+    image = Image.new("RGB", size, (0, 0, 0))
+    image.paste((255, 255, 255), square)
+    return image
+
+
+def test_a_square_seen_by_many_windows_and_cut_by_a_tile_edge_comes_out_once_where_it_is(monkeypatch):
+    size = (1600, 1200)
+    plan = plan_windows(*size)
+    finest = max(w.level for w in plan)
+    tiles = [w for w in plan if w.level == finest]
+    # Put a 64 px square so that a tile's inner right edge cuts it a quarter of the way in: that tile
+    # shows a sliver (whose box overlaps the whole square by IoU 0.25, under NMS's 0.3).
+    edge = min(w.rect[2] for w in tiles if w.rect[2] < size[0] - 1)
+    x0, y0 = round(edge) - 16, 500
+    square = (x0, y0, x0 + 64, y0 + 64)
+    cutting = [w for w in tiles if w.rect[0] < square[0] < w.rect[2] < square[2]]
+    whole_in = [w for w in tiles if w.rect[0] <= square[0] and square[2] <= w.rect[2]
+                and w.rect[1] <= square[1] and square[3] <= w.rect[3]]
+    assert cutting and whole_in
+    session = SquareFinder()
+    faces = run(FaceDetector(session, FULL_RANGE).detect(square_photo(size, square)))
+    assert session.calls == len(plan)
+    assert len(faces) == 1
+    finest_px = 1 / (whole_in[0].level_size[0] / size[0])  # one model pixel of the tiles, in photo pixels
+    np.testing.assert_allclose(faces[0].box, square, atol=1.5 * finest_px)
+    np.testing.assert_allclose(faces[0].right_eye, [x0 + 16, y0 + 32], atol=1.5 * finest_px)
+    np.testing.assert_allclose(faces[0].left_eye, [x0 + 48, y0 + 32], atol=1.5 * finest_px)
+    # Without the inner-edge rule slivers survive as extra, partial faces.
+    monkeypatch.setattr(detect_module, "EDGE_MARGIN", -1e9)
+    assert len(run(FaceDetector(SquareFinder(), FULL_RANGE).detect(square_photo(size, square)))) >= 2
+
+
+def test_a_face_at_the_photo_border_is_kept():
+    size = (1600, 1200)
+    square = (0, 300, 40, 340)  # touches the photo's left border, in tiles whose left edge is that border
+    faces = run(FaceDetector(SquareFinder(), FULL_RANGE).detect(square_photo(size, square)))
+    assert len(faces) == 1
+    np.testing.assert_allclose(faces[0].box, square, atol=3)
+
+
+def test_inner_edge_cut_ignores_the_photo_border():
+    boxes = np.array([[0, 10, 20, 30],      # at the photo's left border: the window's left edge is the border
+                      [90, 10, 101, 30],    # crosses the window's inner right edge (x = 100)
+                      [40, 40, 60, 60],     # well inside
+                      [40, 97, 60, 115]])   # crosses the inner bottom edge
+    cut = inner_edge_cut(boxes, (0, 0, 100, 100), (300, 300), margin=2)
+    assert cut.tolist() == [False, True, False, True]
+    assert inner_edge_cut(boxes, (0, 0, 100, 100), (100, 100), margin=2).tolist() == [False] * 4
+
+
+def test_merge_gives_one_face_per_face_with_the_closest_view_points():
+    # One face seen by the whole photo (coarse: 0.12 model px per photo px) and by two overlapping
+    # tiles (0.45); a second face seen by one tile only.
+    boxes = np.array([[100, 100, 160, 160], [102, 101, 161, 159], [101, 99, 159, 161], [400, 100, 450, 150]], float)
+    keypoints = np.array([[[115, 120], [145, 120]], [[118, 121], [142, 121]], [[116, 119], [144, 119]],
+                          [[412, 120], [438, 120]]], float)
+    scores = np.array([0.95, 0.8, 0.6, 0.7])
+    scales = np.array([0.12, 0.45, 0.45, 0.45])
+    merged_boxes, merged_points, merged_scores = merge_windows(boxes, keypoints, scores, scales)
+    assert merged_scores.tolist() == [0.95, 0.7]  # the best score stays
+    # the points are the tiles' (score-weighted), not the coarse view's
+    np.testing.assert_allclose(merged_points[0], (keypoints[1] * 0.8 + keypoints[2] * 0.6) / 1.4)
+    np.testing.assert_allclose(merged_boxes[0], (boxes[1] * 0.8 + boxes[2] * 0.6) / 1.4)
+    np.testing.assert_allclose(merged_boxes[1], boxes[3])
+
+
+def test_merge_of_nothing_is_empty():
+    boxes, keypoints, scores = merge_windows(np.zeros((0, 4)), np.zeros((0, 6, 2)), np.zeros(0), np.zeros(0))
+    assert boxes.shape == (0, 4) and keypoints.shape == (0, 6, 2) and scores.shape == (0,)
+
+
+def test_a_partial_face_at_an_inner_tile_edge_is_dropped_before_the_merge():
+    # Tile A = photo (0, 0)-(500, 500) shows only the left quarter of a face at (480, 200)-(560, 280);
+    # tile B = (300, 0)-(800, 500) shows it whole. IoU 0.25: NMS alone would keep both.
+    photo = (1000, 800)
+    partial = np.array([[478, 205, 500, 275]], float)
+    whole = np.array([[480, 200, 560, 280]], float)
+    assert not inner_edge_cut(whole, (300, 0, 800, 500), photo, margin=4).any()
+    keep_a = ~inner_edge_cut(partial, (0, 0, 500, 500), photo, margin=4)
+    boxes = np.concatenate([partial[keep_a], whole])
+    keypoints = np.zeros((len(boxes), 6, 2))
+    merged, _, _ = merge_windows(boxes, keypoints, np.full(len(boxes), 0.9), np.full(len(boxes), 0.4))
+    assert len(merged) == 1
+    unfiltered, _, _ = merge_windows(np.concatenate([partial, whole]), np.zeros((2, 6, 2)), np.full(2, 0.9),
+                                     np.full(2, 0.4))
+    assert len(unfiltered) == 2
 
 
 def test_detector_spec_reads_the_manifest(manifest):
