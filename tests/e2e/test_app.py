@@ -48,8 +48,12 @@ def test_boot_shows_progress_then_ready(open_app, server_url):
     assert app.errors == []
 
 
-def test_dropped_group_photo_gets_googly_eyes_on_the_eyes(open_app, server_url, models, group_photo):
-    photo = group_photo
+def test_dropped_group_photo_gets_googly_eyes_on_the_eyes(open_app, server_url, models, group_photo, tmp_path):
+    # PNG, so the browser and CPython decode the same pixels: Pyodide's Pillow and the native wheel link
+    # different libjpeg builds whose JPEG decodes differ by a grey level here and there, enough to flip
+    # a face whose score sits at the detector's threshold. The pipeline itself must agree exactly.
+    photo = tmp_path / f"{group_photo.stem}.png"
+    Image.open(group_photo).convert("RGB").save(photo)
     app = open_app(server_url)
     app.drop([photo])
     [record] = app.wait_for_results(1)
@@ -59,7 +63,7 @@ def test_dropped_group_photo_gets_googly_eyes_on_the_eyes(open_app, server_url, 
     _, json_bytes = download(app, 0, "download-json")
     original = Image.open(photo).convert("RGB")
     result = Image.open(io.BytesIO(image_bytes)).convert("RGB")
-    assert name == f"{photo.stem}.googly.jpg" and result.size == original.size
+    assert name == f"{photo.stem}.googly.png" and result.size == original.size
     detections = json.loads(json_bytes)["images"][0]
     assert len(detections["faces"]) == record["faces"]
     # The eyes were located by the face mesh and the iris model in the browser: eyelid contours.
@@ -83,7 +87,7 @@ def test_dropped_group_photo_gets_googly_eyes_on_the_eyes(open_app, server_url, 
 
     # The browser's detections are the native pipeline's: same faces, eyes within 0.5 px.
     native = native_result(photo, models).detections()["images"][0]["faces"]
-    assert len(native) == len(detections["faces"])
+    assert [round(f["score"], 3) for f in native] == [round(f["score"], 3) for f in detections["faces"]]
     for browser_face, native_face in zip(detections["faces"], native):
         for key in ("right_eye", "left_eye"):
             assert math.dist(browser_face[key], native_face[key]) <= 0.5, (key, browser_face, native_face)

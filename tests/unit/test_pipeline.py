@@ -3,7 +3,6 @@
 import io
 import json
 import math
-import re
 import subprocess
 import sys
 
@@ -59,22 +58,34 @@ def test_photos_of_animals_get_no_googly_eyes(models, faces_dev):
         assert result.faces == [], file
 
 
-def test_download_json_scores_with_the_shared_scorer(models, faces_dev, tmp_path):
-    subset = {"images": [image for image in faces_dev["images"] if image["file"] in GROUP_PHOTOS]}
-    gt_path = tmp_path / "gt.json"
+# Eight dev photos: crowds, small faces, sunglasses, a rolled head, and an animal-only photo.
+EVALUATION_PHOTOS = GROUP_PHOTOS + ["images/afw_4538917191.jpg", "images/afw_2805422179.jpg",
+                                    "images/afw_237815567.jpg"]
+# Floors well under the targets (recall 0.95, precision 0.97, e<=0.10 0.90, e<=0.05 0.60) and under
+# what the shipped pipeline measures on all of faces-dev (scripts/evaluate.py --score): a regression
+# trips them, the ordinary variation between photos does not.
+FLOORS = {"recall": 0.85, "precision": 0.9, "e<=0.10": 0.75, "e<=0.05": 0.45}
+
+
+def test_evaluation_on_dev_photos_stays_above_its_floors(models, faces_dev, tmp_path):
+    negatives = [image["file"] for image in faces_dev["images"] if not image["faces"]][:1]
+    subset = {"images": [image for image in faces_dev["images"] if image["file"] in EVALUATION_PHOTOS + negatives]}
+    assert len(subset["images"]) == len(EVALUATION_PHOTOS) + 1
+    gt_path, pred_path, metrics_path = tmp_path / "gt.json", tmp_path / "pred.json", tmp_path / "metrics.json"
     gt_path.write_text(json.dumps(subset))
     predictions = {"images": []}
     for image in subset["images"]:
         result = run(process_photo((FACES_DEV / image["file"]).read_bytes(), image["file"], models))
-        predictions["images"].append(result.detections()["images"][0])
-    pred_path = tmp_path / "pred.json"
+        predictions["images"].append(result.detections()["images"][0])  # the "Download JSON", as is
     pred_path.write_text(json.dumps(predictions))
-    # The scorer reads images relative to nothing: it only needs the annotation coordinates.
-    output = subprocess.run([sys.executable, str(SCORER), str(gt_path), str(pred_path)], capture_output=True,
-                            text=True, check=True).stdout
-    recall, precision = map(float, re.search(r"recall ([\d.]+)\s+precision ([\d.]+)", output).groups())
-    assert precision >= 0.95 and recall >= 0.6, output
-    assert re.search(r"duplicates 0", output), output
+    subprocess.run([sys.executable, str(SCORER), str(gt_path), str(pred_path), "--json", str(metrics_path)],
+                   check=True, capture_output=True)
+    metrics = json.loads(metrics_path.read_text())
+    eyes = metrics["eyes_all_visible"]
+    measured = {"recall": metrics["recall"], "precision": metrics["precision"],
+                "e<=0.10": eyes["e<=0.10"], "e<=0.05": eyes["e<=0.05"]}
+    assert all(measured[key] >= floor for key, floor in FLOORS.items()), measured
+    assert metrics["duplicates"] == 0 and metrics["fp_on_negative_images"] == 0, metrics
 
 
 def test_same_seed_same_picture_other_seed_other_picture(models, faces_dev):
