@@ -211,17 +211,21 @@ def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
 
 
 def weighted_nms(
-    boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, iou_threshold: float = config.NMS_IOU
+    boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, iou_threshold: float = config.NMS_IOU,
+    scales: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """MediaPipe's weighted non-maximum suppression.
 
     Take the best remaining detection; every remaining detection overlapping it by more than the
     threshold (itself included) is merged into it, box and keypoints averaged with score weights;
     the merged detection keeps the best score. Averaging many overlapping anchors is what makes
-    BlazeFace's keypoints steadier than any single anchor's.
+    BlazeFace's keypoints steadier than any single anchor's. With `scales` (model pixels per photo
+    pixel of each detection's window), only the members seen at the finest scale among them (within
+    FINE_SCALE_SHARE of it) are averaged: see merge_windows.
     """
     order = np.argsort(-scores, kind="stable")
     boxes, keypoints, scores = boxes[order], keypoints[order], scores[order]
+    scales = None if scales is None else scales[order]
     remaining = np.arange(len(scores))
     out_boxes, out_keypoints, out_scores = [], [], []
     while remaining.size:
@@ -229,6 +233,8 @@ def weighted_nms(
         overlap = box_iou(boxes[best], boxes[remaining]) > iou_threshold
         overlap[0] = True
         members = remaining[overlap]
+        if scales is not None:
+            members = members[scales[members] >= FINE_SCALE_SHARE * scales[members].max()]
         weights = scores[members] / scores[members].sum()
         out_boxes.append((boxes[members] * weights[:, None]).sum(axis=0))
         out_keypoints.append((keypoints[members] * weights[:, None, None]).sum(axis=0))
@@ -278,24 +284,7 @@ def merge_windows(boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, 
     coarse level and close up in a tile takes the close-up's points, which are several model pixels
     sharper. It keeps the best score.
     """
-    order = np.argsort(-scores, kind="stable")
-    boxes, keypoints, scores, scales = boxes[order], keypoints[order], scores[order], scales[order]
-    remaining = np.arange(len(scores))
-    out_boxes, out_keypoints, out_scores = [], [], []
-    while remaining.size:
-        best = remaining[0]
-        overlap = box_iou(boxes[best], boxes[remaining]) > iou_threshold
-        overlap[0] = True
-        members = remaining[overlap]
-        members = members[scales[members] >= FINE_SCALE_SHARE * scales[members].max()]
-        weights = scores[members] / scores[members].sum()
-        out_boxes.append((boxes[members] * weights[:, None]).sum(axis=0))
-        out_keypoints.append((keypoints[members] * weights[:, None, None]).sum(axis=0))
-        out_scores.append(scores[best])
-        remaining = remaining[~overlap]
-    if not out_scores:
-        return np.zeros((0, 4)), np.zeros((0,) + keypoints.shape[1:]), np.zeros(0)
-    return np.array(out_boxes), np.array(out_keypoints), np.array(out_scores)
+    return weighted_nms(boxes, keypoints, scores, iou_threshold, scales)
 
 
 class FaceDetector:

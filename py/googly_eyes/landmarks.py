@@ -35,6 +35,14 @@ EYE_CONTOUR = {
 OUTER, LOWER_MID, INNER, UPPER_MID = 0, 4, 8, 12
 
 
+def input_fields(entry: dict, default_roi_scale: float) -> dict:
+    """What both landmark models' manifest entries say about their input and crop."""
+    norm = entry["input"]["normalisation"]
+    return {"input_name": entry["input"]["name"], "input_size": int(entry["input"]["shape"][-1]),
+            "roi_scale": float(entry.get("roi", {}).get("scale", default_roi_scale)),
+            "normalise_scale": float(norm["scale"]), "normalise_offset": float(norm["offset"])}
+
+
 @dataclass(frozen=True)
 class MeshSpec:
     """How to feed the face mesh and read it (from the model manifest)."""
@@ -49,16 +57,8 @@ class MeshSpec:
 
     @classmethod
     def from_manifest(cls, entry: dict) -> "MeshSpec":
-        norm = entry["input"]["normalisation"]
-        return cls(
-            input_name=entry["input"]["name"],
-            input_size=int(entry["input"]["shape"][-1]),
-            landmarks_output=entry["outputs"]["landmarks"],
-            flag_output=entry["outputs"]["face_flag"],
-            roi_scale=float(entry.get("roi", {}).get("scale", 1.5)),
-            normalise_scale=float(norm["scale"]),
-            normalise_offset=float(norm["offset"]),
-        )
+        return cls(landmarks_output=entry["outputs"]["landmarks"], flag_output=entry["outputs"]["face_flag"],
+                   **input_fields(entry, default_roi_scale=1.5))
 
 
 @dataclass(frozen=True)
@@ -74,15 +74,7 @@ class IrisSpec:
 
     @classmethod
     def from_manifest(cls, entry: dict) -> "IrisSpec":
-        norm = entry["input"]["normalisation"]
-        return cls(
-            input_name=entry["input"]["name"],
-            input_size=int(entry["input"]["shape"][-1]),
-            contour_output=entry["outputs"]["eye_contour"],
-            roi_scale=float(entry.get("roi", {}).get("scale", 2.3)),
-            normalise_scale=float(norm["scale"]),
-            normalise_offset=float(norm["offset"]),
-        )
+        return cls(contour_output=entry["outputs"]["eye_contour"], **input_fields(entry, default_roi_scale=2.3))
 
 
 def to_tensor(crop: Image.Image, scale: float, offset: float) -> np.ndarray:
