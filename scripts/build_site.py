@@ -10,7 +10,9 @@ any CDN at run time, so everything it loads is copied next to index.html:
   vendor/pyodide/              the Pyodide runtime, a trimmed pyodide-lock.json and three
                                wheels: numpy, Pillow and our own googly_eyes
   vendor/ort/                  onnxruntime-web (wasm backend only)
-  build-info.json              versions and the sha256 of every file above
+  icons/                       PNG app icons (drawn here from favicon.svg's design)
+  build-info.json              versions, the sha256 of every file above and the
+                               service worker's cache version (stamped into sw.js)
 
 Every byte that goes into the site is checked: node_modules files against
 scripts/vendor_pins.json, the numpy/Pillow wheels against the sha256 in Pyodide's own
@@ -506,6 +508,74 @@ def site_files(out: Path) -> dict[str, str]:
     }
 
 
+# ---------------------------------------------------------------- service worker and app icons
+
+SERVICE_WORKER = "sw.js"
+CACHE_VERSION_PLACEHOLDER = "__GOOGLY_CACHE_VERSION__"
+BUILD_INFO = "build-info.json"
+
+
+def cache_version(files: dict[str, str]) -> str:
+    """A short hash of the file list (paths and sha256): changes whenever any shipped byte does."""
+    listing = "".join(f"{path}\t{digest}\n" for path, digest in sorted(files.items()))
+    return sha256_bytes(listing.encode())[:16]
+
+
+def write_build_info(out: Path, version: str, versions: dict[str, str]) -> dict:
+    """Stamp sw.js with the cache version and write build-info.json (the service worker's precache list).
+
+    The version is hashed over every file except sw.js and build-info.json, and then written into
+    sw.js, so any change to the site changes sw.js's bytes: that is how browsers notice an update.
+    build-info.json: {"version", "versions", "cache_version", "files": {relpath: sha256}}.
+    """
+    (out / BUILD_INFO).unlink(missing_ok=True)
+    files = site_files(out)
+    worker = out / SERVICE_WORKER
+    stamp = None
+    if worker.is_file():
+        content = {path: digest for path, digest in files.items() if path != SERVICE_WORKER}
+        stamp = cache_version(content)
+        source = worker.read_text()
+        if CACHE_VERSION_PLACEHOLDER not in source:
+            raise BuildError(f"{worker} has no {CACHE_VERSION_PLACEHOLDER} to stamp")
+        write_atomic(worker, source.replace(CACHE_VERSION_PLACEHOLDER, stamp).encode())
+        files[SERVICE_WORKER] = sha256_file(worker)
+    info = {"version": version, "versions": versions, "cache_version": stamp, "files": files}
+    write_atomic(out / BUILD_INFO, (json.dumps(info, indent=1, sort_keys=True) + "\n").encode())
+    return info
+
+
+def draw_icons(folder: Path, sizes=(192, 512)) -> list[Path]:
+    """PNG app icons drawn from the same design as web/favicon.svg (so no binary is committed)."""
+    from PIL import Image, ImageDraw  # the venv's Pillow; only the icons need it
+
+    supersample = 4
+    paths = []
+    for size in sizes:
+        big = size * supersample
+        scale = big / 64  # favicon.svg's viewBox is 64 x 64
+        image = Image.new("RGBA", (big, big), (0, 0, 0, 0))
+        draw = ImageDraw.Draw(image)
+        draw.rounded_rectangle((0, 0, big - 1, big - 1), radius=int(12 * scale), fill="#fbfaf7")
+        # (cx, cy, r) of the white discs and the pupils, as in favicon.svg
+        for (ex, ey), (px, py) in (((19, 32), (24, 38)), ((45, 32), (41, 24))):
+            outer, inner = (16 + 1.25) * scale, (16 - 1.25) * scale
+            draw.ellipse((ex * scale - outer, ey * scale - outer, ex * scale + outer, ey * scale + outer),
+                         fill="#2d2d2d")
+            draw.ellipse((ex * scale - inner, ey * scale - inner, ex * scale + inner, ey * scale + inner),
+                         fill="#ffffff")
+            pupil = 8 * scale
+            draw.ellipse((px * scale - pupil, py * scale - pupil, px * scale + pupil, py * scale + pupil),
+                         fill="#111111")
+        icon = image.resize((size, size), Image.LANCZOS)
+        path = folder / f"icon-{size}.png"
+        buffer = io.BytesIO()
+        icon.save(buffer, "PNG", optimize=True)
+        write_atomic(path, buffer.getvalue())
+        paths.append(path)
+    return paths
+
+
 def print_summary(out: Path) -> None:
     sizes = {p.relative_to(out).as_posix(): p.stat().st_size for p in out.rglob("*") if p.is_file()}
     total = sum(sizes.values())
@@ -544,12 +614,8 @@ def build_site(out: Path, repo: Path = REPO, wheel_sources=None) -> None:
     lock_out = site_lock(lock, wheel_name, meta["version"], sha256_bytes(wheel_bytes))
     (pyodide_dir / "pyodide-lock.json").write_text(json.dumps(lock_out, indent=1, sort_keys=True) + "\n")
 
-    info = {
-        "version": meta["version"],
-        "versions": package_versions(node_modules),
-        "files": site_files(out),
-    }
-    (out / "build-info.json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n")
+    draw_icons(out / "icons")
+    write_build_info(out, meta["version"], package_versions(node_modules))
     print_summary(out)
 
 

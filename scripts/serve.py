@@ -21,13 +21,19 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
-EXTRA_HEADERS = {
+ISOLATION_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Embedder-Policy": "require-corp",
     "Cross-Origin-Resource-Policy": "same-origin",
+}
+EXTRA_HEADERS = {
+    **ISOLATION_HEADERS,
     "Cache-Control": "no-cache",
     "X-Content-Type-Options": "nosniff",
 }
+# What GitHub Pages sends: no COOP/COEP (the service worker adds them; see web/sw.js).
+HEADERS_WITHOUT_ISOLATION = {name: value for name, value in EXTRA_HEADERS.items()
+                             if name not in ISOLATION_HEADERS}
 
 # Set explicitly rather than trusting the platform's mimetypes (which differ between
 # machines and Python versions, e.g. for .mjs and .wasm).
@@ -61,8 +67,9 @@ def normalize_prefix(prefix: str) -> str:
     return f"/{stripped}/" if stripped else "/"
 
 
-def make_handler(directory: Path, prefix: str, log: bool):
-    """A request handler class bound to one folder, sub-path and logging choice."""
+def make_handler(directory: Path, prefix: str, log: bool, isolation_headers: bool = True):
+    """A request handler class bound to one folder, sub-path, logging and header choice."""
+    headers = EXTRA_HEADERS if isolation_headers else HEADERS_WITHOUT_ISOLATION
 
     class SiteHandler(SimpleHTTPRequestHandler):
         extensions_map = MIME_TYPES
@@ -93,7 +100,7 @@ def make_handler(directory: Path, prefix: str, log: bool):
             return None
 
         def end_headers(self):
-            for name, value in EXTRA_HEADERS.items():
+            for name, value in headers.items():
                 self.send_header(name, value)
             super().end_headers()
 
@@ -116,12 +123,12 @@ class QuietServer(ThreadingHTTPServer):
 
 
 def make_server(directory, host: str = "127.0.0.1", port: int = 0, prefix: str = "/",
-                log: bool = False) -> ThreadingHTTPServer:
+                log: bool = False, isolation_headers: bool = True) -> ThreadingHTTPServer:
     """A bound (not yet serving) server; port 0 picks a free port."""
     directory = Path(directory).resolve()
     if not (directory / "index.html").is_file():
         print(f"warning: {directory}/index.html not found (run ./dev build?)", file=sys.stderr)
-    handler = make_handler(directory, normalize_prefix(prefix), log)
+    handler = make_handler(directory, normalize_prefix(prefix), log, isolation_headers)
     return QuietServer((host, port), handler)
 
 
@@ -133,9 +140,9 @@ def server_url(server: ThreadingHTTPServer, prefix: str = "/") -> str:
 
 
 def start_server(directory, host: str = "127.0.0.1", port: int = 0, prefix: str = "/",
-                 log: bool = False):
+                 log: bool = False, isolation_headers: bool = True):
     """Serve in a background thread; returns (server, url).  Stop with server.shutdown()."""
-    server = make_server(directory, host, port, prefix, log)
+    server = make_server(directory, host, port, prefix, log, isolation_headers)
     thread = threading.Thread(target=server.serve_forever, name="googly-serve", daemon=True)
     thread.start()
     return server, server_url(server, prefix)
@@ -148,9 +155,12 @@ def main(argv=None) -> int:
     parser.add_argument("--dir", type=Path, default=REPO / "build" / "site")
     parser.add_argument("--prefix", default="/", help="serve under this sub-path, e.g. /googly-eyes/")
     parser.add_argument("--log", action="store_true", help="print one line per request")
+    parser.add_argument("--no-isolation-headers", dest="isolation_headers", action="store_false",
+                        help="omit COOP/COEP/CORP, as GitHub Pages does (the service worker adds them)")
     args = parser.parse_args(argv)
     try:
-        server = make_server(args.dir, args.host, args.port, args.prefix, args.log)
+        server = make_server(args.dir, args.host, args.port, args.prefix, args.log,
+                             args.isolation_headers)
     except OSError as error:
         print(f"serve: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 1

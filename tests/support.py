@@ -13,6 +13,7 @@ FIXTURES = REPO / "tests" / "fixtures"
 SHARED = REPO.parent / "shared"
 FACES_DEV = SHARED / "data" / "faces-dev"
 SCORER = SHARED / "tools" / "score_eyes.py"
+DEV_GROUP = FACES_DEV / "images" / "afw_4285163979.jpg"  # a dev photo of ten people, hand-annotated
 
 
 def run(coroutine):

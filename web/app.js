@@ -1,6 +1,9 @@
 // The page's DOM glue: boot progress, drop zone and file picker, a queue, result cards, downloads.
 // Python (main.py) does the work; it publishes window.googlyProcess(file) and fires "googly:ready".
 // Photos dropped while Python is still loading wait in the queue and run as soon as it is ready.
+// Above the gallery: a batch summary with progress, and "Download all" as one ZIP (zip.js).
+
+import { makeZip, uniqueNames, zipFileName } from './zip.js';
 
 const $ = (selector) => document.querySelector(selector);
 const bootBar = $('#boot-progress');
@@ -10,11 +13,20 @@ const results = $('#results');
 const template = $('#result-template');
 const dropZone = $('#drop-zone');
 const fileInput = $('#file-input');
+const batch = $('#batch');
+const batchBar = $('#batch-progress');
+const batchText = $('#batch-text');
+const batchMessage = $('#batch-message');
+const downloadAllButton = $('#download-all');
+const zipJson = $('#zip-json');
 
 const startedAt = performance.now();
 const queue = [];
 let processFile = null;
 let busy = false;
+// The batch: every file added since the page opened, and the successful results' Blobs for the ZIP.
+const counts = { added: 0, done: 0, failed: 0 };
+const outputs = [];
 
 // What tests and benchmarks read: boot time, and one record per finished file.
 window.googly = { readyMs: null, info: null, results: [] };
@@ -73,6 +85,8 @@ function enqueue(files) {
     results.prepend(card);
     queue.push({ file, card });
   }
+  counts.added += files.length;
+  updateBatch();
   if (files.length) announce(`${files.length} photo(s) added.`);
   pump();
 }
@@ -98,6 +112,78 @@ async function pump() {
   busy = false;
 }
 
+// ---- Batch summary and "Download all" ----------------------------------------------------------
+
+// "3 of 12 done · 1 could not be read": the summary text for the current counts.
+function batchSummary() {
+  const failed = counts.failed ? ` · ${counts.failed} could not be read` : '';
+  if (counts.done === counts.added) return `All ${counts.added} done${failed}`;
+  return `${counts.done} of ${counts.added} done${failed}`;
+}
+
+// Refresh the summary and the button; the summary is not a live region, #status speaks for it.
+function updateBatch() {
+  batch.hidden = counts.added === 0;
+  batchBar.max = Math.max(1, counts.added);
+  batchBar.value = counts.done;
+  batchText.textContent = batchSummary();
+  downloadAllButton.disabled = outputs.length === 0 || downloadAllButton.dataset.busy === '1';
+}
+
+// Count one finished file; when it was the last one waiting, say so once in #status.
+function fileFinished(ok) {
+  counts.done += 1;
+  if (!ok) counts.failed += 1;
+  updateBatch();
+  if (counts.done === counts.added && counts.added > 1) announce(`${statusArea.textContent} ${batchSummary()}.`);
+}
+
+// One detections.json for the ZIP: the first photo's header and every photo's images, each with its ZIP name.
+function combinedDetections(entries) {
+  const documents = entries.map(({ output }) => JSON.parse(output.json));
+  const images = entries.flatMap(({ zipName }, index) => documents[index].images.map((image) => ({ ...image, zip_file: zipName })));
+  return JSON.stringify({ ...documents[0], images }, null, 1);
+}
+
+// Hand a Blob to the browser as a download, then let go of its object URL.
+function saveBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const link = Object.assign(document.createElement('a'), { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // Revoking at once can cancel the download in some browsers; a while later it is safe.
+  setTimeout(() => URL.revokeObjectURL(url), 30_000);
+}
+
+// Build the ZIP of every successful result (the same bytes as each card's link) and download it.
+async function downloadAll() {
+  if (!outputs.length) return;
+  downloadAllButton.dataset.busy = '1';
+  updateBatch();
+  batchMessage.hidden = true;
+  const now = new Date();
+  const names = uniqueNames([...outputs.map((output) => output.downloadName), ...(zipJson.checked ? ['detections.json'] : [])]);
+  const entries = outputs.map((output, index) => ({ output, zipName: names[index] }));
+  const files = entries.map(({ output, zipName }) => ({ name: zipName, data: output.blob }));
+  if (zipJson.checked) files.push({ name: names[names.length - 1], data: combinedDetections(entries) });
+  const zipName = zipFileName(now);
+  try {
+    announce(`Preparing ${zipName} with ${outputs.length} photo(s)…`);
+    saveBlob(await makeZip(files, now), zipName);
+    announce(`${zipName} is ready: ${outputs.length} photo(s).`);
+  } catch (error) {
+    batchMessage.textContent = error.message;
+    batchMessage.hidden = false;
+    announce(error.message);
+  } finally {
+    delete downloadAllButton.dataset.busy;
+    updateBatch();
+  }
+}
+
+downloadAllButton.addEventListener('click', downloadAll);
+
 // ---- Results ---------------------------------------------------------------------------------
 
 function showResult(card, result, totalMs) {
@@ -114,7 +200,8 @@ function showResult(card, result, totalMs) {
     Object.assign(record, { error: code, message });
     announce(`${result.name}: ${message}`);
   } else {
-    const imageUrl = URL.createObjectURL(new Blob([result.image], { type: result.mime }));
+    const imageBlob = new Blob([result.image], { type: result.mime });
+    const imageUrl = URL.createObjectURL(imageBlob);
     const jsonUrl = URL.createObjectURL(new Blob([result.json], { type: 'application/json' }));
     const faces = result.faces;
     const img = card.querySelector('img');
@@ -138,8 +225,10 @@ function showResult(card, result, totalMs) {
     card.querySelector('.actions').hidden = false;
     Object.assign(record, { faces, width: result.width, height: result.height, timings: Object.fromEntries(Object.entries(result.timings)) });
     announce(`${result.name}: ${faces ? `${faces} face${faces === 1 ? '' : 's'} got googly eyes` : 'no faces found'}.`);
+    outputs.push({ downloadName: result.downloadName, blob: imageBlob, json: result.json });
   }
   window.googly.results.push(record);
+  fileFinished(result.ok);
 }
 
 // ---- Input: drag and drop anywhere on the page, or the file picker ---------------------------

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from support import REPO
+from support import DEV_GROUP, REPO, collage_of_faces
 
 sys.path.insert(0, str(REPO / "scripts"))
 from serve import start_server  # noqa: E402
@@ -29,6 +29,16 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+
+
+# A real photo of several people: a dev-set group photo (hand-annotated, 10 faces) where ../shared is
+# present, as in CI. Without it, a composite of the public-domain fixture: no group photo with a
+# licence that lets us commit it could be found (tests/fixtures/README.md).
+@pytest.fixture(scope="session")
+def group_photo(tmp_path_factory):
+    if DEV_GROUP.exists():
+        return DEV_GROUP
+    return collage_of_faces(tmp_path_factory.mktemp("photos") / "collage.jpg")
 
 
 @pytest.fixture(scope="session")

@@ -8,20 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from support import FACES_DEV, collage_of_faces, run
+from support import DEV_GROUP, FACES_DEV, run
 
-# A real photo of several people: a dev-set group photo (hand-annotated, 10 faces) where ../shared is
-# present, as in CI. Without it, a composite of the public-domain fixture at four sizes: no group
-# photo with a licence that lets us commit it could be found (tests/fixtures/README.md).
-DEV_GROUP = FACES_DEV / "images" / "afw_4285163979.jpg"
-DEV_THREE = FACES_DEV / "images" / "afw_1130084326.jpg"  # eyes 66-75 px apart: e 0.06-0.10 natively
-
-
-@pytest.fixture(scope="session")
-def group_photo(tmp_path_factory):
-    if DEV_GROUP.exists():
-        return DEV_GROUP
-    return collage_of_faces(tmp_path_factory.mktemp("photos") / "collage.jpg")
+DEV_THREE = FACES_DEV / "images" / "afw_1130084326.jpg"  # eyes 66-75 px apart
 
 
 def native_result(path, models):

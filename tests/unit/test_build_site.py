@@ -414,3 +414,72 @@ def test_command_line_prints_the_url(site):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_without_isolation_headers_like_github_pages(site):
+    server, url = serve.start_server(site, "127.0.0.1", 0, "/", isolation_headers=False)
+    try:
+        status, headers, _ = get(url)
+        assert status == 200 and headers["Cache-Control"] == "no-cache"
+        for name in ("Cross-Origin-Opener-Policy", "Cross-Origin-Embedder-Policy",
+                     "Cross-Origin-Resource-Policy"):
+            assert name not in headers
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# ---------------------------------------------------------------- service worker stamp and icons
+
+
+def site_with_worker(root: Path) -> Path:
+    root.mkdir(parents=True)
+    (root / "index.html").write_text("<!doctype html>")
+    (root / "app.css").write_text("body {}")
+    (root / "sw.js").write_text((REPO / "web" / "sw.js").read_text())
+    return root
+
+
+def test_build_info_lists_files_and_stamps_the_worker(tmp_path):
+    root = site_with_worker(tmp_path / "site")
+    info = build_site.write_build_info(root, "1.2.3", {"pyodide": "0.27.7"})
+    worker = (root / "sw.js").read_text()
+    assert build_site.CACHE_VERSION_PLACEHOLDER not in worker
+    assert f"const CACHE_VERSION = '{info['cache_version']}';" in worker
+    assert info["files"]["sw.js"] == sha(worker.encode())
+    assert info["files"]["app.css"] == sha(b"body {}") and "build-info.json" not in info["files"]
+    assert json.loads((root / "build-info.json").read_text()) == info
+
+
+def test_cache_version_changes_with_any_file_and_only_then(tmp_path):
+    first = build_site.write_build_info(site_with_worker(tmp_path / "a"), "1", {})
+    same = build_site.write_build_info(site_with_worker(tmp_path / "b"), "1", {})
+    changed_root = site_with_worker(tmp_path / "c")
+    (changed_root / "app.css").write_text("body { color: red }")
+    changed = build_site.write_build_info(changed_root, "1", {})
+    assert first["cache_version"] == same["cache_version"] != changed["cache_version"]
+    assert first["files"]["sw.js"] != changed["files"]["sw.js"]  # the browser sees an update
+
+
+def test_worker_without_placeholder_fails_the_build(tmp_path):
+    root = site_with_worker(tmp_path / "site")
+    (root / "sw.js").write_text("const CACHE_VERSION = 'fixed';")
+    with pytest.raises(build_site.BuildError, match="__GOOGLY_CACHE_VERSION__"):
+        build_site.write_build_info(root, "1", {})
+
+
+def test_icons_are_drawn_at_the_manifest_sizes(tmp_path):
+    from PIL import Image
+
+    manifest = json.loads((REPO / "web" / "manifest.webmanifest").read_text())
+    assert manifest["start_url"] == "./" and manifest["scope"] == "./"
+    paths = build_site.draw_icons(tmp_path / "icons")
+    pngs = [icon for icon in manifest["icons"] if icon["type"] == "image/png"]
+    assert sorted(p.name for p in paths) == sorted(Path(icon["src"]).name for icon in pngs)
+    for path in paths:
+        image = Image.open(path)
+        size = int(path.stem.split("-")[1])
+        assert image.size == (size, size)
+        # the pupil of the right-hand eye (favicon.svg: circle at 41, 24) is dark, the disc white
+        assert max(image.getpixel((41 * size // 64, 24 * size // 64))[:3]) < 40
+        assert min(image.getpixel((50 * size // 64, 38 * size // 64))[:3]) > 230

@@ -1,0 +1,178 @@
+"""The service worker (web/sw.js, web/sw-register.js) in real headless Chromium.
+
+Each test runs its own server so it can serve without COOP/COEP (as GitHub Pages does), go away
+(offline), or deploy a new version. Each browser context starts with no service worker and no cache.
+"""
+
+import json
+import shutil
+import time
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+
+from conftest import BOOT_TIMEOUT_MS, PHOTO_TIMEOUT_MS, SITE, AppPage
+from serve import start_server
+import build_site
+
+PRECACHE_TIMEOUT_S = 120  # 41 MB from localhost, each file sha256-checked
+
+
+@pytest.fixture
+def serve_site():
+    """start(directory, **options) -> (server, url); every server is stopped after the test."""
+    servers = []
+
+    def start(directory, **options):
+        server, url = start_server(directory, port=0, prefix="/googly-eyes/", **options)
+        servers.append(server)
+        return server, url
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def contexts(browser):
+    opened = []
+
+    def new(**options):
+        context = browser.new_context(accept_downloads=True, **options)
+        opened.append(context)
+        return context
+
+    yield new
+    for context in opened:
+        context.close()
+
+
+def wait_until(page, expression, timeout_s=PRECACHE_TIMEOUT_S):
+    """Poll a JS expression until truthy; survives the page reloading in between."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            value = page.evaluate(expression)
+            if value:
+                return value
+        except PlaywrightError as error:  # the context went away in a reload: ask again
+            if "destroyed" not in str(error) and "navigat" not in str(error):
+                raise
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        time.sleep(0.25)
+
+
+OFFLINE_READY = "document.querySelector('#offline-status')?.textContent.includes('Ready to work offline')"
+APP_READY = "window.googly && window.googly.readyMs !== null"
+
+
+def process_one(app, photo):
+    app.drop([photo])
+    [record] = app.wait_for_results(1)
+    assert record["ok"] and record["faces"] >= 3, record
+
+
+def test_boots_and_works_offline_from_the_cache(serve_site, contexts, group_photo):
+    server, url = serve_site(SITE)
+    app = AppPage(contexts(), url).open()
+    wait_until(app.page, OFFLINE_READY)
+    assert app.page.evaluate("navigator.serviceWorker.controller !== null")
+
+    # Offline for real: the browser is told so, and the server is gone too.
+    app.context.set_offline(True)
+    server.shutdown()
+    server.server_close()
+    from_network = []
+    app.page.on("response", lambda r: r.url.startswith("http") and not r.from_service_worker
+                and from_network.append(r.url))
+    app.page.reload()
+    app.page.wait_for_function(APP_READY, timeout=BOOT_TIMEOUT_MS)
+    process_one(app, group_photo)
+    assert from_network == []  # every byte came from the service worker's cache
+    assert app.page.evaluate("crossOriginIsolated") is True
+    assert app.foreign_requests() == []
+
+
+def test_isolation_without_server_headers_reloads_once(serve_site, contexts, group_photo):
+    _, url = serve_site(SITE, isolation_headers=False)  # like GitHub Pages
+    app = AppPage(contexts(), url)
+    navigations = []
+    app.page.on("framenavigated", lambda frame: frame == app.page.main_frame and navigations.append(frame.url))
+    app.page.goto(url)
+    assert app.page.evaluate("crossOriginIsolated") is False  # no headers on the first visit
+    wait_until(app.page, f"crossOriginIsolated && ({APP_READY}) && ({OFFLINE_READY})")
+    info = app.page.evaluate("window.googly.info")
+    expected_threads = 2 if app.page.evaluate("navigator.hardwareConcurrency") >= 2 else 1
+    assert info["threads"] == expected_threads
+    process_one(app, group_photo)
+    time.sleep(2)  # a loop would show up as more navigations
+    assert len(navigations) == 2, navigations  # the first visit and the one guarded reload
+    assert app.foreign_requests() == []
+
+
+def test_app_works_with_service_workers_blocked(serve_site, contexts, group_photo):
+    _, url = serve_site(SITE, isolation_headers=False)
+    app = AppPage(contexts(service_workers="block"), url).open()
+    assert app.page.evaluate("crossOriginIsolated") is False
+    assert app.page.evaluate("window.googly.info")["threads"] == 1
+    process_one(app, group_photo)
+    assert app.page.locator("#offline-status").is_hidden()
+    assert app.page.evaluate("navigator.serviceWorker ? navigator.serviceWorker.controller : null") is None
+
+
+def test_a_new_deploy_offers_an_update_and_reloads_into_it(serve_site, contexts, tmp_path):
+    deployed = tmp_path / "site"
+    shutil.copytree(SITE, deployed)
+    _, url = serve_site(deployed)
+    app = AppPage(contexts(), url).open()
+    wait_until(app.page, OFFLINE_READY)
+    old_version = app.page.locator("#offline-status").get_attribute("data-version")
+    old_css = app.page.evaluate("fetch('./app.css').then(r => r.text())")
+
+    # Deploy: a changed app.css, sw.js restamped, a new build-info.json (what ./dev build does).
+    info = json.loads((deployed / "build-info.json").read_text())
+    marker = "/* deploy 2 */"
+    (deployed / "app.css").write_text(old_css + marker + "\n")
+    shutil.copyfile(build_site.REPO / "web" / "sw.js", deployed / "sw.js")
+    new_info = build_site.write_build_info(deployed, info["version"], info["versions"])
+    assert new_info["cache_version"] != old_version
+
+    app.page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
+    button = app.page.locator("#update-reload")
+    button.wait_for(state="visible", timeout=PRECACHE_TIMEOUT_S * 1000)
+    assert button.inner_text() == "Update available - reload"
+    # While the new version waits, the open page still gets the old one: no mixing.
+    assert marker not in app.page.evaluate("fetch('./app.css').then(r => r.text())")
+
+    with app.page.expect_navigation(timeout=BOOT_TIMEOUT_MS):
+        button.click()
+    app.page.wait_for_function(APP_READY, timeout=BOOT_TIMEOUT_MS)
+    wait_until(app.page, OFFLINE_READY)
+    assert app.page.locator("#offline-status").get_attribute("data-version") == new_info["cache_version"]
+    assert marker in app.page.evaluate("fetch('./app.css').then(r => r.text())")
+    assert app.page.evaluate("caches.keys()") == [f"googly-eyes-{new_info['cache_version']}"]
+    assert app.foreign_requests() == []
+
+
+def test_a_corrupted_download_never_becomes_the_cache(serve_site, contexts, tmp_path, group_photo):
+    broken = tmp_path / "site"
+    shutil.copytree(SITE, broken)
+    with open(broken / "app.css", "a") as handle:  # bytes that no longer match build-info.json
+        handle.write("/* changed after the build */\n")
+    _, url = serve_site(broken)
+    app = AppPage(contexts(), url).open()
+    # The install fails (sha256 mismatch) and the worker is dropped: it never activates.
+    outcome = app.page.evaluate("""async () => {
+        const registration = await navigator.serviceWorker.getRegistration();
+        const worker = registration && registration.installing;
+        if (!worker) return registration ? (registration.active ? 'active' : 'idle') : 'gone';
+        return new Promise((resolve) => worker.addEventListener('statechange', () => {
+            if (worker.state === 'redundant' || worker.state === 'installed') resolve(worker.state);
+        }));
+    }""")
+    assert outcome in ("redundant", "gone"), outcome
+    assert app.page.evaluate("caches.keys()") == []  # nothing half-downloaded stays behind
+    assert app.page.locator("#offline-status").is_hidden()
+    process_one(app, group_photo)  # the app works as before, from the network

@@ -1,0 +1,144 @@
+// The service worker: one file, two jobs.
+//
+// 1. Offline: a versioned precache. scripts/build_site.py writes build-info.json (every site file with
+//    its sha256) and stamps CACHE_VERSION below with a hash of that file list, so any change to any
+//    file changes this script's bytes and the browser installs a new worker. On install every file is
+//    fetched (bypassing the HTTP cache), checked against its sha256 and put into a NEW cache named after
+//    the version; files whose bytes did not change are copied from the previous version's cache after
+//    the same check. Install succeeds only when every file arrived intact, so a partial or wrong
+//    download never becomes a usable cache. On activate, older versions' caches are deleted. Requests
+//    are answered from this version's cache only (never a mix of versions), else from the network.
+//
+// 2. Cross-origin isolation: every response it hands out carries COOP/COEP/CORP, so SharedArrayBuffer
+//    and multi-threaded wasm work on hosts that cannot send headers (GitHub Pages). sw-register.js
+//    reloads the page once after the worker takes control to pick the headers up.
+//
+// All URLs are relative to the worker's scope, so the site works at / and under /<repo>/.
+
+const CACHE_VERSION = '__GOOGLY_CACHE_VERSION__'; // replaced by scripts/build_site.py
+const CACHE_PREFIX = 'googly-eyes-';
+const CACHE_NAME = CACHE_PREFIX + CACHE_VERSION;
+const SCOPE = new URL('./', self.location).href;
+// Never precached: this script (the browser keeps it) and the list itself (fetched fresh on install).
+const NOT_PRECACHED = new Set(['sw.js', 'build-info.json']);
+const PARALLEL_DOWNLOADS = 6;
+
+const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+function hex(buffer) {
+  return [...new Uint8Array(buffer)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+async function sha256(response) {
+  return hex(await crypto.subtle.digest('SHA-256', await response.clone().arrayBuffer()));
+}
+
+async function buildInfo() {
+  const response = await fetch(new URL('build-info.json', SCOPE), { cache: 'reload' });
+  if (!response.ok) throw new Error(`build-info.json: HTTP ${response.status}`);
+  const info = await response.json();
+  // A deploy between fetching sw.js and build-info.json: the lists would not match this script.
+  if (info.cache_version !== CACHE_VERSION) {
+    throw new Error(`build-info.json is version ${info.cache_version}, this worker is ${CACHE_VERSION}`);
+  }
+  return info;
+}
+
+// A copy of the file with these bytes from an older version's cache, or null.
+async function fromOlderCaches(url, expected) {
+  for (const name of await caches.keys()) {
+    if (!name.startsWith(CACHE_PREFIX) || name === CACHE_NAME) continue;
+    const cached = await (await caches.open(name)).match(url);
+    if (cached && (await sha256(cached)) === expected) return cached;
+  }
+  return null;
+}
+
+async function precacheOne(cache, path, expected) {
+  const url = new URL(path, SCOPE).href;
+  let response = await fromOlderCaches(url, expected);
+  if (!response) {
+    response = await fetch(url, { cache: 'reload', credentials: 'same-origin' });
+    if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+    const actual = await sha256(response);
+    if (actual !== expected) throw new Error(`${path}: sha256 ${actual}, expected ${expected}`);
+  }
+  await cache.put(url, response);
+}
+
+async function precache() {
+  const info = await buildInfo();
+  const todo = Object.entries(info.files).filter(([path]) => !NOT_PRECACHED.has(path));
+  // Start from an empty cache: leftovers of an earlier failed install of this version are not trusted.
+  await caches.delete(CACHE_NAME);
+  const cache = await caches.open(CACHE_NAME);
+  try {
+    const workers = Array.from({ length: PARALLEL_DOWNLOADS }, async () => {
+      while (todo.length) {
+        const [path, expected] = todo.shift();
+        await precacheOne(cache, path, expected);
+      }
+    });
+    await Promise.all(workers);
+    // The marker the fetch handler and the page trust: written only after every file is in.
+    await cache.put(new URL('build-info.json', SCOPE).href, new Response(JSON.stringify(info), {
+      headers: { 'Content-Type': 'application/json' },
+    }));
+  } catch (error) {
+    await caches.delete(CACHE_NAME); // a partial download never stays behind
+    throw error;
+  }
+}
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(precache());
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    for (const name of await caches.keys()) {
+      if (name.startsWith(CACHE_PREFIX) && name !== CACHE_NAME) await caches.delete(name);
+    }
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener('message', (event) => {
+  const type = event.data && event.data.type;
+  if (type === 'skip-waiting') {
+    self.skipWaiting();
+  } else if (type === 'version' && event.ports[0]) {
+    event.ports[0].postMessage({ version: CACHE_VERSION });
+  }
+});
+
+function withIsolationHeaders(response) {
+  // Opaque, error and redirect responses cannot be rebuilt; hand them over as they are.
+  if (!response || response.status === 0 || response.type === 'opaqueredirect' || response.redirected) {
+    return response;
+  }
+  const headers = new Headers(response.headers);
+  for (const [name, value] of Object.entries(ISOLATION_HEADERS)) headers.set(name, value);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
+async function respond(request) {
+  const url = new URL(request.url);
+  url.hash = '';
+  url.search = ''; // a static site: the query never selects other bytes
+  if (url.href.endsWith('/')) url.href += 'index.html';
+  const cached = await caches.match(url.href, { cacheName: CACHE_NAME });
+  if (cached) return withIsolationHeaders(cached);
+  return withIsolationHeaders(await fetch(request));
+}
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  if (request.method !== 'GET' || !request.url.startsWith(SCOPE)) return; // the browser's default
+  if (request.headers.has('range')) return; // partial content is not in the cache
+  event.respondWith(respond(request));
+});
