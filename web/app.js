@@ -198,7 +198,7 @@ function showResult(card, result, totalMs) {
     text.textContent = `${message} ${hint}`;
     text.hidden = false;
     Object.assign(record, { error: code, message });
-    announce(`${result.name}: ${message}`);
+    announce(message);  // the message names the file
   } else {
     const imageBlob = new Blob([result.image], { type: result.mime });
     const imageUrl = URL.createObjectURL(imageBlob);

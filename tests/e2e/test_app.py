@@ -119,6 +119,9 @@ def test_picker_takes_several_files_and_bad_ones_say_why(open_app, server_url, t
     assert by_name["notes.jpg"]["error"] == "not-an-image" and "notes.jpg" in by_name["notes.jpg"]["message"]
     assert by_name["empty.png"]["error"] == "empty-file"
     assert by_name["sky.png"]["ok"] and by_name["sky.png"]["faces"] == 0
+    bad_card = app.page.locator("#results .result.error").filter(has_text="notes.jpg")
+    assert bad_card.locator(".message").is_visible()
+    assert not bad_card.locator(".actions").is_visible()  # nothing to download from a file we could not read
     texts = app.page.locator("#results .result .message").all_inner_texts()
     assert any("No faces found" in text for text in texts)
     assert any("notes.jpg is not an image" in text for text in texts)
