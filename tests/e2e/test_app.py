@@ -5,10 +5,9 @@ import json
 import math
 
 import numpy as np
-import pytest
 from PIL import Image
 
-from support import DEV_GROUP, FACES_DEV, run
+from support import FACES_DEV, run
 
 DEV_THREE = FACES_DEV / "images" / "afw_1130084326.jpg"  # eyes 66-75 px apart
 

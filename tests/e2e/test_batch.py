@@ -5,7 +5,6 @@ import io
 import json
 import zipfile
 
-import pytest
 from PIL import Image, ImageOps
 
 from support import REPO

@@ -11,7 +11,7 @@ import time
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from conftest import BOOT_TIMEOUT_MS, PHOTO_TIMEOUT_MS, SITE, AppPage
+from conftest import BOOT_TIMEOUT_MS, SITE, AppPage
 from serve import start_server
 import build_site
 
