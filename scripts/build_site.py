@@ -63,7 +63,7 @@ PACKAGE_IMPORTS = ["googly_eyes"]
 PYSCRIPT_DIST = "@pyscript/core/dist"
 PYODIDE_RUNTIME = ["pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip"]
 PYODIDE_LOCK = "pyodide/pyodide-lock.json"
-ORT_FILES = ["ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"]
+ORT_FILES = ["ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"]
 
 # Fixed timestamp for reproducible zips (the earliest a zip can store).
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)

@@ -1,8 +1,11 @@
 // The page's DOM glue: boot progress, drop zone and file picker, a queue, result cards, downloads.
-// Python (main.py) does the work; it publishes window.googlyProcess(file) and fires "googly:ready".
-// Photos dropped while Python is still loading wait in the queue and run as soon as it is ready.
-// Above the gallery: a batch summary with progress, and "Download all" as one ZIP (zip.js).
+// Python runs in a worker (engine.js -> worker.py). Each photo is analysed once (faces and eyes),
+// then re-rendered whenever its look changes (editor.js). Downloads are made at full resolution when
+// asked for, in the format chosen above the gallery. Photos dropped while Python is still loading
+// wait in the queue and run as soon as it is ready.
 
+import { Engine } from './engine.js';
+import { Editor } from './editor.js';
 import { makeZip, uniqueNames, zipFileName } from './zip.js';
 
 const $ = (selector) => document.querySelector(selector);
@@ -19,130 +22,266 @@ const batchText = $('#batch-text');
 const batchMessage = $('#batch-message');
 const downloadAllButton = $('#download-all');
 const zipJson = $('#zip-json');
+const outputFormat = $('#output-format');
+const outputQuality = $('#output-quality');
 
 const startedAt = performance.now();
-const queue = [];
-let processFile = null;
-let busy = false;
-// The batch: every file added since the page opened, and the successful results' Blobs for the ZIP.
-const counts = { added: 0, done: 0, failed: 0 };
-const outputs = [];
+let engine = null;
+let nextId = 1;
+// Every photo added since the page opened, in the order added: see newPhoto() for its fields.
+const photos = [];
+const waiting = [];  // photos dropped before the engine was ready
 
-// What tests and benchmarks read: boot time, and one record per finished file.
-window.googly = { readyMs: null, info: null, results: [] };
+// What tests and benchmarks read: boot time, and one record per analysed file.
+window.googly = { readyMs: null, info: null, results: [], photos };
 
-// Boot steps, in order; PyScript reports the first ones as "py:progress" events.
-const BOOT_STEPS = [
-  ['Loading Pyodide', 'Loading the Python runtime…'],
-  ['Loaded Pyodide', 'Loading numpy, Pillow and the googly-eyes code…'],
-  ['fetch:model', 'Loading the face detector…'],
-  ['ready', 'Ready'],
-];
+// ---- The look: defaults for every photo, kept in this browser --------------------------------
+
+const DEFAULTS_KEY = 'googly-eyes:defaults';
+const FACTORY_SETTINGS = { gamma: 0.5, lambda_min: 0.4, lambda_max: 0.6, sizing: 'distance', pupil_mode: 'random', look_at: null, seed: 0, style: 'classic' };
+
+function loadDefaults() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(DEFAULTS_KEY) || 'null');
+    if (saved && typeof saved === 'object') return { ...FACTORY_SETTINGS, ...saved, look_at: null };
+  } catch { /* storage blocked or damaged: use the factory look */ }
+  return { ...FACTORY_SETTINGS };
+}
+
+const look = {
+  defaults: loadDefaults(),
+  setDefaults(settings) {
+    this.defaults = { ...settings, look_at: null };  // a look-at point belongs to one photo
+    try { localStorage.setItem(DEFAULTS_KEY, JSON.stringify(this.defaults)); } catch { /* private mode */ }
+  },
+  // What Python needs to render a photo: its own settings (or the defaults) and its hand edits.
+  view(photo) {
+    return { settings: photo.settings ?? this.defaults, edits: photo.edits };
+  },
+};
+
+// ---- Boot ----------------------------------------------------------------------------------
+
+const BOOT_STEPS = {
+  runtime: [1, 'Loading the Python runtime, numpy and Pillow…'],
+  models: [2, 'Loading the face models…'],
+  ready: [3, 'Ready'],
+};
 
 function bootStep(stage) {
-  const index = BOOT_STEPS.findIndex(([name]) => name === stage);
-  if (index < 0) return;
-  bootBar.value = Math.max(bootBar.value, index + 1);
-  bootText.textContent = BOOT_STEPS[index][1];
+  const [value, text] = BOOT_STEPS[stage];
+  bootBar.value = Math.max(bootBar.value, value);
+  bootText.textContent = text;
 }
 
 function announce(text) {
   statusArea.textContent = text;
 }
 
-window.googlyUI = {
-  progress(stage) { bootStep(stage); },
-  fail(message, hint) {
+async function boot() {
+  try {
+    engine = await Engine.start(bootStep);
+  } catch (error) {
+    console.error(error);
     $('#boot').classList.add('failed');
-    bootText.textContent = `${message} ${hint}`;
-    announce(`${message} ${hint}`);
-  },
-};
-
-window.addEventListener('py:progress', (event) => bootStep(event.detail));
-
-window.addEventListener('googly:ready', (event) => {
-  processFile = window.googlyProcess;
+    const message = `The app could not start: ${error.message ?? error}. Reload the page to try again.`;
+    bootText.textContent = message;
+    announce(message);
+    return;
+  }
   const seconds = (performance.now() - startedAt) / 1000;
   window.googly.readyMs = Math.round(performance.now() - startedAt);
-  window.googly.info = event.detail ? Object.fromEntries(Object.entries(event.detail)) : null;
+  window.googly.info = engine.info;
+  window.googlyTimeModel = (runs) => engine.timeModel(runs);
   bootStep('ready');
   $('#boot').classList.add('done');
   bootText.textContent = `Ready in ${seconds.toFixed(1)} s. Works offline: nothing leaves this device.`;
   document.body.classList.add('ready');
-  announce(queue.length ? `Ready. Processing ${queue.length} waiting photo(s)…` : 'Ready. Drop photos to begin.');
-  pump();
-});
+  announce(waiting.length ? `Ready. Processing ${waiting.length} waiting photo(s)…` : 'Ready. Drop photos to begin.');
+  for (const photo of waiting.splice(0)) analyse(photo);
+}
 
-// ---- Queue -----------------------------------------------------------------------------------
+// ---- Photos: add, analyse, show --------------------------------------------------------------
+
+function newPhoto(file) {
+  const card = template.content.firstElementChild.cloneNode(true);
+  card.querySelector('.name').textContent = file.name;
+  card.classList.add('pending');
+  results.prepend(card);
+  return {
+    id: `p${nextId++}`, file, name: file.name, card,
+    status: 'waiting',  // waiting -> done | failed
+    settings: null,     // null: follows the defaults
+    edits: { eyes: {}, added: [] },
+    history: [], future: [],  // undo / redo: earlier and later {settings, edits} as JSON
+    result: null,       // the latest render: {previewUrl, originalUrl, eyes, faces, width, height, ...}
+  };
+}
 
 function enqueue(files) {
+  if (!files.length) return;
   for (const file of files) {
-    const card = template.content.firstElementChild.cloneNode(true);
-    card.querySelector('.name').textContent = file.name;
-    card.querySelector('.summary').textContent = processFile ? 'Waiting…' : 'Waiting for the app to load…';
-    card.classList.add('pending');
-    results.prepend(card);
-    queue.push({ file, card });
+    const photo = newPhoto(file);
+    photos.push(photo);
+    setSummary(photo, engine ? 'Waiting…' : 'Waiting for the app to load…');
+    if (engine) analyse(photo); else waiting.push(photo);
   }
-  counts.added += files.length;
   updateBatch();
-  if (files.length) announce(`${files.length} photo(s) added.`);
-  pump();
+  announce(`${files.length} photo(s) added.`);
 }
 
-async function pump() {
-  if (busy || !processFile) return;
-  busy = true;
-  while (queue.length) {
-    const { file, card } = queue.shift();
-    card.querySelector('.summary').textContent = 'Finding faces…';
-    announce(`Working on ${file.name}…`);
-    // Let the browser paint the status before Python takes the main thread.
-    await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
-    const started = performance.now();
-    let result;
-    try {
-      result = await processFile(file);
-    } catch (error) {
-      result = { ok: false, name: file.name, error: { code: 'internal', message: `${file.name}: ${error}`, hint: 'Reload the page and try again.' } };
-    }
-    showResult(card, result, performance.now() - started);
+function setSummary(photo, text) {
+  photo.card.querySelector('.summary').textContent = text;
+}
+
+async function analyse(photo) {
+  const started = performance.now();
+  const answer = await engine.analyse(photo.id, photo.file, look.view(photo)).catch((error) => ({
+    ok: false, name: photo.name, error: { code: 'internal', message: `${photo.name}: ${error}`, hint: 'Reload the page and try again.' },
+  }));
+  const totalMs = performance.now() - started;
+  const record = { name: photo.name, ok: answer.ok, totalMs: Math.round(totalMs) };
+  if (answer.ok) {
+    photo.status = 'done';
+    photo.result = { faces: answer.faces, width: answer.width, height: answer.height, downloadName: answer.downloadName };
+    photo.result.originalUrl = URL.createObjectURL(new Blob([answer.original], { type: answer.originalMime }));
+    showRender(photo, answer);
+    showCard(photo, totalMs, answer.timings);
+    Object.assign(record, { faces: answer.faces.length, googlyEyes: answer.googlyEyes, width: answer.width, height: answer.height, timings: { ...answer.timings } });
+  } else {
+    photo.status = 'failed';
+    showError(photo, answer.error);
+    Object.assign(record, { error: answer.error.code, message: answer.error.message });
   }
-  busy = false;
+  window.googly.results.push(record);
+  photoFinished(photo);
 }
 
-// ---- Batch summary and "Download all" ----------------------------------------------------------
+// A new preview from Python: show it on the card (and in the editor, which listens for it).
+function showRender(photo, answer) {
+  const previous = photo.result.previewUrl;
+  photo.result.previewUrl = URL.createObjectURL(new Blob([answer.preview], { type: answer.previewMime }));
+  photo.result.eyes = answer.eyes;
+  photo.result.renderMs = answer.timings.render;
+  photo.card.querySelector('.frame img').src = photo.result.previewUrl;
+  if (previous) setTimeout(() => URL.revokeObjectURL(previous), 1000);
+}
+
+function facesText(count) {
+  return count ? `${count} face${count === 1 ? '' : 's'}` : 'No faces';
+}
+
+function showCard(photo, totalMs, timings) {
+  const { card, result } = photo;
+  card.classList.remove('pending');
+  const faces = result.faces.length;
+  const img = card.querySelector('.frame img');
+  img.alt = faces ? `${photo.name} with googly eyes on ${facesText(faces).toLowerCase()}` : `${photo.name} (no faces found)`;
+  const frame = card.querySelector('.frame');
+  frame.disabled = false;
+  frame.setAttribute('aria-label', `Edit ${photo.name}`);
+  frame.addEventListener('click', () => editor.open(photo));
+  setSummary(photo, `${facesText(faces)} · ${result.width}×${result.height} · ${Math.round(totalMs)} ms`);
+  card.querySelector('.summary').title = `Time by stage (ms): ${Object.entries(timings).map(([stage, ms]) => `${stage} ${Math.round(ms)}`).join(' · ')}`;
+  if (!faces) {
+    const text = card.querySelector('.message');
+    text.textContent = 'No faces found in this photo. Open it to add googly eyes by hand.';
+    text.hidden = false;
+  }
+  card.querySelector('.edit').addEventListener('click', () => editor.open(photo));
+  card.querySelector('.edit').setAttribute('aria-label', `Edit ${photo.name}`);
+  card.querySelector('.download-image').addEventListener('click', () => downloadPhoto(photo, 'image'));
+  card.querySelector('.download-image').setAttribute('aria-label', `Download ${photo.name} with googly eyes`);
+  card.querySelector('.download-json').addEventListener('click', () => downloadPhoto(photo, 'json'));
+  card.querySelector('.download-json').setAttribute('aria-label', `Download the detections of ${photo.name} as JSON`);
+  card.querySelector('.actions').hidden = false;
+  announce(`${photo.name}: ${faces ? `${facesText(faces).toLowerCase()} got googly eyes` : 'no faces found'}.`);
+}
+
+function showError(photo, { message, hint }) {
+  const { card } = photo;
+  card.classList.remove('pending');
+  card.classList.add('error');
+  card.querySelector('.frame').remove();
+  setSummary(photo, 'Could not be processed');
+  const text = card.querySelector('.message');
+  text.textContent = `${message} ${hint}`;
+  text.hidden = false;
+  announce(message);  // the message names the file
+}
+
+// ---- Re-rendering after a change of look -------------------------------------------------------
+
+// Render `photo` again with its current look; a change made while a render runs is rendered after it.
+async function rerender(photo) {
+  if (photo.status !== 'done') return;
+  if (photo.rendering) { photo.dirty = true; return; }
+  photo.rendering = true;
+  do {
+    photo.dirty = false;
+    const answer = await engine.render(photo.id, photo.file, look.view(photo));
+    if (answer.ok) showRender(photo, answer);
+    else if (!photo.dirty) announce(`${photo.name}: ${answer.error?.message ?? 'could not be drawn'}`);
+  } while (photo.dirty);
+  photo.rendering = false;
+  editor.rendered(photo);
+}
+
+// The defaults changed: every photo that follows them gets drawn again (in the background).
+function rerenderDefaults() {
+  for (const photo of photos) if (!photo.settings) rerender(photo);
+}
+
+// ---- Batch summary and downloads -----------------------------------------------------------------
+
+const counts = () => ({
+  added: photos.length,
+  done: photos.filter((photo) => photo.status !== 'waiting').length,
+  failed: photos.filter((photo) => photo.status === 'failed').length,
+  ok: photos.filter((photo) => photo.status === 'done').length,
+});
 
 // "3 of 12 done · 1 could not be read": the summary text for the current counts.
 function batchSummary() {
-  const failed = counts.failed ? ` · ${counts.failed} could not be read` : '';
-  if (counts.done === counts.added) return `All ${counts.added} done${failed}`;
-  return `${counts.done} of ${counts.added} done${failed}`;
+  const { added, done, failed } = counts();
+  const failedText = failed ? ` · ${failed} could not be read` : '';
+  if (done === added) return `All ${added} done${failedText}`;
+  return `${done} of ${added} done${failedText}`;
 }
 
 // Refresh the summary and the button; the summary is not a live region, #status speaks for it.
 function updateBatch() {
-  batch.hidden = counts.added === 0;
-  batchBar.max = Math.max(1, counts.added);
-  batchBar.value = counts.done;
+  const { added, done, ok } = counts();
+  batch.hidden = added === 0;
+  batchBar.max = Math.max(1, added);
+  batchBar.value = done;
   batchText.textContent = batchSummary();
-  downloadAllButton.disabled = outputs.length === 0 || downloadAllButton.dataset.busy === '1';
+  downloadAllButton.disabled = ok === 0 || downloadAllButton.dataset.busy === '1';
 }
 
-// Count one finished file; when it was the last one waiting, say so once in #status.
-function fileFinished(ok) {
-  counts.done += 1;
-  if (!ok) counts.failed += 1;
+function photoFinished() {
   updateBatch();
-  if (counts.done === counts.added && counts.added > 1) announce(`${statusArea.textContent} ${batchSummary()}.`);
+  const { added, done } = counts();
+  if (done === added && added > 1) announce(`${statusArea.textContent} ${batchSummary()}.`);
 }
 
-// One detections.json for the ZIP: the first photo's header and every photo's images, each with its ZIP name.
-function combinedDetections(entries) {
-  const documents = entries.map(({ output }) => JSON.parse(output.json));
-  const images = entries.flatMap(({ zipName }, index) => documents[index].images.map((image) => ({ ...image, zip_file: zipName })));
-  return JSON.stringify({ ...documents[0], images }, null, 1);
+function outputChoice() {
+  return { format: outputFormat.value, quality: Number(outputQuality.value) };
+}
+
+// Quality matters for JPEG and WebP only (and "Same as original" may be JPEG).
+function updateOutputControls() {
+  $('#output-quality-value').textContent = outputQuality.value;
+  outputQuality.disabled = outputFormat.value === 'png';
+}
+outputFormat.addEventListener('change', updateOutputControls);
+outputQuality.addEventListener('input', updateOutputControls);
+
+// The full-resolution file (or its JSON) for one photo, made now with its current look.
+async function exportPhoto(photo) {
+  const answer = await engine.export(photo.id, photo.file, look.view(photo), outputChoice());
+  if (!answer.ok) throw new Error(`${answer.error.message} ${answer.error.hint}`);
+  return answer;
 }
 
 // Hand a Blob to the browser as a download, then let go of its object URL.
@@ -156,22 +295,46 @@ function saveBlob(blob, name) {
   setTimeout(() => URL.revokeObjectURL(url), 30_000);
 }
 
-// Build the ZIP of every successful result (the same bytes as each card's link) and download it.
+async function downloadPhoto(photo, what) {
+  announce(`Preparing ${photo.name} at full resolution…`);
+  try {
+    const answer = await exportPhoto(photo);
+    if (what === 'json') saveBlob(new Blob([answer.json], { type: 'application/json' }), answer.downloadName.replace(/\.[^.]+$/, '.json'));
+    else saveBlob(new Blob([answer.image], { type: answer.mime }), answer.downloadName);
+    announce(`${what === 'json' ? answer.downloadName.replace(/\.[^.]+$/, '.json') : answer.downloadName} is ready.`);
+  } catch (error) {
+    announce(error.message);
+  }
+}
+
+// One detections.json for the ZIP: the first photo's header and every photo's images, each with its ZIP name.
+function combinedDetections(entries) {
+  const documents = entries.map(({ answer }) => JSON.parse(answer.json));
+  const images = entries.flatMap(({ zipName }, index) => documents[index].images.map((image) => ({ ...image, zip_file: zipName })));
+  return JSON.stringify({ ...documents[0], images }, null, 1);
+}
+
+// Make every photo at full resolution, one after the other, and download them as one ZIP.
 async function downloadAll() {
-  if (!outputs.length) return;
+  const ready = photos.filter((photo) => photo.status === 'done');
+  if (!ready.length) return;
   downloadAllButton.dataset.busy = '1';
   updateBatch();
   batchMessage.hidden = true;
   const now = new Date();
-  const names = uniqueNames([...outputs.map((output) => output.downloadName), ...(zipJson.checked ? ['detections.json'] : [])]);
-  const entries = outputs.map((output, index) => ({ output, zipName: names[index] }));
-  const files = entries.map(({ output, zipName }) => ({ name: zipName, data: output.blob }));
-  if (zipJson.checked) files.push({ name: names[names.length - 1], data: combinedDetections(entries) });
   const zipName = zipFileName(now);
   try {
-    announce(`Preparing ${zipName} with ${outputs.length} photo(s)…`);
+    const answers = [];
+    for (const [index, photo] of ready.entries()) {
+      announce(`Preparing ${zipName}: photo ${index + 1} of ${ready.length}…`);
+      answers.push(await exportPhoto(photo));
+    }
+    const names = uniqueNames([...answers.map((answer) => answer.downloadName), ...(zipJson.checked ? ['detections.json'] : [])]);
+    const entries = answers.map((answer, index) => ({ answer, zipName: names[index] }));
+    const files = entries.map(({ answer, zipName: name }) => ({ name, data: new Blob([answer.image], { type: answer.mime }) }));
+    if (zipJson.checked) files.push({ name: names[names.length - 1], data: combinedDetections(entries) });
     saveBlob(await makeZip(files, now), zipName);
-    announce(`${zipName} is ready: ${outputs.length} photo(s).`);
+    announce(`${zipName} is ready: ${answers.length} photo(s).`);
   } catch (error) {
     batchMessage.textContent = error.message;
     batchMessage.hidden = false;
@@ -184,52 +347,15 @@ async function downloadAll() {
 
 downloadAllButton.addEventListener('click', downloadAll);
 
-// ---- Results ---------------------------------------------------------------------------------
+// ---- The editor ------------------------------------------------------------------------------
 
-function showResult(card, result, totalMs) {
-  card.classList.remove('pending');
-  const record = { name: result.name, ok: result.ok, totalMs: Math.round(totalMs) };
-  if (!result.ok) {
-    const { code, message, hint } = result.error;
-    card.classList.add('error');
-    card.querySelector('.frame').remove();
-    card.querySelector('.summary').textContent = 'Could not be processed';
-    const text = card.querySelector('.message');
-    text.textContent = `${message} ${hint}`;
-    text.hidden = false;
-    Object.assign(record, { error: code, message });
-    announce(message);  // the message names the file
-  } else {
-    const imageBlob = new Blob([result.image], { type: result.mime });
-    const imageUrl = URL.createObjectURL(imageBlob);
-    const jsonUrl = URL.createObjectURL(new Blob([result.json], { type: 'application/json' }));
-    const faces = result.faces;
-    const img = card.querySelector('img');
-    img.src = imageUrl;
-    img.alt = faces ? `${result.name} with googly eyes on ${faces} face${faces === 1 ? '' : 's'}` : `${result.name} (no faces found)`;
-    const timings = Object.entries(result.timings).map(([stage, ms]) => `${stage} ${Math.round(ms)}`).join(' · ');
-    card.querySelector('.summary').textContent =
-      `${faces ? `${faces} face${faces === 1 ? '' : 's'}` : 'No faces'} · ${result.width}×${result.height} · ${Math.round(totalMs)} ms`;
-    card.querySelector('.summary').title = `Time by stage (ms): ${timings}`;
-    if (!faces) {
-      const text = card.querySelector('.message');
-      text.textContent = 'No faces found in this photo, so it has no googly eyes.';
-      text.hidden = false;
-    }
-    const imageLink = card.querySelector('.download-image');
-    imageLink.href = imageUrl;
-    imageLink.download = result.downloadName;
-    const jsonLink = card.querySelector('.download-json');
-    jsonLink.href = jsonUrl;
-    jsonLink.download = result.downloadName.replace(/\.[^.]+$/, '.json');
-    card.querySelector('.actions').hidden = false;
-    Object.assign(record, { faces, width: result.width, height: result.height, timings: Object.fromEntries(Object.entries(result.timings)) });
-    announce(`${result.name}: ${faces ? `${faces} face${faces === 1 ? '' : 's'} got googly eyes` : 'no faces found'}.`);
-    outputs.push({ downloadName: result.downloadName, blob: imageBlob, json: result.json });
-  }
-  window.googly.results.push(record);
-  fileFinished(result.ok);
-}
+const editor = new Editor({
+  look,
+  rerender,
+  rerenderDefaults,
+  download: (photo) => downloadPhoto(photo, 'image'),
+  announce,
+});
 
 // ---- Input: drag and drop anywhere on the page, or the file picker ---------------------------
 
@@ -256,4 +382,5 @@ document.addEventListener('drop', (event) => {
   enqueue([...(event.dataTransfer?.files ?? [])]);
 });
 
-bootStep('Loading Pyodide');
+updateOutputControls();
+boot();

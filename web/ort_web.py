@@ -1,7 +1,8 @@
 """onnxruntime-web behind onnxruntime's Python shape: `await session.run(output_names, feeds)`.
 
-A thin binding through pyodide.ffi over the global `ort` (vendor/ort/ort.wasm.min.js). onnxruntime-web
-only offers an async `run`, so ours is a coroutine; googly_eyes.inference.run_model awaits it.
+A thin binding through pyodide.ffi over onnxruntime-web's module (vendor/ort/ort.wasm.min.mjs, imported
+by worker.py and handed to `configure`). onnxruntime-web only offers an async `run`, so ours is a
+coroutine; googly_eyes.inference.run_model awaits it.
 """
 
 import js
@@ -13,10 +14,15 @@ def _js_object(mapping):
     return to_js(mapping, dict_converter=js.Object.fromEntries)
 
 
-def configure(wasm_folder_url: str, threads: int) -> None:
+ort = None  # the onnxruntime-web module, set by configure()
+
+
+def configure(module, wasm_folder_url: str, threads: int) -> None:
     """Must run before the first session: onnxruntime-web reads these once."""
-    js.ort.env.wasm.wasmPaths = wasm_folder_url  # an absolute folder URL ending in "/"
-    js.ort.env.wasm.numThreads = threads  # >1 needs cross-origin isolation, else it silently uses 1
+    global ort
+    ort = module
+    ort.env.wasm.wasmPaths = wasm_folder_url  # an absolute folder URL ending in "/"
+    ort.env.wasm.numThreads = threads  # >1 needs cross-origin isolation, else it silently uses 1
 
 
 class OrtWebSession:
@@ -28,14 +34,14 @@ class OrtWebSession:
     @classmethod
     async def create(cls, model_bytes: bytes) -> "OrtWebSession":
         options = _js_object({"executionProviders": ["wasm"], "graphOptimizationLevel": "all"})
-        session = await js.ort.InferenceSession.create(to_js(model_bytes), options)
+        session = await ort.InferenceSession.create(to_js(model_bytes), options)
         return cls(session)
 
     async def run(self, output_names, feeds) -> list[np.ndarray]:
         tensors = {}
         for name, array in feeds.items():
             array = np.ascontiguousarray(array, dtype=np.float32)  # onnxruntime-web rejects float64
-            tensors[name] = js.ort.Tensor.new("float32", to_js(array.reshape(-1)), to_js(list(array.shape)))
+            tensors[name] = ort.Tensor.new("float32", to_js(array.reshape(-1)), to_js(list(array.shape)))
         results = await self._session.run(_js_object(tensors))
         outputs = []
         for name in output_names or self.output_names:

@@ -1,6 +1,7 @@
 """Defaults and limits, in one place: the page, the pipeline and the tests read them from here."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+import math
 
 # Googly-eye geometry (the original design): eye radius = GAMMA * eye_distance / 2,
 # pupil radius = lambda * eye radius with lambda ~ U(LAMBDA_MIN, LAMBDA_MAX).
@@ -15,6 +16,10 @@ DEFAULT_SEED = 0
 SIZING_MODES = ("distance", "eye_width")
 DEFAULT_SIZING = "distance"
 EYE_WIDTH_PER_EYE_DISTANCE = 0.43
+# Where the pupil sits (googly.py explains each): "random" (the original design), "gravity" (resting at
+# the bottom, as a real googly eye does on an upright photo), "look_at" (towards a point the user picks).
+PUPIL_MODES = ("random", "gravity", "look_at")
+DEFAULT_PUPIL_MODE = "random"
 
 # Face detection: MediaPipe's own thresholds for BlazeFace full-range.
 MIN_FACE_SCORE = 0.6
@@ -32,6 +37,9 @@ DUPLICATE_EYE_DISTANCE = 0.3
 # say so plainly. 64 MP covers every phone camera of 2026 at full resolution.
 MAX_PIXELS = 64_000_000
 JPEG_QUALITY = 92
+# The page edits a preview at most this many pixels on its long side (sharp on a large screen,
+# quick to re-render); downloads are rendered at full resolution.
+PREVIEW_MAX_SIDE = 1600
 
 # Rendering: supersampling factor for anti-aliased discs and the rim's share of the radius.
 SUPERSAMPLE = 4
@@ -41,18 +49,53 @@ EYE_WHITE = (255, 255, 255)
 PUPIL_COLOUR = (12, 12, 12)
 RIM_COLOUR = (45, 45, 45)
 
+# Drawing styles (render.py has one function per style). "classic" is the original flat look.
+STYLES = ("classic", "glossy", "cartoon")
+DEFAULT_STYLE = "classic"
+# glossy: all sizes are fractions of the eye radius. A soft shadow below the eye, a thin grey rim, the
+# white darkening by up to GLOSSY_SHADING towards the rim, and an opaque soft highlight at the upper left.
+GLOSSY_RIM_FRACTION = 0.035
+GLOSSY_RIM_COLOUR = (150, 150, 150)
+GLOSSY_SHADING = 0.22
+GLOSSY_SHADOW_OFFSET = 0.10  # straight down
+GLOSSY_SHADOW_BLUR = 0.10  # Gaussian radius
+GLOSSY_SHADOW_OPACITY = 0.45
+GLOSSY_HIGHLIGHT_CENTRE = (-0.38, -0.42)  # from the eye centre, image frame (x right, y down)
+GLOSSY_HIGHLIGHT_SIZE = (0.20, 0.13)  # semi-axes
+GLOSSY_HIGHLIGHT_BLUR = 0.03
+# cartoon: a bold outline and a white catch-light on the pupil (fractions of the pupil radius).
+CARTOON_OUTLINE_FRACTION = 0.12
+CARTOON_OUTLINE_MIN_PX = 2.0
+CARTOON_OUTLINE_COLOUR = (0, 0, 0)
+CARTOON_PUPIL_COLOUR = (0, 0, 0)
+CARTOON_CATCHLIGHT_CENTRE = (-0.35, -0.35)
+CARTOON_CATCHLIGHT_RADIUS = 0.25
+
 
 @dataclass(frozen=True)
 class GooglySettings:
-    """What the user can change about the googly eyes (the page keeps one per photo)."""
+    """What the user can change about the googly eyes (the page keeps one per photo).
+
+    `look_at` is a point in image pixels, used only by pupil_mode "look_at"; without one the pupils sit
+    at the eye centres (looking straight at the viewer). A list is accepted and stored as a tuple.
+    """
 
     gamma: float = GAMMA
     lambda_min: float = LAMBDA_MIN
     lambda_max: float = LAMBDA_MAX
     seed: int = DEFAULT_SEED
     sizing: str = DEFAULT_SIZING
+    pupil_mode: str = DEFAULT_PUPIL_MODE
+    look_at: tuple[float, float] | None = None
+    style: str = DEFAULT_STYLE
 
     def __post_init__(self):
+        if self.pupil_mode not in PUPIL_MODES:
+            raise ValueError(f"pupil_mode must be one of {PUPIL_MODES}, got {self.pupil_mode!r}")
+        if self.style not in STYLES:
+            raise ValueError(f"style must be one of {STYLES}, got {self.style!r}")
+        if self.look_at is not None:
+            object.__setattr__(self, "look_at", finite_point(self.look_at, "look_at"))
         if self.sizing not in SIZING_MODES:
             raise ValueError(f"sizing must be one of {SIZING_MODES}, got {self.sizing!r}")
         if not (0.05 <= self.gamma <= 2.0):
@@ -62,3 +105,33 @@ class GooglySettings:
                 f"pupil size range must satisfy 0 < lambda_min <= lambda_max < 1, "
                 f"got {self.lambda_min}..{self.lambda_max}"
             )
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "GooglySettings":
+        """Settings from a plain dict (the page's JSON): None means "the default"; an unknown key is an
+        error, so a typo does not pass silently."""
+        known = {field.name for field in fields(cls)}
+        for key in values:
+            if key not in known:
+                raise ValueError(f"unknown setting {key!r}; known settings: {sorted(known)}")
+        return cls(**{key: value for key, value in values.items() if value is not None})
+
+    def as_dict(self) -> dict:
+        """Every field, JSON-friendly (look_at as a list or None); from_dict(as_dict()) gives it back."""
+        values = {field.name: getattr(self, field.name) for field in fields(self)}
+        values["look_at"] = list(self.look_at) if self.look_at is not None else None
+        return values
+
+
+def finite_point(value, name: str) -> tuple[float, float]:
+    """(x, y) as floats from any pair of finite numbers; ValueError naming `name` otherwise."""
+    try:
+        x, y = value
+        if isinstance(x, (str, bytes, bool)) or isinstance(y, (str, bytes, bool)):
+            raise TypeError
+        point = (float(x), float(y))
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be two numbers [x, y], got {value!r}") from None
+    if not all(math.isfinite(v) for v in point):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return point

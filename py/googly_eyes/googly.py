@@ -4,31 +4,53 @@ For a face with eye centres R (subject's right) and L:
     eye_distance  d = |L - R|
     eye radius    r = gamma * d / 2
     pupil radius  p = lambda * r,  lambda ~ U(lambda_min, lambda_max)
-    pupil centre  = eye centre + (r - p) * (cos theta, sin theta),  theta ~ U(0, 2 pi)
-so the pupil always touches the rim, as a loose googly pupil does. theta is measured in the head's own
-frame (from its eye line), so googly eyes turn with the head. With sizing "eye_width" each eye is sized
-by its own width instead (config.EYE_WIDTH_PER_EYE_DISTANCE keeps the average size the same). An eye
-marked hidden (a head turned far away) gets no googly eye.
+    pupil centre  = eye centre + (r - p) * (cos theta, sin theta)
+so the pupil always touches the rim, as a loose googly pupil does. With sizing "eye_width" each eye is
+sized by its own width instead (config.EYE_WIDTH_PER_EYE_DISTANCE keeps the average size the same). An
+eye marked hidden (a head turned far away) gets no googly eye.
+
+The pupil mode (settings.pupil_mode) chooses theta; image coordinates have y pointing down:
+    random   theta ~ U(0, 2 pi), measured in the head's own frame (from its eye line), so googly eyes
+             turn with the head (the original design)
+    gravity  theta = +90 degrees in the image frame whatever the head roll: the pupil rests at the
+             bottom, as a real googly eye does on an upright photo
+    look_at  theta points from the eye centre towards settings.look_at; a target within 1e-6 of the
+             centre, or no target at all, puts the pupil at the eye centre (looking at the viewer)
+lambda is drawn in every mode, so switching mode keeps each pupil's size.
 
 Each eye draws its random numbers from its own stream, keyed by (seed, face index, side): the same
 seed gives the same picture, and one eye can be re-rolled without moving the others.
+
+Edits (the user's changes on the page) are a plain dict, as JSON gives it:
+    {"eyes":  {key: {"centre": [x, y], "radius": r, "deleted": true, "reroll": n}},   all optional
+     "added": [{"key": "a1", "centre": [x, y], "radius": r, "roll": degrees, "reroll": n}]}
+A detected eye's key is "face_index:side" (e.g. "0:right"). "centre" and "radius" replace the eye's own
+(p = lambda * the new radius; look_at aims from the new centre); "deleted" removes it; "reroll" n > 0
+keys its stream by (seed, face index, side, n) instead, so it gets a new pupil and only it changes
+(n = 0 is the original stream). Edits for keys that do not exist are ignored, and a hidden eye stays
+hidden. Added eyes belong to no face (face_index -1, side "added"); their stream is keyed by the CRC-32
+of their key (not hash(): that differs between runs), so they too are stable across CPython and Pyodide.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import math
+import zlib
 
 import numpy as np
 
 from . import config
-from .config import GooglySettings
+from .config import GooglySettings, finite_point
 
 SIDES = ("right", "left")
+ADDED_SIDE = "added"
+ADDED_STREAM = len(SIDES)  # in the side's place in an added eye's stream key: never a detected eye's
 
 
 @dataclass(frozen=True)
 class GooglyEye:
-    face_index: int
-    side: str  # "right" or "left": the subject's eye it covers
+    face_index: int  # -1 for an eye the user added
+    side: str  # "right" or "left": the subject's eye it covers ("added" for an eye the user added)
+    key: str  # what edits call it: "face_index:side" (e.g. "0:right"), or the user's key for an added eye
     centre: tuple[float, float]
     radius: float
     pupil_centre: tuple[float, float]
@@ -37,6 +59,7 @@ class GooglyEye:
 
     def as_dict(self) -> dict:
         return {
+            "key": self.key,
             "centre": [round(v, 3) for v in self.centre],
             "radius": round(self.radius, 3),
             "pupil_centre": [round(v, 3) for v in self.pupil_centre],
@@ -44,9 +67,41 @@ class GooglyEye:
         }
 
 
-def eye_rng(seed: int, face_index: int, side: str) -> np.random.Generator:
+@dataclass(frozen=True)
+class EyeEdit:
+    """The user's change to one detected eye (None: keep the eye's own)."""
+    centre: tuple[float, float] | None = None
+    radius: float | None = None
+    deleted: bool = False
+    reroll: int = 0
+
+
+@dataclass(frozen=True)
+class AddedEye:
+    """An eye the user added where the detector found none."""
+    key: str
+    centre: tuple[float, float]
+    radius: float
+    roll: float = 0.0
+    reroll: int = 0
+
+
+def eye_key(face_index: int, side: str) -> str:
+    return f"{face_index}:{side}"
+
+
+def eye_rng(seed: int, face_index: int, side: str, reroll: int = 0) -> np.random.Generator:
     """The random stream of one eye. PCG64 gives the same numbers in CPython and Pyodide."""
-    return np.random.default_rng([int(seed) & 0xFFFFFFFF, face_index, SIDES.index(side)])
+    key = [int(seed) & 0xFFFFFFFF, face_index, SIDES.index(side)]
+    if reroll:
+        key.append(int(reroll))
+    return np.random.default_rng(key)
+
+
+def added_eye_rng(seed: int, key: str, reroll: int = 0) -> np.random.Generator:
+    """The random stream of an added eye, keyed by the CRC-32 of its key (stable everywhere)."""
+    return np.random.default_rng([int(seed) & 0xFFFFFFFF, zlib.crc32(key.encode("utf-8")), ADDED_STREAM,
+                                  int(reroll)])
 
 
 def head_roll_degrees(right_eye, left_eye) -> float:
@@ -60,9 +115,41 @@ def eye_radius(settings: GooglySettings, eye_distance: float, eye_width: float |
     return settings.gamma * eye_distance / 2.0
 
 
+def pupil_direction(settings: GooglySettings, centre, random_theta: float) -> tuple[float, float]:
+    """Unit vector from the eye centre to the pupil centre, or (0, 0) for a centred pupil.
+
+    `random_theta` is the random mode's angle, already turned by the head roll (image frame)."""
+    if settings.pupil_mode == "gravity":
+        return 0.0, 1.0
+    if settings.pupil_mode == "look_at":
+        if settings.look_at is None:
+            return 0.0, 0.0
+        dx, dy = settings.look_at[0] - centre[0], settings.look_at[1] - centre[1]
+        distance = math.hypot(dx, dy)
+        return (dx / distance, dy / distance) if distance > 1e-6 else (0.0, 0.0)
+    return math.cos(random_theta), math.sin(random_theta)
+
+
+def make_eye(face_index: int, side: str, key: str, centre, radius: float, rng: np.random.Generator,
+             roll: float, settings: GooglySettings) -> GooglyEye:
+    """Draw lambda then theta from the eye's stream (always both, in this order, whatever the mode)
+    and put the pupil against the rim."""
+    pupil_fraction = rng.uniform(settings.lambda_min, settings.lambda_max)
+    theta = rng.uniform(0.0, 2.0 * math.pi) + math.radians(roll)
+    centre = (float(centre[0]), float(centre[1]))
+    pupil_radius = pupil_fraction * radius
+    reach = radius - pupil_radius
+    dx, dy = pupil_direction(settings, centre, theta)
+    pupil_centre = (centre[0] + reach * dx, centre[1] + reach * dy)
+    return GooglyEye(face_index, side, key, centre, radius, pupil_centre, pupil_radius, roll)
+
+
 def place_face(face_index: int, right_eye, left_eye, settings: GooglySettings,
-               widths=(None, None), visible=(True, True)) -> list[GooglyEye]:
-    """The googly eyes of one face; none if the eyes coincide (nothing sensible to size them by)."""
+               widths=(None, None), visible=(True, True), edits: dict | None = None) -> list[GooglyEye]:
+    """The googly eyes of one face; none if the eyes coincide (nothing sensible to size them by).
+
+    `edits` maps eye keys to EyeEdit (see parse_edits)."""
+    edits = edits or {}
     right_eye, left_eye = np.asarray(right_eye, float), np.asarray(left_eye, float)
     eye_distance = float(np.linalg.norm(left_eye - right_eye))
     if not math.isfinite(eye_distance) or eye_distance < 1e-6:
@@ -70,29 +157,142 @@ def place_face(face_index: int, right_eye, left_eye, settings: GooglySettings,
     roll = head_roll_degrees(right_eye, left_eye)
     eyes = []
     for side, centre, width, shown in zip(SIDES, (right_eye, left_eye), widths, visible):
-        rng = eye_rng(settings.seed, face_index, side)  # drawn even for a hidden eye: seeds stay stable
-        pupil_fraction = rng.uniform(settings.lambda_min, settings.lambda_max)
-        theta = rng.uniform(0.0, 2.0 * math.pi) + math.radians(roll)
-        if not shown:
+        key = eye_key(face_index, side)
+        edit = edits.get(key, EyeEdit())
+        if not shown or edit.deleted:
             continue
-        radius = eye_radius(settings, eye_distance, width)
-        pupil_radius = pupil_fraction * radius
-        reach = radius - pupil_radius
-        pupil_centre = centre + reach * np.array([math.cos(theta), math.sin(theta)])
-        eyes.append(GooglyEye(face_index, side, (float(centre[0]), float(centre[1])), radius,
-                              (float(pupil_centre[0]), float(pupil_centre[1])), pupil_radius, roll))
+        radius = edit.radius if edit.radius is not None else eye_radius(settings, eye_distance, width)
+        centre = edit.centre if edit.centre is not None else centre
+        rng = eye_rng(settings.seed, face_index, side, edit.reroll)
+        eyes.append(make_eye(face_index, side, key, centre, radius, rng, roll, settings))
     return eyes
 
 
-def place_googly_eyes(faces, settings: GooglySettings) -> list[GooglyEye]:
-    """Googly eyes for every face, in the order given (the pipeline sorts faces left to right).
+def place_added_eye(added: AddedEye, settings: GooglySettings) -> GooglyEye:
+    rng = added_eye_rng(settings.seed, added.key, added.reroll)
+    return make_eye(-1, ADDED_SIDE, added.key, added.centre, added.radius, rng, added.roll, settings)
+
+
+def place_googly_eyes(faces, settings: GooglySettings, edits: dict | None = None) -> list[GooglyEye]:
+    """Googly eyes for every face, in the order given (the pipeline sorts faces left to right), then
+    the eyes the user added, in their order. `edits` as in the module docstring (None: no edits).
 
     Faces located by the face mesh carry each eye's width and visibility (`face.right`, `face.left`);
     faces straight from the detector have only the two eye points."""
+    eye_edits, added = parse_edits(edits)
     eyes = []
     for face_index, face in enumerate(faces):
         located = (getattr(face, "right", None), getattr(face, "left", None))
         widths = tuple(eye.width if eye is not None else None for eye in located)
         visible = tuple(eye.visible if eye is not None else True for eye in located)
-        eyes.extend(place_face(face_index, face.right_eye, face.left_eye, settings, widths, visible))
+        eyes.extend(place_face(face_index, face.right_eye, face.left_eye, settings, widths, visible,
+                               eye_edits))
+    eyes.extend(place_added_eye(eye, settings) for eye in added)
     return eyes
+
+
+def scale_eyes(eyes: list[GooglyEye], factor: float) -> list[GooglyEye]:
+    """The same eyes on a photo scaled by `factor` (a downscaled preview): every length times factor."""
+    factor = float(factor)
+    if not (math.isfinite(factor) and factor > 0):
+        raise ValueError(f"scale factor must be a finite number > 0, got {factor}")
+    return [replace(eye,
+                    centre=(eye.centre[0] * factor, eye.centre[1] * factor),
+                    radius=eye.radius * factor,
+                    pupil_centre=(eye.pupil_centre[0] * factor, eye.pupil_centre[1] * factor),
+                    pupil_radius=eye.pupil_radius * factor)
+            for eye in eyes]
+
+
+# --- Reading the edits dict -------------------------------------------------------------------------
+
+def parse_edits(edits: dict | None) -> tuple[dict[str, EyeEdit], list[AddedEye]]:
+    """Check the page's edits and turn them into (EyeEdit by key, added eyes); ValueError for garbage.
+    A field given as None counts as not given."""
+    if edits is None:
+        return {}, []
+    if not isinstance(edits, dict):
+        raise ValueError(f"edits must be a dict, got {type(edits).__name__}")
+    _check_fields(edits, {"eyes", "added"}, "edits")
+    eyes = edits.get("eyes") if edits.get("eyes") is not None else {}
+    added = edits.get("added") if edits.get("added") is not None else []
+    if not isinstance(eyes, dict):
+        raise ValueError(f"edits['eyes'] must be a dict of key -> edit, got {type(eyes).__name__}")
+    if not isinstance(added, (list, tuple)):
+        raise ValueError(f"edits['added'] must be a list, got {type(added).__name__}")
+
+    eye_edits = {}
+    for key, edit in eyes.items():
+        where = f"edit of eye {key!r}"
+        if not isinstance(edit, dict):
+            raise ValueError(f"{where} must be a dict, got {type(edit).__name__}")
+        _check_fields(edit, {"centre", "radius", "deleted", "reroll"}, where)
+        deleted = edit.get("deleted") if edit.get("deleted") is not None else False
+        if not isinstance(deleted, bool):
+            raise ValueError(f"{where}: deleted must be true or false, got {deleted!r}")
+        eye_edits[str(key)] = EyeEdit(
+            centre=_optional(edit, "centre", finite_point, where),
+            radius=_optional(edit, "radius", _radius, where),
+            deleted=deleted,
+            reroll=_optional(edit, "reroll", _reroll, where) or 0)
+
+    added_eyes, seen = [], set()
+    for index, eye in enumerate(added):
+        where = f"added eye {index}"
+        if not isinstance(eye, dict):
+            raise ValueError(f"{where} must be a dict, got {type(eye).__name__}")
+        _check_fields(eye, {"key", "centre", "radius", "roll", "reroll"}, where)
+        key = eye.get("key")
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"{where} needs a non-empty string key, got {key!r}")
+        if key in seen:
+            raise ValueError(f"added eyes must have different keys; {key!r} appears twice")
+        seen.add(key)
+        where = f"added eye {key!r}"
+        for required in ("centre", "radius"):
+            if eye.get(required) is None:
+                raise ValueError(f"{where} needs a {required}")
+        added_eyes.append(AddedEye(
+            key=key,
+            centre=finite_point(eye["centre"], f"{where}: centre"),
+            radius=_radius(eye["radius"], f"{where}: radius"),
+            roll=_optional(eye, "roll", _finite, where) or 0.0,
+            reroll=_optional(eye, "reroll", _reroll, where) or 0))
+    return eye_edits, added_eyes
+
+
+def _check_fields(values: dict, known: set, where: str) -> None:
+    for name in values:
+        if name not in known:
+            raise ValueError(f"{where}: unknown field {name!r} (known: {sorted(known)})")
+
+
+def _optional(values: dict, name: str, check, where: str):
+    value = values.get(name)
+    return None if value is None else check(value, f"{where}: {name}")
+
+
+def _finite(value, name: str) -> float:
+    if isinstance(value, (bool, str, bytes)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return number
+
+
+def _radius(value, name: str) -> float:
+    radius = _finite(value, name)
+    if radius <= 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    return radius
+
+
+def _reroll(value, name: str) -> int:
+    number = _finite(value, name)
+    if number != int(number) or number < 0:
+        raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
+    return int(number)

@@ -12,8 +12,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import config
 
-# Formats we decode and what we write back (same family: a JPEG stays a JPEG, everything else PNG).
-OUTPUT_FORMATS = {"JPEG": ("jpeg", "image/jpeg", "jpg"), "PNG": ("png", "image/png", "png")}
+# What we can write: Pillow format -> (name, MIME type, file extension). The user picks one of
+# OUTPUT_CHOICES; "auto" keeps the photo's family (a JPEG stays a JPEG, everything else PNG).
+OUTPUT_FORMATS = {"JPEG": ("jpeg", "image/jpeg", "jpg"), "PNG": ("png", "image/png", "png"),
+                  "WEBP": ("webp", "image/webp", "webp")}
+OUTPUT_CHOICES = ("auto", "jpeg", "png", "webp")
 
 
 class PhotoError(Exception):
@@ -100,17 +103,34 @@ def _unreadable(name: str, data: bytes, error: Exception) -> PhotoError:
                       "Use a JPEG, PNG, WebP, GIF, BMP or TIFF photo.")
 
 
-def output_format(photo: Photo) -> tuple[str, str, str]:
-    """(Pillow format, MIME type, file extension) for the download: JPEG stays JPEG, else PNG."""
-    pil_format = "JPEG" if photo.source_format == "JPEG" and photo.image.mode == "RGB" else "PNG"
+def output_format(photo: Photo, requested: str = "auto") -> tuple[str, str, str]:
+    """(Pillow format, MIME type, file extension) for the download.
+
+    "auto" keeps the photo's family (a JPEG stays a JPEG, everything else becomes PNG); "jpeg", "png"
+    or "webp" asks for that format. A photo with transparency never becomes a JPEG (JPEG has no
+    alpha): it stays PNG."""
+    if requested not in OUTPUT_CHOICES:
+        raise ValueError(f"output format must be one of {OUTPUT_CHOICES}, got {requested!r}")
+    if requested == "auto":
+        pil_format = "JPEG" if photo.source_format == "JPEG" and photo.image.mode == "RGB" else "PNG"
+    elif requested == "jpeg" and photo.image.mode != "RGB":
+        pil_format = "PNG"
+    else:
+        pil_format = requested.upper()
     _, mime, extension = OUTPUT_FORMATS[pil_format]
     return pil_format, mime, extension
 
 
-def encode_photo(image: Image.Image, pil_format: str) -> bytes:
+def encode_photo(image: Image.Image, pil_format: str, quality: int = config.JPEG_QUALITY) -> bytes:
+    """Encode for download. `quality` (1..100) applies to JPEG and WebP; PNG is lossless."""
+    if not 1 <= int(quality) <= 100:
+        raise ValueError(f"quality must be within 1..100, got {quality}")
     buffer = io.BytesIO()
     if pil_format == "JPEG":
-        image.convert("RGB").save(buffer, "JPEG", quality=config.JPEG_QUALITY, subsampling=0)
+        # Full chroma (4:4:4) at high quality keeps the thin black rims crisp; below 90 the usual 4:2:0.
+        image.convert("RGB").save(buffer, "JPEG", quality=int(quality), subsampling=0 if quality >= 90 else 2)
+    elif pil_format == "WEBP":
+        image.save(buffer, "WEBP", quality=int(quality), method=4)
     else:
         image.save(buffer, "PNG", compress_level=3)  # zlib 3: much faster than Pillow's 6, a little larger
     return buffer.getvalue()

@@ -1,8 +1,13 @@
 """One photo, start to finish: decode -> detect -> locate eyes -> place googly eyes -> render -> encode.
 
-The same code runs in CPython (tests, scripts/evaluate.py) and in the browser (web/main.py); only the
-inference session differs. Each stage is timed so the page and the benchmarks can report where the
-time goes.
+The work splits in two, so the page can change the googly eyes without finding the faces again:
+`analyse_photo` decodes the photo and finds its faces and eyes (slow: the models run), and
+`render_googly` places and paints the googly eyes for given settings and hand edits (fast), on the
+full photo or on a smaller preview of it. `process_photo` does both, for scripts and tests.
+
+The same code runs in CPython (tests, scripts/evaluate.py) and in the browser (web/worker.py); only
+the inference session differs. Each stage is timed so the page and the benchmarks can report where
+the time goes.
 """
 
 from dataclasses import dataclass, field
@@ -10,10 +15,10 @@ import time
 
 from PIL import Image
 
-from . import __version__
+from . import __version__, config
 from .config import GooglySettings
 from .detect import Face
-from .googly import GooglyEye, place_googly_eyes
+from .googly import GooglyEye, place_googly_eyes, scale_eyes
 from .landmarks import EyeLocator, LocatedFace, drop_duplicate_faces, unlocated
 from .models import Models
 from .photo import Photo, encode_photo, load_photo, output_format, output_name
@@ -24,6 +29,14 @@ COORDINATES = ("pixels of the image as displayed (EXIF orientation applied), con
 
 
 @dataclass
+class Analysis:
+    """What the models found in one photo: everything the googly eyes need, in full-photo pixels."""
+    photo: Photo
+    faces: list[LocatedFace]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
 class Result:
     photo: Photo
     faces: list[LocatedFace]
@@ -31,27 +44,23 @@ class Result:
     image: Image.Image  # the googly-eyed photo, full resolution, upright
     settings: GooglySettings
     timings_ms: dict[str, float] = field(default_factory=dict)
+    edits: dict | None = None
 
-    def encode(self) -> tuple[bytes, str, str]:
+    def encode(self, requested: str = "auto", quality: int = config.JPEG_QUALITY) -> tuple[bytes, str, str]:
         """(bytes, MIME type, download file name) of the full-resolution result."""
         start = time.perf_counter()
-        pil_format, mime, extension = output_format(self.photo)
-        data = encode_photo(self.image, pil_format)
+        pil_format, mime, extension = output_format(self.photo, requested)
+        data = encode_photo(self.image, pil_format, quality)
         self.timings_ms["encode"] = (time.perf_counter() - start) * 1000
         return data, mime, output_name(self.photo.name, extension)
 
     def detections(self) -> dict:
-        return detections_json(self.photo, self.faces, self.eyes, self.settings)
+        return detections_json(self.photo, self.faces, self.eyes, self.settings, self.edits)
 
 
 def sort_faces(faces: list) -> list:
     """Left to right, then top to bottom: a stable order, so a seed means the same eye each time."""
     return sorted(faces, key=lambda face: (round(float(face.box[0]), 1), round(float(face.box[1]), 1)))
-
-
-def googly_image(photo: Photo, faces: list[LocatedFace], settings: GooglySettings) -> tuple[Image.Image, list[GooglyEye]]:
-    eyes = place_googly_eyes(faces, settings)
-    return draw_googly_eyes(photo.image, eyes), eyes
 
 
 async def locate_eyes(image: Image.Image, faces: list[Face], locator: EyeLocator | None) -> list[LocatedFace]:
@@ -62,9 +71,8 @@ async def locate_eyes(image: Image.Image, faces: list[Face], locator: EyeLocator
     return sort_faces(drop_duplicate_faces(await locator.locate_all(image, faces)))
 
 
-async def process_photo(data: bytes, name: str, models: Models,
-                        settings: GooglySettings = GooglySettings()) -> Result:
-    """Decode, detect, locate eyes, then render. Raises photo.PhotoError for files we cannot use."""
+async def analyse_photo(data: bytes, name: str, models: Models) -> Analysis:
+    """Decode, detect, locate eyes. Raises photo.PhotoError for files we cannot use."""
     timings = {}
     start = time.perf_counter()
     photo = load_photo(data, name)
@@ -77,11 +85,37 @@ async def process_photo(data: bytes, name: str, models: Models,
     start = time.perf_counter()
     faces = await locate_eyes(photo.image, faces, models.locator)
     timings["locate"] = (time.perf_counter() - start) * 1000
+    return Analysis(photo, faces, timings)
 
+
+def preview_of(image: Image.Image, max_side: int = config.PREVIEW_MAX_SIDE) -> tuple[Image.Image, float]:
+    """A copy at most `max_side` pixels on its long side, and its scale (preview px per photo px)."""
+    longest = max(image.size)
+    if longest <= max_side:
+        return image, 1.0
+    scale = max_side / longest
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0), scale
+
+
+def render_googly(image: Image.Image, faces: list[LocatedFace], settings: GooglySettings,
+                  edits: dict | None = None, scale: float = 1.0) -> tuple[Image.Image, list[GooglyEye]]:
+    """Place the googly eyes (in full-photo pixels) and paint them on `image`, which is the photo
+    itself (scale 1) or a preview of it (`scale` preview px per photo px)."""
+    eyes = place_googly_eyes(faces, settings, edits)
+    painted = eyes if scale == 1.0 else scale_eyes(eyes, scale)
+    return draw_googly_eyes(image, painted, settings.style), eyes
+
+
+async def process_photo(data: bytes, name: str, models: Models,
+                        settings: GooglySettings = GooglySettings(), edits: dict | None = None) -> Result:
+    """Decode, detect, locate eyes, then render at full resolution. Raises photo.PhotoError for files we
+    cannot use."""
+    analysis = await analyse_photo(data, name, models)
     start = time.perf_counter()
-    image, eyes = googly_image(photo, faces, settings)
-    timings["render"] = (time.perf_counter() - start) * 1000
-    return Result(photo, faces, eyes, image, settings, timings)
+    image, eyes = render_googly(analysis.photo.image, analysis.faces, settings, edits)
+    analysis.timings_ms["render"] = (time.perf_counter() - start) * 1000
+    return Result(analysis.photo, analysis.faces, eyes, image, settings, analysis.timings_ms, edits)
 
 
 def _point(values) -> list[float]:
@@ -96,7 +130,8 @@ def _eye_json(eye) -> dict:
     return entry
 
 
-def detections_json(photo: Photo, faces: list[LocatedFace], eyes: list[GooglyEye], settings: GooglySettings) -> dict:
+def detections_json(photo: Photo, faces: list[LocatedFace], eyes: list[GooglyEye], settings: GooglySettings,
+                    edits: dict | None = None) -> dict:
     """The "Download JSON": the scorer's prediction format plus the eyes' shape and googly-eye geometry."""
     by_face: dict[int, dict] = {}
     for eye in eyes:
@@ -120,13 +155,15 @@ def detections_json(photo: Photo, faces: list[LocatedFace], eyes: list[GooglyEye
     return {
         "app": f"googly-eyes {__version__}",
         "coordinates": COORDINATES,
-        "settings": {"gamma": settings.gamma, "lambda_min": settings.lambda_min,
-                     "lambda_max": settings.lambda_max, "seed": settings.seed, "sizing": settings.sizing},
+        "settings": settings.as_dict(),
         "images": [{
             "file": photo.name,
             "width": width,
             "height": height,
             "exif_orientation_applied": photo.orientation,
             "faces": face_entries,
+            # Eyes the user added by hand (not on a detected face), and the hand edits themselves.
+            "added_googly_eyes": [eye.as_dict() for eye in eyes if eye.face_index < 0],
+            "edits": edits or {},
         }],
     }

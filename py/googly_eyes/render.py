@@ -4,11 +4,19 @@ Each eye is drawn as a small sprite, SUPERSAMPLE times larger, then box-filtered
 and pasted through its own coverage mask. Colour and coverage are kept apart so edge pixels are not
 darkened by the transparent background: outside the white the colour layer holds the rim colour,
 and the mask alone decides how much of it shows.
+
+Three styles (config.STYLES), one function each:
+    classic  flat white disc, dark rim, dark pupil (the original look)
+    glossy   a soft shadow below the eye, white shaded slightly darker towards a thin grey rim, and a
+             white highlight at the upper left, drawn over the pupil and fixed to the eye (not the pupil)
+    cartoon  a bold black outline, a black pupil with a small white catch-light that moves with it
+All their sizes are fractions of the eye radius (config), so a scaled preview looks the same.
 """
 
 import math
 
-from PIL import Image, ImageDraw
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
 
 from . import config
 from .googly import GooglyEye
@@ -18,38 +26,134 @@ def rim_width(radius: float) -> float:
     return max(config.RIM_MIN_PX, radius * config.RIM_FRACTION)
 
 
-def draw_googly_eyes(image: Image.Image, eyes: list[GooglyEye]) -> Image.Image:
-    """Return a copy of `image` with every googly eye painted on (the input is left as it was)."""
+def draw_googly_eyes(image: Image.Image, eyes: list[GooglyEye], style: str = config.DEFAULT_STYLE) -> Image.Image:
+    """Return a copy of `image` with every googly eye painted on in `style` (the input is left as it was)."""
+    if style not in STYLE_PAINTERS:
+        raise ValueError(f"style must be one of {config.STYLES}, got {style!r}")
+    paint = STYLE_PAINTERS[style]
     out = image.copy()
     for eye in eyes:
-        paste_eye(out, eye)
+        paint(out, eye)
     return out
 
 
-def paste_eye(image: Image.Image, eye: GooglyEye) -> None:
-    """Render one eye's sprite and blend it in place; eyes partly outside the photo are clipped."""
-    scale = config.SUPERSAMPLE
-    cx, cy = eye.centre
-    left = math.floor(cx - eye.radius) - 1
-    top = math.floor(cy - eye.radius) - 1
-    size = math.ceil(cx + eye.radius) + 1 - left, math.ceil(cy + eye.radius) + 1 - top
-    if left >= image.width or top >= image.height or left + size[0] <= 0 or top + size[1] <= 0:
-        return
+class Sprite:
+    """The pixel box an eye is drawn in: whole pixels covering `reach` around the eye centre, plus one.
 
-    colour = Image.new("RGB", (size[0] * scale, size[1] * scale), config.RIM_COLOUR)
-    mask = Image.new("L", colour.size, 0)
-    # Centre and radii in sprite pixels (continuous convention, supersampled).
-    centre = ((cx - left) * scale, (cy - top) * scale)
-    pupil = ((eye.pupil_centre[0] - left) * scale, (eye.pupil_centre[1] - top) * scale)
+    `point` and `length` turn image coordinates into the supersampled sprite's."""
+
+    def __init__(self, eye: GooglyEye, reach: float):
+        cx, cy = eye.centre
+        self.left = math.floor(cx - reach) - 1
+        self.top = math.floor(cy - reach) - 1
+        self.size = math.ceil(cx + reach) + 1 - self.left, math.ceil(cy + reach) + 1 - self.top
+
+    def outside(self, image: Image.Image) -> bool:
+        return (self.left >= image.width or self.top >= image.height
+                or self.left + self.size[0] <= 0 or self.top + self.size[1] <= 0)
+
+    def point(self, x: float, y: float, scale: int = config.SUPERSAMPLE) -> tuple[float, float]:
+        return (x - self.left) * scale, (y - self.top) * scale
+
+    def layers(self, background) -> tuple[Image.Image, Image.Image]:
+        """A supersampled colour layer filled with `background` and an empty coverage mask."""
+        size = self.size[0] * config.SUPERSAMPLE, self.size[1] * config.SUPERSAMPLE
+        return Image.new("RGB", size, background), Image.new("L", size, 0)
+
+    def paste(self, image: Image.Image, colour: Image.Image, mask: Image.Image) -> None:
+        """Blend a full-size colour layer into `image` through `mask` (clipped at the photo's edges)."""
+        if image.mode == "RGBA":
+            colour = colour.convert("RGBA")
+        image.paste(colour, (self.left, self.top), mask)
+
+
+def paste_eye(image: Image.Image, eye: GooglyEye) -> None:
+    """classic: render one eye's sprite and blend it in place; eyes partly outside the photo are clipped."""
+    scale = config.SUPERSAMPLE
+    sprite = Sprite(eye, eye.radius)
+    if sprite.outside(image):
+        return
+    colour, mask = sprite.layers(config.RIM_COLOUR)
+    centre, pupil = sprite.point(*eye.centre), sprite.point(*eye.pupil_centre)
     _disc(ImageDraw.Draw(mask), centre, eye.radius * scale, 255)
     draw = ImageDraw.Draw(colour)
     _disc(draw, centre, (eye.radius - rim_width(eye.radius)) * scale, config.EYE_WHITE)
     _disc(draw, pupil, eye.pupil_radius * scale, config.PUPIL_COLOUR)
+    sprite.paste(image, colour.reduce(scale), mask.reduce(scale))
 
+
+def paste_glossy_eye(image: Image.Image, eye: GooglyEye) -> None:
+    """glossy: shadow first (blurred disc, pasted as translucent black), then the eye over it.
+
+    The shadow has its own, larger sprite (at full size: it is blurred anyway) reaching past the eye
+    far enough for its offset and blur (3 blur radii). The white's shading and the highlight are
+    applied at full size after the reduce: both are smooth, so supersampling would add nothing. The
+    highlight is opaque at its core, so the pupil never shows through it."""
+    scale, r = config.SUPERSAMPLE, eye.radius
+    cx, cy = eye.centre
+    blur = max(1.0, config.GLOSSY_SHADOW_BLUR * r)
+    offset = config.GLOSSY_SHADOW_OFFSET * r
+    shadow_sprite = Sprite(eye, r + offset + 3 * blur)
+    if shadow_sprite.outside(image):
+        return
+    shadow = Image.new("L", shadow_sprite.size, 0)
+    opacity = round(255 * config.GLOSSY_SHADOW_OPACITY)
+    _disc(ImageDraw.Draw(shadow), shadow_sprite.point(cx, cy + offset, 1), r, opacity)
+    shadow = shadow.filter(ImageFilter.GaussianBlur(blur))
+    shadow_sprite.paste(image, Image.new("RGB", shadow_sprite.size, (0, 0, 0)), shadow)
+
+    sprite = Sprite(eye, r)
+    if sprite.outside(image):
+        return
+    colour, mask = sprite.layers(config.GLOSSY_RIM_COLOUR)
+    centre, pupil = sprite.point(cx, cy), sprite.point(*eye.pupil_centre)
+    rim = max(config.RIM_MIN_PX, config.GLOSSY_RIM_FRACTION * r)
+    _disc(ImageDraw.Draw(mask), centre, r * scale, 255)
+    draw = ImageDraw.Draw(colour)
+    _disc(draw, centre, (r - rim) * scale, config.EYE_WHITE)
+    _disc(draw, pupil, eye.pupil_radius * scale, config.PUPIL_COLOUR)
     colour, mask = colour.reduce(scale), mask.reduce(scale)
-    if image.mode == "RGBA":
-        colour = colour.convert("RGBA")
-    image.paste(colour, (left, top), mask)
+
+    # Shading: 1 at the centre, 1 - GLOSSY_SHADING at the rim, growing with the squared distance.
+    pixels = np.asarray(colour, dtype=np.float32)
+    x0, y0 = sprite.point(cx, cy, 1)
+    ys, xs = np.mgrid[0:sprite.size[1], 0:sprite.size[0]] + 0.5
+    distance = np.minimum(np.hypot(xs - x0, ys - y0) / r, 1.0)
+    pixels = pixels * (1.0 - config.GLOSSY_SHADING * distance ** 2)[:, :, None]
+
+    highlight = Image.new("L", colour.size, 0)
+    hx, hy = sprite.point(cx + config.GLOSSY_HIGHLIGHT_CENTRE[0] * r, cy + config.GLOSSY_HIGHLIGHT_CENTRE[1] * r, 1)
+    ax, ay = config.GLOSSY_HIGHLIGHT_SIZE[0] * r, config.GLOSSY_HIGHLIGHT_SIZE[1] * r
+    ImageDraw.Draw(highlight).ellipse((hx - ax, hy - ay, hx + ax, hy + ay), fill=255)
+    highlight = highlight.filter(ImageFilter.GaussianBlur(max(0.5, config.GLOSSY_HIGHLIGHT_BLUR * r)))
+    alpha = np.asarray(highlight, dtype=np.float32)[:, :, None] / 255.0
+    pixels = pixels * (1.0 - alpha) + 255.0 * alpha
+    colour = Image.fromarray(np.round(pixels).astype(np.uint8), "RGB")
+    sprite.paste(image, colour, mask)
+
+
+def paste_cartoon_eye(image: Image.Image, eye: GooglyEye) -> None:
+    """cartoon: a white disc inside a bold black outline, a black pupil with a white catch-light."""
+    scale, r = config.SUPERSAMPLE, eye.radius
+    sprite = Sprite(eye, r)
+    if sprite.outside(image):
+        return
+    colour, mask = sprite.layers(config.CARTOON_OUTLINE_COLOUR)
+    centre, pupil = sprite.point(*eye.centre), sprite.point(*eye.pupil_centre)
+    outline = max(config.CARTOON_OUTLINE_MIN_PX, config.CARTOON_OUTLINE_FRACTION * r)
+    p = eye.pupil_radius
+    catchlight = sprite.point(eye.pupil_centre[0] + config.CARTOON_CATCHLIGHT_CENTRE[0] * p,
+                              eye.pupil_centre[1] + config.CARTOON_CATCHLIGHT_CENTRE[1] * p)
+    _disc(ImageDraw.Draw(mask), centre, r * scale, 255)
+    draw = ImageDraw.Draw(colour)
+    _disc(draw, centre, (r - outline) * scale, config.EYE_WHITE)
+    _disc(draw, pupil, p * scale, config.CARTOON_PUPIL_COLOUR)
+    _disc(draw, catchlight, config.CARTOON_CATCHLIGHT_RADIUS * p * scale, config.EYE_WHITE)
+    sprite.paste(image, colour.reduce(scale), mask.reduce(scale))
+
+
+STYLE_PAINTERS = {"classic": paste_eye, "glossy": paste_glossy_eye, "cartoon": paste_cartoon_eye}
+assert tuple(STYLE_PAINTERS) == config.STYLES
 
 
 def _disc(draw: ImageDraw.ImageDraw, centre, radius: float, fill) -> None:

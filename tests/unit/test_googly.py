@@ -1,12 +1,14 @@
 """Googly-eye geometry: the original formula, seeded randomness, head roll."""
 
+import json
 import math
+import zlib
 
 import numpy as np
 import pytest
 
 from googly_eyes.config import GooglySettings
-from googly_eyes.googly import head_roll_degrees, place_face, place_googly_eyes
+from googly_eyes.googly import head_roll_degrees, place_face, place_googly_eyes, scale_eyes
 
 
 class Eyes:
@@ -75,3 +77,204 @@ def test_coincident_or_broken_eyes_get_no_googly_eyes():
 def test_settings_refuse_values_that_cannot_make_an_eye(kwargs):
     with pytest.raises(ValueError):
         GooglySettings(**kwargs)
+
+
+# --- Pupil modes ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("right, left", [((0, 0), (100, 0)), ((0, 0), (60, 80)), ((100, 0), (0, 30))])
+def test_gravity_pupils_rest_at_the_bottom_whatever_the_head_roll(right, left):
+    for seed in range(5):
+        for eye in place_face(0, right, left, GooglySettings(seed=seed, pupil_mode="gravity")):
+            assert eye.pupil_centre[0] == eye.centre[0]
+            assert eye.pupil_centre[1] - eye.centre[1] == pytest.approx(eye.radius - eye.pupil_radius)
+
+
+def test_look_at_pupils_point_at_the_target_and_touch_the_rim():
+    target = (200.0, 130.0)
+    faces = [Eyes((50, 100), (110, 100)), Eyes((290, 100), (350, 110))]
+    eyes = place_googly_eyes(faces, GooglySettings(seed=2, pupil_mode="look_at", look_at=target))
+    assert len(eyes) == 4
+    for eye in eyes:
+        to_pupil = np.subtract(eye.pupil_centre, eye.centre)
+        to_target = np.subtract(target, eye.centre)
+        cross = to_pupil[0] * to_target[1] - to_pupil[1] * to_target[0]
+        assert cross == pytest.approx(0, abs=1e-6)  # on the line to the target
+        assert np.dot(to_pupil, to_target) > 0  # towards it, not away
+        assert math.dist(eye.pupil_centre, eye.centre) == pytest.approx(eye.radius - eye.pupil_radius)
+    assert [eye.pupil_centre[0] > eye.centre[0] for eye in eyes] == [True, True, False, False]
+
+
+def test_look_at_without_a_target_or_at_the_eye_centre_centres_the_pupil():
+    eyes = place_face(0, (10, 10), (50, 10), GooglySettings(pupil_mode="look_at"))
+    assert [eye.pupil_centre for eye in eyes] == [eye.centre for eye in eyes]
+    eyes = place_face(0, (10, 10), (50, 10), GooglySettings(pupil_mode="look_at", look_at=(10, 10)))
+    assert eyes[0].pupil_centre == eyes[0].centre
+    assert eyes[1].pupil_centre[0] < eyes[1].centre[0]  # the other eye looks at it
+
+
+@pytest.mark.parametrize("mode, extra", [("random", {}), ("gravity", {}), ("look_at", {"look_at": (0, 0)})])
+def test_every_mode_is_repeatable_and_keeps_the_pupil_sizes(mode, extra):
+    faces = [Eyes((10, 10), (40, 10)), Eyes((100, 50), (140, 52))]
+    first = place_googly_eyes(faces, GooglySettings(seed=7, pupil_mode=mode, **extra))
+    assert first == place_googly_eyes(faces, GooglySettings(seed=7, pupil_mode=mode, **extra))
+    random = place_googly_eyes(faces, GooglySettings(seed=7))
+    assert [e.pupil_radius for e in first] == [e.pupil_radius for e in random]
+    other = place_googly_eyes(faces, GooglySettings(seed=8, pupil_mode=mode, **extra))
+    assert [e.pupil_radius for e in first] != [e.pupil_radius for e in other]
+
+
+# --- Keys and edits ---------------------------------------------------------------------------------
+
+FACES = [Eyes((10, 10), (40, 10)), Eyes((100, 50), (140, 52))]
+
+
+def by_key(eyes):
+    return {eye.key: eye for eye in eyes}
+
+
+def test_detected_eyes_are_keyed_by_face_and_side():
+    eyes = place_googly_eyes(FACES, GooglySettings())
+    assert [eye.key for eye in eyes] == ["0:right", "0:left", "1:right", "1:left"]
+    assert eyes[2].as_dict()["key"] == "1:right"
+
+
+def test_no_edits_and_empty_edits_change_nothing():
+    plain = place_googly_eyes(FACES, GooglySettings(seed=3))
+    for edits in (None, {}, {"eyes": {}, "added": []}, {"eyes": None, "added": None}):
+        assert place_googly_eyes(FACES, GooglySettings(seed=3), edits) == plain
+
+
+@pytest.mark.parametrize("mode", ["random", "gravity"])
+def test_move_and_resize_keep_lambda_and_move_the_pupil_with_the_eye(mode):
+    settings = GooglySettings(seed=3, pupil_mode=mode)
+    plain = by_key(place_googly_eyes(FACES, settings))
+    edited = by_key(place_googly_eyes(FACES, settings, {"eyes": {"0:left": {"centre": [60, 30], "radius": 12}}}))
+    eye, before = edited["0:left"], plain["0:left"]
+    assert eye.centre == (60, 30) and eye.radius == 12
+    assert eye.pupil_radius / eye.radius == pytest.approx(before.pupil_radius / before.radius)
+    before_offset = np.subtract(before.pupil_centre, before.centre) / (before.radius - before.pupil_radius)
+    offset = np.subtract(eye.pupil_centre, eye.centre) / (eye.radius - eye.pupil_radius)
+    assert offset == pytest.approx(before_offset)  # same direction, same touch of the rim
+    assert [edited[k] for k in ("0:right", "1:right", "1:left")] == [plain[k] for k in ("0:right", "1:right", "1:left")]
+
+
+def test_a_moved_eye_looks_at_the_target_from_its_new_place():
+    settings = GooglySettings(pupil_mode="look_at", look_at=(50, 100))
+    eye = by_key(place_googly_eyes(FACES, settings, {"eyes": {"0:right": {"centre": [50, 150]}}}))["0:right"]
+    assert eye.pupil_centre[0] == pytest.approx(50)
+    assert eye.pupil_centre[1] == pytest.approx(150 - (eye.radius - eye.pupil_radius))
+
+
+def test_delete_removes_only_that_eye():
+    eyes = place_googly_eyes(FACES, GooglySettings(), {"eyes": {"1:right": {"deleted": True},
+                                                                "0:left": {"deleted": False}}})
+    assert [eye.key for eye in eyes] == ["0:right", "0:left", "1:left"]
+
+
+def test_reroll_changes_only_that_eye_and_zero_is_no_reroll():
+    settings = GooglySettings(seed=5)
+    plain = place_googly_eyes(FACES, settings)
+    rerolled = place_googly_eyes(FACES, settings, {"eyes": {"1:left": {"reroll": 1}}})
+    assert rerolled[:3] == plain[:3]
+    assert rerolled[3].pupil_centre != plain[3].pupil_centre
+    assert rerolled[3].pupil_radius != plain[3].pupil_radius
+    assert place_googly_eyes(FACES, settings, {"eyes": {"1:left": {"reroll": 2}}})[3] != rerolled[3]
+    assert place_googly_eyes(FACES, settings, {"eyes": {"1:left": {"reroll": 0}}}) == plain
+
+
+def test_edits_for_unknown_keys_are_ignored():
+    plain = place_googly_eyes(FACES, GooglySettings())
+    edits = {"eyes": {"7:right": {"deleted": True}, "nose": {"centre": [1, 1]}}}
+    assert place_googly_eyes(FACES, GooglySettings(), edits) == plain
+
+
+def test_hidden_eyes_stay_hidden_whatever_the_edits():
+    class Located(Eyes):
+        def __init__(self, right, left):
+            super().__init__(right, left)
+            self.right = type("Eye", (), {"width": 20.0, "visible": False})()
+            self.left = type("Eye", (), {"width": 20.0, "visible": True})()
+
+    edits = {"eyes": {"0:right": {"centre": [10, 10], "radius": 5, "reroll": 1}}}
+    assert [eye.key for eye in place_googly_eyes([Located((10, 10), (40, 10))], GooglySettings(), edits)] == ["0:left"]
+
+
+def test_added_eyes_are_stable_and_keyed_by_their_own_stream():
+    edits = {"added": [{"key": "a1", "centre": [200, 100], "radius": 15},
+                       {"key": "a2", "centre": [250, 100], "radius": 15, "roll": 30}]}
+    eyes = place_googly_eyes(FACES, GooglySettings(seed=4), edits)
+    assert eyes[:4] == place_googly_eyes(FACES, GooglySettings(seed=4))
+    a1, a2 = eyes[4:]
+    assert (a1.key, a1.face_index, a1.side, a1.centre, a1.radius) == ("a1", -1, "added", (200, 100), 15)
+    assert a2.roll_degrees == 30
+    assert 0.4 * 15 <= a1.pupil_radius <= 0.6 * 15
+    assert math.dist(a1.pupil_centre, a1.centre) + a1.pupil_radius == pytest.approx(15)
+    assert a1.pupil_centre != a2.pupil_centre
+    assert place_googly_eyes(FACES, GooglySettings(seed=4), edits)[4:] == [a1, a2]
+    rerolled = dict(edits["added"][0], reroll=1)
+    assert place_googly_eyes([], GooglySettings(seed=4), {"added": [rerolled]})[0].pupil_centre != a1.pupil_centre
+    # the stream is keyed by the CRC-32 of the key (the same in Pyodide), not by Python's hash()
+    assert a1.pupil_radius / a1.radius == pytest.approx(
+        np.random.default_rng([4, zlib.crc32(b"a1"), 2, 0]).uniform(0.4, 0.6))
+
+
+@pytest.mark.parametrize("edits", [
+    "move it",
+    {"eyes": []},
+    {"added": {}},
+    {"moved": {}},
+    {"eyes": {"0:right": {"centre": [1]}}},
+    {"eyes": {"0:right": {"centre": ["a", 2]}}},
+    {"eyes": {"0:right": {"centre": [float("nan"), 2]}}},
+    {"eyes": {"0:right": {"radius": 0}}},
+    {"eyes": {"0:right": {"radius": -3}}},
+    {"eyes": {"0:right": {"radius": float("inf")}}},
+    {"eyes": {"0:right": {"reroll": -1}}},
+    {"eyes": {"0:right": {"reroll": 1.5}}},
+    {"eyes": {"0:right": {"deleted": "yes"}}},
+    {"eyes": {"0:right": {"size": 3}}},
+    {"eyes": {"0:right": 5}},
+    {"added": [{"centre": [1, 2], "radius": 3}]},
+    {"added": [{"key": "a1", "radius": 3}]},
+    {"added": [{"key": "a1", "centre": [1, 2]}]},
+    {"added": [{"key": "a1", "centre": [1, 2], "radius": 3, "roll": "left"}]},
+    {"added": [{"key": "a1", "centre": [1, 2], "radius": 3}, {"key": "a1", "centre": [5, 2], "radius": 3}]},
+])
+def test_garbage_edits_are_refused(edits):
+    with pytest.raises(ValueError):
+        place_googly_eyes(FACES, GooglySettings(), edits)
+
+
+def test_scale_eyes_scales_every_length():
+    eyes = place_googly_eyes(FACES, GooglySettings(seed=1))
+    half = scale_eyes(eyes, 0.5)
+    for eye, small in zip(eyes, half):
+        assert small.centre == pytest.approx(np.multiply(eye.centre, 0.5))
+        assert small.pupil_centre == pytest.approx(np.multiply(eye.pupil_centre, 0.5))
+        assert (small.radius, small.pupil_radius) == pytest.approx((eye.radius / 2, eye.pupil_radius / 2))
+        assert (small.key, small.roll_degrees) == (eye.key, eye.roll_degrees)
+    with pytest.raises(ValueError):
+        scale_eyes(eyes, 0)
+
+
+# --- Settings ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs", [{"pupil_mode": "sideways"}, {"style": "neon"}, {"sizing": "big"},
+                                    {"look_at": (1,)}, {"look_at": ("a", 2)}, {"look_at": (float("nan"), 2)},
+                                    {"pupil_mode": "look_at", "look_at": "centre"}])
+def test_settings_refuse_unknown_modes_and_bad_targets(kwargs):
+    with pytest.raises(ValueError):
+        GooglySettings(**kwargs)
+
+
+def test_settings_round_trip_through_a_dict():
+    settings = GooglySettings(gamma=0.7, seed=9, pupil_mode="look_at", look_at=[12, 34.5], style="cartoon")
+    assert settings.look_at == (12.0, 34.5)
+    values = settings.as_dict()
+    assert values["look_at"] == [12.0, 34.5] and values["style"] == "cartoon"
+    assert json.loads(json.dumps(values)) == values
+    assert GooglySettings.from_dict(values) == settings
+    assert GooglySettings.from_dict({"seed": None, "style": "glossy"}) == GooglySettings(style="glossy")
+    assert GooglySettings().as_dict()["look_at"] is None
+    with pytest.raises(ValueError, match="colour"):
+        GooglySettings.from_dict({"seed": 1, "colour": "red"})

@@ -12,11 +12,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from googly_eyes import config
 from googly_eyes.config import GooglySettings
 from googly_eyes.googly import GooglyEye, place_face
 from googly_eyes.render import draw_googly_eyes
 
-GOLDEN = Path(__file__).parent / "goldens" / "render_classic.png"
+GOLDENS = Path(__file__).parent / "goldens"
+GOLDEN = GOLDENS / "render_classic.png"
 # Goldens are compared, not matched byte for byte: Pillow's drawing may move an edge pixel by one
 # supersampled step across versions. Mean |diff| <= 0.5 and under 0.5% of pixels off by > 32 levels.
 MEAN_TOLERANCE = 0.5
@@ -25,7 +27,7 @@ BAD_PIXEL_FRACTION = 0.005
 
 
 def eye(centre=(50.0, 40.0), radius=20.0, pupil=(58.0, 40.0), pupil_radius=10.0):
-    return GooglyEye(0, "right", centre, radius, pupil, pupil_radius, 0.0)
+    return GooglyEye(0, "right", "0:right", centre, radius, pupil, pupil_radius, 0.0)
 
 
 def grey(size=(100, 80)):
@@ -52,7 +54,7 @@ def test_edges_are_anti_aliased():
 
 def test_coverage_matches_the_disc_area():
     image = Image.new("RGB", (100, 100), (0, 0, 0))
-    white = GooglyEye(0, "right", (50.3, 49.7), 30.0, (50.3, 49.7), 0.001, 0.0)
+    white = GooglyEye(0, "right", "0:right", (50.3, 49.7), 30.0, (50.3, 49.7), 0.001, 0.0)
     painted = np.asarray(draw_googly_eyes(image, [white]).convert("L"), float) / 255
     rim_loss = painted.sum() / (math.pi * 30 ** 2)
     assert 0.85 < rim_loss <= 1.0  # the dark rim takes ~12% of the area at 6% of the radius
@@ -87,12 +89,104 @@ def golden_scene() -> Image.Image:
     return draw_googly_eyes(Image.fromarray(base.copy()), eyes)
 
 
-def test_golden_picture():
-    rendered = golden_scene()
+def compare_with_golden(rendered: Image.Image, path: Path) -> None:
     if os.environ.get("UPDATE_GOLDENS"):
-        GOLDEN.parent.mkdir(exist_ok=True)
-        rendered.save(GOLDEN)
-    golden = np.asarray(Image.open(GOLDEN).convert("RGB"), float)
+        path.parent.mkdir(exist_ok=True)
+        rendered.save(path)
+    golden = np.asarray(Image.open(path).convert("RGB"), float)
     diff = np.abs(np.asarray(rendered, float) - golden)
     assert diff.mean() <= MEAN_TOLERANCE
     assert (diff.max(axis=2) > PIXEL_TOLERANCE).mean() <= BAD_PIXEL_FRACTION
+
+
+def test_golden_picture():
+    compare_with_golden(golden_scene(), GOLDEN)
+
+
+def small_golden_scene(style: str) -> Image.Image:
+    """96x64: two faces (random pupils, a rolled head), one gravity eye clipped at the right edge."""
+    x = np.linspace(70, 190, 96)[None, :, None]
+    y = np.linspace(0, 30, 64)[:, None, None]
+    base = np.broadcast_to(x + y, (64, 96, 3)).astype(np.uint8)
+    eyes = place_face(0, (14, 24), (40, 22), GooglySettings(seed=42))
+    eyes += place_face(1, (52, 40), (68, 48), GooglySettings(seed=42))
+    eyes += place_face(2, (80, 14), (94, 14), GooglySettings(seed=42, pupil_mode="gravity"))
+    return draw_googly_eyes(Image.fromarray(base.copy()), eyes, style)
+
+
+@pytest.mark.parametrize("style", ["glossy", "cartoon"])
+def test_golden_pictures_of_the_other_styles(style):
+    compare_with_golden(small_golden_scene(style), GOLDENS / f"render_{style}.png")
+
+
+# --- Styles -----------------------------------------------------------------------------------------
+
+def render(eyes, style, size=(100, 80)):
+    return np.asarray(draw_googly_eyes(grey(size), eyes, style)).astype(int)
+
+
+def test_each_style_looks_different_and_unknown_styles_are_refused():
+    pictures = {style: render([eye()], style) for style in config.STYLES}
+    for first in config.STYLES:
+        for second in config.STYLES:
+            if first < second:
+                assert np.abs(pictures[first] - pictures[second]).max() > 60, (first, second)
+    with pytest.raises(ValueError, match="style"):
+        draw_googly_eyes(grey(), [eye()], "neon")
+
+
+def test_glossy_highlight_stays_put_while_the_pupil_moves():
+    centre, radius, pupil_radius = (50.0, 40.0), 20.0, 10.0
+    down = eye(centre, radius, (50.0, 50.0), pupil_radius)  # gravity
+    up = eye(centre, radius, (50.0, 30.0), pupil_radius)  # looking at something above
+    first, second = render([down], "glossy"), render([up], "glossy")
+    hx = round(centre[0] + config.GLOSSY_HIGHLIGHT_CENTRE[0] * radius)
+    hy = round(centre[1] + config.GLOSSY_HIGHLIGHT_CENTRE[1] * radius)
+    patch = (slice(hy - 1, hy + 1), slice(hx - 1, hx + 1))
+    assert (first[patch] == second[patch]).all()
+    assert (first[patch] >= 250).all()  # white, over the pupil or not
+    assert up.pupil_centre[1] - pupil_radius < hy < up.pupil_centre[1] + pupil_radius  # it is over the pupil
+    assert first[30, 50].max() > 200 and second[30, 50].max() < 40  # the pupils differ
+    assert first[50, 50].max() < 40 and second[50, 50].max() > 150
+
+
+def test_glossy_shadow_darkens_just_below_the_eye_and_nothing_far_away():
+    before = render([], "glossy")
+    after = render([eye(pupil=(50, 40))], "glossy")
+    below, above = after[40 + 21, 50].sum(), after[40 - 21, 50].sum()  # one pixel outside the rim
+    assert below < before[61, 50].sum() - 30
+    assert below < above  # the shadow falls downwards
+    yy, xx = np.mgrid[0:80, 0:100]
+    far = np.hypot(xx + 0.5 - 50, yy + 0.5 - 40) > 30
+    assert (after[far] == before[far]).all()
+
+
+def test_glossy_white_is_shaded_towards_the_rim():
+    picture = render([eye(pupil=(50, 55), pupil_radius=5)], "glossy")
+    assert picture[40, 50].min() >= 250  # the centre is white
+    assert picture[40, 50 + 16].max() < picture[40, 50].min() - 15  # near the rim it is greyer
+
+
+def test_cartoon_has_a_bold_dark_ring_and_a_catchlight_on_the_pupil():
+    radius = 20.0
+    picture = render([eye(radius=radius, pupil=(58.0, 40.0), pupil_radius=10.0)], "cartoon")
+    inside = radius - 0.5 * max(config.CARTOON_OUTLINE_MIN_PX, config.CARTOON_OUTLINE_FRACTION * radius)
+    for angle in np.linspace(0, 2 * math.pi, 48, endpoint=False):
+        x, y = 50 + inside * math.cos(angle), 40 + inside * math.sin(angle)
+        assert picture[int(y), int(x)].max() < 60, angle
+    assert picture[40, 40].tolist() == [255, 255, 255]  # white between the ring and the pupil
+    x = 58 + config.CARTOON_CATCHLIGHT_CENTRE[0] * 10
+    y = 40 + config.CARTOON_CATCHLIGHT_CENTRE[1] * 10
+    assert picture[int(y), int(x)].min() > 200  # the catch-light
+    assert picture[44, 62].max() < 30  # the rest of the pupil is black
+
+
+@pytest.mark.parametrize("style", config.STYLES)
+def test_every_style_clips_at_the_edges_and_handles_rgba(style):
+    out = np.asarray(draw_googly_eyes(grey((60, 40)), [eye(centre=(2, 3), pupil=(2, 3)),
+                                                       eye(centre=(500, 500), pupil=(500, 500))], style))
+    assert out.shape == (40, 60, 3)
+    assert out[3, 2].max() < 30  # the pupil, clipped at the corner
+    rgba = np.asarray(draw_googly_eyes(Image.new("RGBA", (100, 80), (10, 20, 30, 0)), [eye()], style))
+    assert rgba[40, 40, 3] == 255
+    assert rgba[2, 2].tolist() == [10, 20, 30, 0]
