@@ -33,19 +33,33 @@ const photos = [];
 const waiting = [];  // photos dropped before the engine was ready
 
 // What tests and benchmarks read: boot time, and one record per analysed file.
-window.googly = { readyMs: null, info: null, results: [], photos };
+// results: one per analysed file; exports: one per full-resolution file made for a download.
+window.googly = { readyMs: null, info: null, results: [], exports: [], photos };
 
 // ---- The look: defaults for every photo, kept in this browser --------------------------------
 
 const DEFAULTS_KEY = 'googly-eyes:defaults';
+const CHOICES = { style: ['classic', 'glossy', 'cartoon'], sizing: ['distance', 'eye_width'], pupil_mode: ['random', 'gravity', 'look_at'] };
 const FACTORY_SETTINGS = { gamma: 0.5, lambda_min: 0.4, lambda_max: 0.6, sizing: 'distance', pupil_mode: 'random', look_at: null, seed: 0, style: 'classic' };
 
+// Saved defaults from an earlier visit, keeping only known keys with values of the right kind.
 function loadDefaults() {
+  const defaults = { ...FACTORY_SETTINGS };
   try {
-    const saved = JSON.parse(localStorage.getItem(DEFAULTS_KEY) || 'null');
-    if (saved && typeof saved === 'object') return { ...FACTORY_SETTINGS, ...saved, look_at: null };
+    const saved = JSON.parse(localStorage.getItem(DEFAULTS_KEY) || 'null') ?? {};
+    for (const [key, value] of Object.entries(FACTORY_SETTINGS)) {
+      if (key !== 'look_at' && typeof saved[key] === typeof value) defaults[key] = saved[key];
+    }
+    for (const [key, allowed] of Object.entries(CHOICES)) {
+      if (!allowed.includes(defaults[key])) defaults[key] = FACTORY_SETTINGS[key];
+    }
+    // The ranges Python accepts (config.GooglySettings); anything else: the factory sizes.
+    const { gamma, lambda_min: low, lambda_max: high, seed } = defaults;
+    if (!(gamma >= 0.05 && gamma <= 2 && low > 0 && low <= high && high < 1 && Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) {
+      Object.assign(defaults, { gamma: 0.5, lambda_min: 0.4, lambda_max: 0.6, seed: 0 });
+    }
   } catch { /* storage blocked or damaged: use the factory look */ }
-  return { ...FACTORY_SETTINGS };
+  return defaults;
 }
 
 const look = {
@@ -135,8 +149,12 @@ function setSummary(photo, text) {
 }
 
 async function analyse(photo) {
-  const started = performance.now();
-  const answer = await engine.analyse(photo.id, photo.file, look.view(photo)).catch((error) => ({
+  let started = performance.now();
+  const onStart = () => {
+    started = performance.now();
+    setSummary(photo, 'Finding faces…');
+  };
+  const answer = await engine.analyse(photo.id, photo.file, look.view(photo), onStart).catch((error) => ({
     ok: false, name: photo.name, error: { code: 'internal', message: `${photo.name}: ${error}`, hint: 'Reload the page and try again.' },
   }));
   const totalMs = performance.now() - started;
@@ -279,7 +297,10 @@ outputQuality.addEventListener('input', updateOutputControls);
 
 // The full-resolution file (or its JSON) for one photo, made now with its current look.
 async function exportPhoto(photo) {
+  const started = performance.now();
   const answer = await engine.export(photo.id, photo.file, look.view(photo), outputChoice());
+  window.googly.exports.push({ name: photo.name, ok: answer.ok, totalMs: Math.round(performance.now() - started),
+    timings: answer.timings ?? null, bytes: answer.image?.length ?? null, mime: answer.mime ?? null });
   if (!answer.ok) throw new Error(`${answer.error.message} ${answer.error.hint}`);
   return answer;
 }
@@ -383,4 +404,6 @@ document.addEventListener('drop', (event) => {
 });
 
 updateOutputControls();
+// From here on drops are accepted (they wait for Python if it is still loading): benchmarks read this mark.
+performance.mark('googly:drop-ready');
 boot();

@@ -165,12 +165,18 @@ export class Editor {
   deleteSelected() {
     const eye = this.selectedEye();
     if (!eye) return;
+    // Keyboard users keep their place: focus moves to the next eye (or the tools), not to <body>.
+    const handles = [...this.overlay.querySelectorAll('.eye-handle')];
+    const index = handles.findIndex((handle) => handle.dataset.key === eye.key);
+    const hadFocus = handles[index] === document.activeElement;
+    const next = handles[index + 1] ?? handles[index - 1] ?? null;
     this.change((settings, edits) => {
       if (eye.face < 0) edits.added = edits.added.filter((added) => added.key !== eye.key);
       else edits.eyes[eye.key] = { ...edits.eyes[eye.key], deleted: true };
     }, `${eyeLabel(eye)} deleted.`);
     this.selected = null;
     this.showControls();
+    if (hadFocus) (next ?? this.form.querySelector('input[name="tool"]:checked')).focus();
   }
 
   rerollSelected() {
@@ -221,8 +227,9 @@ export class Editor {
       }
     }
     $('#seed').addEventListener('change', () => {
-      const seed = Math.trunc(Number($('#seed').value));
-      if (Number.isFinite(seed) && seed >= 0 && seed < 2 ** 32) this.change((settings) => { settings.seed = seed; });
+      const text = $('#seed').value.trim();
+      const seed = Math.trunc(Number(text));
+      if (text !== '' && Number.isFinite(seed) && seed >= 0 && seed < 2 ** 32) this.change((settings) => { settings.seed = seed; });
       else { $('#seed').value = this.view.settings.seed; this.announce('The seed is a whole number from 0 to 4294967295.'); }
     });
     $('#reroll-all').addEventListener('click', () => {
@@ -241,8 +248,10 @@ export class Editor {
     $('#editor-close').addEventListener('click', () => this.close());
     $('#editor-download').addEventListener('click', () => this.download(this.photo));
     $('#make-default').addEventListener('click', () => {
-      this.look.setDefaults(this.view.settings);
-      this.change(() => {}, null, { followDefaults: true });
+      const { settings } = this.view;
+      this.look.setDefaults(settings);
+      // A look-at point belongs to this photo: it keeps it (other photos' pupils look straight out).
+      this.change(() => {}, null, { followDefaults: !settings.look_at });
       this.rerenderDefaults();
       this.announce('This look is now the default for every photo that has not been changed on its own.');
     });
@@ -251,7 +260,9 @@ export class Editor {
       this.change((settings, edits) => { edits.eyes = {}; edits.added = []; }, 'This photo is back to the default look.', { followDefaults: true });
     });
     this.form.addEventListener('submit', (event) => event.preventDefault());
-    this.dialog.addEventListener('keydown', (event) => this.onKey(event));
+    // On the document, not the dialog: deleting the focused eye (or undoing the one just added) drops
+    // focus to <body>, and Ctrl+Z must still work then.
+    document.addEventListener('keydown', (event) => { if (this.dialog.open) this.onKey(event); });
     this.dialog.addEventListener('close', () => this.photo?.card.querySelector('.edit')?.focus());
   }
 

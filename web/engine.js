@@ -57,9 +57,12 @@ export class Engine {
     return file.arrayBuffer().then((buffer) => new Uint8Array(buffer));
   }
 
-  // Find faces in a new photo and render its first preview.
-  analyse(id, file, view) {
-    return this.schedule(async () => this.worker.sync.analyse(id, await Engine.bytesOf(file), file.name, JSON.stringify(view)), false);
+  // Find faces in a new photo and render its first preview; `onStart()` runs when its turn comes.
+  analyse(id, file, view, onStart) {
+    return this.schedule(async () => {
+      onStart?.();
+      return this.worker.sync.analyse(id, await Engine.bytesOf(file), file.name, JSON.stringify(view));
+    }, false);
   }
 
   // Re-render the preview for new settings or edits (decoding the file again if the worker let it go).

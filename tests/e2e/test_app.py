@@ -29,7 +29,7 @@ def download(app, card_index: int, link_class: str) -> tuple[str, bytes]:
 def test_boot_shows_progress_then_ready(open_app, server_url):
     app = open_app(server_url)
     assert app.page.locator("#boot-text").inner_text().startswith("Ready in")
-    assert app.page.locator("#boot-progress").get_attribute("value") == "4"
+    assert app.page.locator("#boot-progress").get_attribute("value") == "3"
     info = app.page.evaluate("window.googly.info")
     assert info["model"].endswith(".onnx") and info["threads"] in (1, 2)
     assert app.page.evaluate("crossOriginIsolated") is True  # serve.py sends COOP/COEP

@@ -87,7 +87,27 @@ def test_output_keeps_jpeg_as_jpeg_and_everything_else_png():
     assert output_format(webp) == ("PNG", "image/png", "png")
 
 
-@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_output_format_the_user_asked_for():
+    jpeg = load_photo(encoded(marked_image(), "JPEG"), "a.jpg")
+    transparent = load_photo(encoded(Image.new("RGBA", (20, 10), (0, 0, 0, 0)), "PNG"), "t.png")
+    assert output_format(jpeg, "png") == ("PNG", "image/png", "png")
+    assert output_format(jpeg, "webp") == ("WEBP", "image/webp", "webp")
+    assert output_format(transparent, "webp") == ("WEBP", "image/webp", "webp")
+    assert output_format(transparent, "jpeg") == ("PNG", "image/png", "png")  # JPEG cannot keep the alpha
+    with pytest.raises(ValueError, match="output format"):
+        output_format(jpeg, "gif")
+
+
+def test_quality_changes_lossy_sizes_and_is_checked():
+    pixels = np.random.default_rng(1).integers(0, 256, (240, 320, 3), dtype=np.uint8)
+    image = Image.fromarray(pixels).resize((640, 480))  # texture, so quality matters
+    for fmt in ("JPEG", "WEBP"):
+        assert len(encode_photo(image, fmt, 50)) < len(encode_photo(image, fmt, 95))
+    with pytest.raises(ValueError, match="quality"):
+        encode_photo(image, "JPEG", 0)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
 def test_encoded_output_decodes_at_full_size(fmt):
     image = marked_image((640, 480))
     decoded = Image.open(io.BytesIO(encode_photo(image, fmt)))

@@ -12,7 +12,7 @@ from PIL import Image
 
 from support import FACES_DEV, FIXTURES, SCORER, run
 from googly_eyes.config import GooglySettings
-from googly_eyes.pipeline import process_photo
+from googly_eyes.pipeline import analyse_photo, preview_of, process_photo, render_googly
 
 GROUP_PHOTOS = ["images/afw_4285163979.jpg", "images/afw_18489332.jpg", "images/afw_1130084326.jpg",
                 "images/afw_2086996835.jpg"]
@@ -147,3 +147,32 @@ def test_no_googly_eyes_on_a_cat_or_a_cup(models, name):
     result = run(process_photo((FIXTURES / name).read_bytes(), name, models))
     assert result.faces == [] and result.eyes == []
     assert np.array_equal(np.asarray(result.image), np.asarray(result.photo.image))
+
+
+def test_preview_render_matches_the_full_render_scaled_down(models):
+    """The editor's preview places the same googly eyes as the download, only smaller."""
+    data = (FIXTURES / "astronaut.jpg").read_bytes()
+    analysis = run(analyse_photo(data, "a.jpg", models))
+    settings = GooglySettings(style="cartoon", seed=5)
+    full, full_eyes = render_googly(analysis.photo.image, analysis.faces, settings)
+    preview, scale = preview_of(analysis.photo.image, max_side=256)
+    assert preview.size == (256, 256) and scale == 0.5
+    small, small_eyes = render_googly(preview, analysis.faces, settings, scale=scale)
+    assert [eye.as_dict() for eye in small_eyes] == [eye.as_dict() for eye in full_eyes]  # photo pixels
+    shrunk = np.asarray(full.resize(small.size, Image.Resampling.BILINEAR, reducing_gap=2.0), dtype=float)
+    assert np.abs(shrunk - np.asarray(small, dtype=float)).mean() < 3.0
+
+
+def test_hand_edits_reach_the_download_and_its_json(models):
+    data = (FIXTURES / "astronaut.jpg").read_bytes()
+    edits = {"eyes": {"0:left": {"deleted": True}, "0:right": {"centre": [100.0, 120.0], "radius": 30.0}},
+             "added": [{"key": "a1", "centre": [400.0, 400.0], "radius": 25.0}]}
+    result = run(process_photo(data, "a.jpg", models, GooglySettings(pupil_mode="gravity"), edits))
+    document = result.detections()
+    image = document["images"][0]
+    assert set(image["faces"][0]["googly_eyes"]) == {"right"}
+    assert image["faces"][0]["googly_eyes"]["right"]["centre"] == [100.0, 120.0]
+    assert image["added_googly_eyes"][0]["centre"] == [400.0, 400.0]
+    assert image["edits"] == edits and document["settings"]["pupil_mode"] == "gravity"
+    # The added eye is painted: white at its top (gravity keeps the pupil at the bottom).
+    assert result.image.getpixel((400, 382)) == (255, 255, 255)
