@@ -209,17 +209,28 @@ export class Editor {
   // ---- Controls ----------------------------------------------------------------------------
 
   bindControls() {
-    const number = (name, value) => this.change((settings) => {
+    const setNumber = (settings, name, value) => {
       settings[name] = value;
       // Keep the pupil range in order whichever end moved.
       if (name === 'lambda_min' && settings.lambda_max < value) settings.lambda_max = value;
       if (name === 'lambda_max' && settings.lambda_min > value) settings.lambda_min = value;
-    });
-    // Sliders: show the value while dragging, render when let go (or on each keyboard step).
+      return settings;
+    };
+    // Sliders: the photo follows while dragging (renders coalesce: the latest value wins); letting go
+    // (or each keyboard step) records one undo step from where the drag began.
     for (const [id, name] of [['gamma', 'gamma'], ['lambda-min', 'lambda_min'], ['lambda-max', 'lambda_max']]) {
       const input = $(`#${id}`);
-      input.addEventListener('input', () => { $(`#${id}-value`).textContent = Number(input.value).toFixed(2); });
-      input.addEventListener('change', () => number(name, Number(input.value)));
+      input.addEventListener('input', () => {
+        $(`#${id}-value`).textContent = Number(input.value).toFixed(2);
+        this.sliding ??= this.snapshot();
+        this.photo.settings = setNumber({ ...this.view.settings }, name, Number(input.value));
+        this.rerender(this.photo);
+      });
+      input.addEventListener('change', () => {
+        if (this.sliding) this.restore(this.sliding);
+        this.sliding = null;
+        this.change((settings) => { setNumber(settings, name, Number(input.value)); });
+      });
     }
     for (const name of ['style', 'sizing', 'pupil_mode']) {
       for (const radio of this.form.querySelectorAll(`input[name="${name}"]`)) {

@@ -451,3 +451,25 @@ def test_before_after_swaps_to_the_original_and_back(group):
     assert app.page.get_attribute("#compare", "aria-pressed") == "false"
     assert app.page.get_attribute("#stage-image", "src") == after_src
     assert app.page.locator("#overlay .eye-handle").count() >= 6
+
+
+# ---- 7. Sliders: the photo follows the drag; letting go is one undo step ---------------------------
+
+def test_slider_drag_renders_live_and_records_one_undo_step(group):
+    app = group
+    open_editor(app, app.name)
+    before = settle(app)
+    history = app.page.evaluate("window.googly.photos[0].history.length")
+    # A drag fires 'input' events and ends with one 'change'; the photo re-renders during the drag.
+    for value in ("0.6", "0.7", "0.8"):
+        app.page.eval_on_selector("#gamma", "(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }", value)
+    during = settle(app, 0, "Math.abs(p.result.eyes[0].radius - 1.6 * %r) < 0.01" % before[0]["radius"])
+    assert app.page.evaluate("window.googly.photos[0].history.length") == history  # not committed yet
+    assert all(math.isclose(d["radius"], 1.6 * b["radius"], rel_tol=1e-3) for d, b in zip(during, before))
+    app.page.eval_on_selector("#gamma", "(el) => el.dispatchEvent(new Event('change'))")
+    settle(app)
+    assert app.page.evaluate("window.googly.photos[0].history.length") == history + 1
+    app.page.click("#undo")
+    after_undo = settle(app, 0, "Math.abs(p.result.eyes[0].radius - %r) < 0.01" % before[0]["radius"])
+    assert [e["radius"] for e in after_undo] == [e["radius"] for e in before]
+    close_editor(app)
