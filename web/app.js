@@ -300,7 +300,7 @@ async function exportPhoto(photo) {
   const started = performance.now();
   const answer = await engine.export(photo.id, photo.file, look.view(photo), outputChoice());
   window.googly.exports.push({ name: photo.name, ok: answer.ok, totalMs: Math.round(performance.now() - started),
-    timings: answer.timings ?? null, bytes: answer.image?.length ?? null, mime: answer.mime ?? null });
+    timings: answer.timings ?? null, path: answer.path ?? null, bytes: answer.image?.length ?? null, mime: answer.mime ?? null });
   if (!answer.ok) throw new Error(`${answer.error.message} ${answer.error.hint}`);
   return answer;
 }

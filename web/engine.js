@@ -25,7 +25,7 @@ export class Engine {
     const worker = document.querySelector('script[type="py"][worker]').xworker;
     await worker.ready;
     onStage('models');
-    const options = { base: document.baseURI, threads: pageOption('threads'), model: pageOption('model'), mesh: pageOption('mesh') };
+    const options = { base: document.baseURI, threads: pageOption('threads'), model: pageOption('model'), mesh: pageOption('mesh'), export: pageOption('export') };
     const info = JSON.parse(await worker.sync.boot(JSON.stringify(options)));
     if (!info.ok) throw new Error(info.message);
     return new Engine(worker, info);

@@ -37,6 +37,35 @@ def draw_googly_eyes(image: Image.Image, eyes: list[GooglyEye], style: str = con
     return out
 
 
+def googly_layers(size: tuple[int, int], eyes: list[GooglyEye], style: str = config.DEFAULT_STYLE) -> list:
+    """The same painting as draw_googly_eyes, as layers instead of pixels: (left, top, RGBA image) in
+    painting order, each to be alpha-blended over the photo at (left, top). The browser composites
+    them on a canvas at full resolution (web/worker.py), so the photo itself never passes through
+    Python for a download."""
+    if style not in STYLE_PAINTERS:
+        raise ValueError(f"style must be one of {config.STYLES}, got {style!r}")
+    sheet = LayerSheet(size)
+    for eye in eyes:
+        STYLE_PAINTERS[style](sheet, eye)
+    return sheet.layers
+
+
+class LayerSheet:
+    """Stands in for the photo in the painters: keeps each pasted layer (colour + coverage as one RGBA
+    image) instead of blending it."""
+
+    mode = "RGB"
+
+    def __init__(self, size: tuple[int, int]):
+        self.width, self.height = size
+        self.layers = []
+
+    def paste(self, colour: Image.Image, box: tuple[int, int], mask: Image.Image) -> None:
+        layer = colour.convert("RGBA")
+        layer.putalpha(mask)
+        self.layers.append((box[0], box[1], layer))
+
+
 class Sprite:
     """The pixel box an eye is drawn in: whole pixels covering `reach` around the eye centre, plus one.
 

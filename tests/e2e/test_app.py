@@ -159,3 +159,29 @@ def test_photos_dropped_while_loading_wait_and_are_processed(browser, server_url
     page.wait_for_function("window.googly.results.length >= 1", timeout=180_000)
     assert page.evaluate("window.googly.results[0].ok") is True
     context.close()
+
+
+def test_canvas_export_matches_the_pillow_export(open_app, server_url, group_photo, tmp_path):
+    """Downloads are composited by the browser (canvas) from layers Python paints; the Pillow path is
+    the fallback for what the browser cannot decode. Same photo, same look: the same pixels (PNG in
+    and out, so both decoders see identical pixels; 2 levels of blending/rounding tolerance)."""
+    photo = tmp_path / "group.png"
+    Image.open(group_photo).convert("RGB").save(photo)
+    tiff = tmp_path / "scan.tiff"
+    Image.open(group_photo).convert("RGB").save(tiff)
+    downloads = {}
+    for path in ("canvas", "pillow"):
+        app = open_app(f"{server_url}?export={path}")
+        app.drop([photo, tiff])
+        assert all(record["ok"] for record in app.wait_for_results(2))
+        app.page.select_option("#output-format", "png")
+        for index in range(2):
+            name, data = download(app, index, "download-image")
+            downloads[path, name] = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=int)
+        paths = {record["name"]: record["path"] for record in app.page.evaluate("window.googly.exports")}
+        # The browser cannot decode TIFF: that photo always takes the Pillow path.
+        assert paths == {"group.png": path, "scan.tiff": "pillow"}
+    canvas, pillow = downloads["canvas", "group.googly.png"], downloads["pillow", "group.googly.png"]
+    assert canvas.shape == pillow.shape
+    assert np.abs(canvas - pillow).max() <= 2
+    assert (canvas != np.asarray(Image.open(photo), dtype=int)).any(axis=2).sum() > 100  # eyes are there

@@ -15,7 +15,7 @@ from PIL import Image
 from googly_eyes import config
 from googly_eyes.config import GooglySettings
 from googly_eyes.googly import GooglyEye, place_face
-from googly_eyes.render import draw_googly_eyes
+from googly_eyes.render import draw_googly_eyes, googly_layers
 
 GOLDENS = Path(__file__).parent / "goldens"
 GOLDEN = GOLDENS / "render_classic.png"
@@ -190,3 +190,22 @@ def test_every_style_clips_at_the_edges_and_handles_rgba(style):
     rgba = np.asarray(draw_googly_eyes(Image.new("RGBA", (100, 80), (10, 20, 30, 0)), [eye()], style))
     assert rgba[40, 40, 3] == 255
     assert rgba[2, 2].tolist() == [10, 20, 30, 0]
+
+
+@pytest.mark.parametrize("style", ["classic", "glossy", "cartoon"])
+def test_layers_blended_over_the_photo_give_the_painted_photo(style):
+    """The browser's canvas export blends googly_layers over the photo; that must equal draw_googly_eyes
+    (within 1 level of rounding), including eyes cut by the photo's edge."""
+    rng = np.random.default_rng(3)
+    photo = Image.fromarray(rng.integers(0, 256, (90, 140, 3), dtype=np.uint8))
+    eyes = [GooglyEye(0, "right", "0:right", (30.3, 40.7), 14.2, (35.0, 45.0), 6.0, 0.0),
+            GooglyEye(0, "left", "0:left", (133.0, 8.0), 11.0, (128.0, 4.0), 5.0, 10.0)]
+    painted = np.asarray(draw_googly_eyes(photo, eyes, style), dtype=int)
+    composed = photo.convert("RGBA")
+    for left, top, layer in googly_layers(photo.size, eyes, style):
+        canvas = Image.new("RGBA", photo.size, (0, 0, 0, 0))
+        canvas.paste(layer, (left, top))
+        composed = Image.alpha_composite(composed, canvas)
+    composed = np.asarray(composed.convert("RGB"), dtype=int)
+    assert np.abs(composed - painted).max() <= 1
+    assert (composed != np.asarray(photo)).any()
