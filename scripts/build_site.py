@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import fnmatch
 import hashlib
 import io
 import json
@@ -513,6 +514,13 @@ def site_files(out: Path) -> dict[str, str]:
 SERVICE_WORKER = "sw.js"
 CACHE_VERSION_PLACEHOLDER = "__GOOGLY_CACHE_VERSION__"
 BUILD_INFO = "build-info.json"
+# On the site but never precached by the service worker, so a first visit does not download them: the
+# fp32 models (only for benchmarks, ?model=...) and PyScript parts the app never loads (the editor and
+# terminal widgets with CodeMirror and xterm, MicroPython, zip/storage helpers, its own CSS).
+# tests/e2e/test_offline.py proves the app works offline without them.
+ONLINE_ONLY = ("models/*.fp32.onnx", "vendor/pyscript/codemirror*", "vendor/pyscript/xterm*",
+               "vendor/pyscript/mpy-*", "vendor/pyscript/zip-*", "vendor/pyscript/storage.js",
+               "vendor/pyscript/service-worker.js", "vendor/pyscript/core.css")
 
 
 def cache_version(files: dict[str, str]) -> str:
@@ -526,7 +534,8 @@ def write_build_info(out: Path, version: str, versions: dict[str, str]) -> dict:
 
     The version is hashed over every file except sw.js and build-info.json, and then written into
     sw.js, so any change to the site changes sw.js's bytes: that is how browsers notice an update.
-    build-info.json: {"version", "versions", "cache_version", "files": {relpath: sha256}}.
+    build-info.json: {"version", "versions", "cache_version", "files": {relpath: sha256},
+    "online_only": [relpath, ...] (files the service worker does not precache, see ONLINE_ONLY)}.
     """
     (out / BUILD_INFO).unlink(missing_ok=True)
     files = site_files(out)
@@ -540,7 +549,9 @@ def write_build_info(out: Path, version: str, versions: dict[str, str]) -> dict:
             raise BuildError(f"{worker} has no {CACHE_VERSION_PLACEHOLDER} to stamp")
         write_atomic(worker, source.replace(CACHE_VERSION_PLACEHOLDER, stamp).encode())
         files[SERVICE_WORKER] = sha256_file(worker)
-    info = {"version": version, "versions": versions, "cache_version": stamp, "files": files}
+    online_only = sorted(path for path in files if any(fnmatch.fnmatchcase(path, rule) for rule in ONLINE_ONLY))
+    info = {"version": version, "versions": versions, "cache_version": stamp, "files": files,
+            "online_only": online_only}
     write_atomic(out / BUILD_INFO, (json.dumps(info, indent=1, sort_keys=True) + "\n").encode())
     return info
 

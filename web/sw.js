@@ -72,7 +72,10 @@ async function precacheOne(cache, path, expected) {
 
 async function precache() {
   const info = await buildInfo();
-  const todo = Object.entries(info.files).filter(([path]) => !NOT_PRECACHED.has(path));
+  // build-info.json's online_only: on the site but not needed by the app (benchmark models, unused
+  // PyScript widgets); served from the network when asked for.
+  const skip = new Set([...NOT_PRECACHED, ...(info.online_only ?? [])]);
+  const todo = Object.entries(info.files).filter(([path]) => !skip.has(path));
   // Start from an empty cache: leftovers of an earlier failed install of this version are not trusted.
   await caches.delete(CACHE_NAME);
   const cache = await caches.open(CACHE_NAME);

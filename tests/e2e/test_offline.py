@@ -79,6 +79,15 @@ def test_boots_and_works_offline_from_the_cache(serve_site, contexts, group_phot
     app = AppPage(contexts(), url).open()
     wait_until(app.page, OFFLINE_READY)
     assert app.page.evaluate("navigator.serviceWorker.controller !== null")
+    # The precache holds what the app needs and not the benchmark-only fp32 models.
+    cached = app.page.evaluate("""async () => {
+        const names = (await caches.keys()).filter((name) => name.startsWith('googly-eyes-'));
+        const cache = await caches.open(names[0]);
+        const scope = new URL('./', location.href).href;
+        return (await cache.keys()).map((request) => request.url.slice(scope.length));
+    }""")
+    assert "models/face_detector.int8.onnx" in cached and "vendor/pyodide/pyodide.asm.wasm" in cached
+    assert not [path for path in cached if "fp32" in path or "codemirror" in path or "xterm" in path]
 
     # Offline for real: the browser is told so, and the server is gone too.
     app.context.set_offline(True)

@@ -483,3 +483,14 @@ def test_icons_are_drawn_at_the_manifest_sizes(tmp_path):
         # the pupil of the right-hand eye (favicon.svg: circle at 41, 24) is dark, the disc white
         assert max(image.getpixel((41 * size // 64, 24 * size // 64))[:3]) < 40
         assert min(image.getpixel((50 * size // 64, 38 * size // 64))[:3]) > 230
+
+
+def test_benchmark_models_and_unused_widgets_are_online_only(tmp_path):
+    root = site_with_worker(tmp_path / "site")
+    for name in ("models/face_detector.fp32.onnx", "models/face_detector.int8.onnx",
+                 "vendor/pyscript/xterm-AB12.js", "vendor/pyscript/core-CD34.js"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(name.encode())
+    info = build_site.write_build_info(root, "1", {})
+    assert info["online_only"] == ["models/face_detector.fp32.onnx", "vendor/pyscript/xterm-AB12.js"]
+    assert set(info["online_only"]) <= set(info["files"])  # still on the site, and still versioned
