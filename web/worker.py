@@ -158,7 +158,7 @@ async def analyse(photo_id: str, data, name: str, view_json: str):
                               "orientation": photo.orientation, "source_format": photo.source_format,
                               "mode": photo.image.mode}
         start = time.perf_counter()
-        preview = preview_of(photo.image)
+        preview = preview_of(photo)
         keep_preview(photo_id, preview)
         original, original_mime = preview_bytes(preview[0])
         timings["preview"] = (time.perf_counter() - start) * 1000
@@ -197,7 +197,8 @@ async def render(photo_id: str, view_json: str, data=None):
         if photo_id not in previews:
             if data is None:
                 return js_object({"ok": False, "missing": True, "name": entry["name"]})
-            keep_preview(photo_id, preview_of(load_photo(data.to_bytes(), entry["name"]).image))
+            photo = load_photo(data.to_bytes(), entry["name"], config.ANALYSIS_MAX_PIXELS)
+            keep_preview(photo_id, preview_of(photo))
         previews.move_to_end(photo_id)
         return js_object(render_preview(photo_id, view_json, {}))
     except Exception as error:

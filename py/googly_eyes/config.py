@@ -36,6 +36,12 @@ DUPLICATE_EYE_DISTANCE = 0.3
 # Photos. Pillow refuses anything above MAX_PIXELS as a decompression bomb; we check first and
 # say so plainly. 64 MP covers every phone camera of 2026 at full resolution.
 MAX_PIXELS = 64_000_000
+# Faces are found on at most this many pixels: a bigger photo is analysed on a reduced copy (a JPEG
+# decoded at 1/2, 1/4 or 1/8 scale by its own DCT, which is several times faster than a full decode;
+# other formats decoded, then box-reduced) and the googly eyes are mapped back and painted at full
+# size. 6 MP keeps photos up to 6 MP as they are and takes a 12 MP photo at 1/2 (3 MP): the detector
+# never looks closer than 1/2 scale anyway (tiles.py: eyes 16 px apart at 8 model px).
+ANALYSIS_MAX_PIXELS = 6_000_000
 JPEG_QUALITY = 92
 # The page edits a preview at most this many pixels on its long side (sharp on a large screen,
 # quick to re-render); downloads are rendered at full resolution.

@@ -298,3 +298,22 @@ def unlocated(face: Face) -> LocatedFace:
         return Eye(tuple(float(v) for v in point), width, float("nan"), True, np.asarray([point], float))
 
     return LocatedFace(face, None, 1.0, eye(face.right_eye), eye(face.left_eye))
+
+
+def scaled_face(face: LocatedFace, sx: float, sy: float) -> LocatedFace:
+    """The same face in another pixel grid, x * sx and y * sy: found on a reduced copy of a photo,
+    mapped back to the photo's own pixels (lengths scale by the mean of the two, nearly equal)."""
+    k = np.array([sx, sy])
+    mean = (sx + sy) / 2.0
+    detected = face.face
+    moved = Face(detected.box * np.array([sx, sy, sx, sy]), detected.keypoints * k, detected.score,
+                 detected.keypoint_names)
+    mesh = None
+    if face.mesh is not None:
+        mesh = face.mesh * np.array([sx, sy, mean])
+
+    def eye(item: Eye) -> Eye:
+        return Eye((item.centre[0] * sx, item.centre[1] * sy), item.width * mean, item.opening, item.visible,
+                   np.asarray(item.contour) * k)
+
+    return LocatedFace(moved, mesh, face.presence, eye(face.right), eye(face.left))

@@ -6,6 +6,7 @@ hint saying what to do: the page shows it and goes on with the next photo.
 
 from dataclasses import dataclass
 import io
+import math
 import warnings
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -32,20 +33,32 @@ class PhotoError(Exception):
 
 @dataclass
 class Photo:
-    """An upright RGB(A) image and what we need to write it back the way it came."""
+    """An upright RGB(A) image and what we need to write it back the way it came.
+
+    `image` may be a reduced copy (load_photo's `max_pixels`): `size` is always the photo's own upright
+    size, and `scale` maps photo pixels to image pixels (x * scale[0], y * scale[1])."""
 
     name: str
     image: Image.Image
     source_format: str  # as Pillow names it: "JPEG", "PNG", "WEBP", ...
     orientation: int  # the EXIF orientation that was applied (1 = none)
+    full_size: tuple[int, int] | None = None  # upright size when `image` is reduced
 
     @property
     def size(self) -> tuple[int, int]:
-        return self.image.size
+        return self.full_size or self.image.size
+
+    @property
+    def scale(self) -> tuple[float, float]:
+        width, height = self.size
+        return self.image.width / width, self.image.height / height
 
 
-def load_photo(data: bytes, name: str = "photo") -> Photo:
-    """Decode, check size, apply EXIF orientation, and convert to RGB (or RGBA if it has alpha)."""
+def load_photo(data: bytes, name: str = "photo", max_pixels: int | None = None) -> Photo:
+    """Decode, check size, apply EXIF orientation, and convert to RGB (or RGBA if it has alpha).
+
+    With `max_pixels`, a bigger photo comes back reduced to at most that many pixels (JPEG: decoded
+    at a smaller scale directly; others: decoded, then box-reduced); `Photo.size` stays the full size."""
     if not data:
         raise PhotoError("empty-file", f"{name} is empty (0 bytes).",
                          "Check that the file finished copying or downloading, then drop it again.")
@@ -63,6 +76,8 @@ def load_photo(data: bytes, name: str = "photo") -> Photo:
                 )
             source_format = image.format or "unknown"
             orientation = int(image.getexif().get(0x0112, 1) or 1)
+            if max_pixels and width * height > max_pixels and source_format == "JPEG":
+                image.draft(image.mode, jpeg_draft_size(width, height, max_pixels))
             image.load()
     except PhotoError:
         raise
@@ -81,7 +96,24 @@ def load_photo(data: bytes, name: str = "photo") -> Photo:
         orientation = 1
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
     image = image.convert("RGBA" if has_alpha else "RGB")
-    return Photo(name=name, image=image, source_format=source_format, orientation=orientation)
+    full_size = None
+    if max_pixels and width * height > max_pixels:
+        full_size = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+        factor = math.ceil(math.sqrt(image.width * image.height / max_pixels))
+        if factor > 1:  # still too big (not a JPEG, or more than 1/8 needed): box-reduce
+            image = image.reduce(factor)
+    return Photo(name=name, image=image, source_format=source_format, orientation=orientation,
+                 full_size=full_size)
+
+
+def jpeg_draft_size(width: int, height: int, max_pixels: int) -> tuple[int, int]:
+    """The size to ask Image.draft for: the largest DCT scale (1/2, 1/4, 1/8) within max_pixels, or
+    1/8 if none is (draft keeps at least the size asked for, so asking for exactly that scale's
+    size selects it)."""
+    for scale in (2, 4, 8):
+        if (width / scale) * (height / scale) <= max_pixels:
+            break
+    return math.ceil(width / scale), math.ceil(height / scale)
 
 
 def _unreadable(name: str, data: bytes, error: Exception) -> PhotoError:

@@ -19,7 +19,7 @@ from . import __version__, config
 from .config import GooglySettings
 from .detect import Face
 from .googly import GooglyEye, place_googly_eyes, scale_eyes
-from .landmarks import EyeLocator, LocatedFace, drop_duplicate_faces, unlocated
+from .landmarks import EyeLocator, LocatedFace, drop_duplicate_faces, scaled_face, unlocated
 from .models import Models
 from .photo import Photo, encode_photo, load_photo, output_format, output_name
 from .render import draw_googly_eyes
@@ -71,11 +71,15 @@ async def locate_eyes(image: Image.Image, faces: list[Face], locator: EyeLocator
     return sort_faces(drop_duplicate_faces(await locator.locate_all(image, faces)))
 
 
-async def analyse_photo(data: bytes, name: str, models: Models) -> Analysis:
-    """Decode, detect, locate eyes. Raises photo.PhotoError for files we cannot use."""
+async def analyse_photo(data: bytes, name: str, models: Models,
+                        max_pixels: int = config.ANALYSIS_MAX_PIXELS) -> Analysis:
+    """Decode, detect, locate eyes. Raises photo.PhotoError for files we cannot use.
+
+    A photo over `max_pixels` is analysed on a reduced copy (`photo.image`); the faces come back in
+    the photo's own pixels either way."""
     timings = {}
     start = time.perf_counter()
-    photo = load_photo(data, name)
+    photo = load_photo(data, name, max_pixels)
     timings["decode"] = (time.perf_counter() - start) * 1000
 
     start = time.perf_counter()
@@ -84,18 +88,23 @@ async def analyse_photo(data: bytes, name: str, models: Models) -> Analysis:
 
     start = time.perf_counter()
     faces = await locate_eyes(photo.image, faces, models.locator)
+    if photo.full_size:
+        sx, sy = photo.scale
+        faces = [scaled_face(face, 1.0 / sx, 1.0 / sy) for face in faces]
     timings["locate"] = (time.perf_counter() - start) * 1000
     return Analysis(photo, faces, timings)
 
 
-def preview_of(image: Image.Image, max_side: int = config.PREVIEW_MAX_SIDE) -> tuple[Image.Image, float]:
-    """A copy at most `max_side` pixels on its long side, and its scale (preview px per photo px)."""
+def preview_of(photo: Photo, max_side: int = config.PREVIEW_MAX_SIDE) -> tuple[Image.Image, float]:
+    """A copy of the photo at most `max_side` pixels on its long side, and its scale (preview px per
+    photo px), made from `photo.image` (which may itself be a reduced copy)."""
+    image = photo.image
     longest = max(image.size)
-    if longest <= max_side:
-        return image, 1.0
-    scale = max_side / longest
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0), scale
+    scale = min(1.0, max_side / longest)
+    if scale < 1.0:
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return image, image.width / photo.size[0]
 
 
 def render_googly(image: Image.Image, faces: list[LocatedFace], settings: GooglySettings,
@@ -113,7 +122,11 @@ async def process_photo(data: bytes, name: str, models: Models,
     cannot use."""
     analysis = await analyse_photo(data, name, models)
     start = time.perf_counter()
-    image, eyes = render_googly(analysis.photo.image, analysis.faces, settings, edits)
+    photo = analysis.photo
+    if photo.full_size:  # analysed on a reduced copy: paint on the full photo
+        photo = load_photo(data, name)
+        analysis.photo = photo
+    image, eyes = render_googly(photo.image, analysis.faces, settings, edits)
     analysis.timings_ms["render"] = (time.perf_counter() - start) * 1000
     return Result(analysis.photo, analysis.faces, eyes, image, settings, analysis.timings_ms, edits)
 

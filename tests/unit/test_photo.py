@@ -40,6 +40,25 @@ def test_exif_orientation_is_applied_so_the_photo_looks_as_the_user_sees_it(orie
     assert red[0] > 200 and red[1] < 60, red
 
 
+@pytest.mark.parametrize("fmt, orientation, expected_image", [
+    ("JPEG", 1, (300, 200)),   # DCT-scaled decode at 1/2
+    ("JPEG", 6, (200, 300)),   # the same, upright (width and height swapped)
+    ("PNG", 1, (300, 200)),    # decoded, then box-reduced by 2
+])
+def test_big_photos_come_back_reduced_with_their_full_size_known(fmt, orientation, expected_image):
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encoded(marked_image((600, 400)), fmt, exif=exif)
+    photo = load_photo(data, "big", max_pixels=70_000)
+    full = (400, 600) if orientation == 6 else (600, 400)
+    assert photo.image.size == expected_image and photo.size == full and photo.scale == (0.5, 0.5)
+    assert load_photo(data, "big", max_pixels=240_000).image.size == full  # within the limit: as is
+    # The red corner is where the full photo has it, at half scale.
+    red_at = {1: (2, 2), 6: (197, 2)}[orientation]
+    red = np.asarray(photo.image)[red_at[1], red_at[0]]
+    assert red[0] > 200 and red[1] < 60, red
+
+
 @pytest.mark.parametrize("data, code, words", [
     (b"", "empty-file", "empty"),
     (b"\x00\x01garbage" * 50, "not-an-image", "not an image"),

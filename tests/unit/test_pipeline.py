@@ -155,7 +155,7 @@ def test_preview_render_matches_the_full_render_scaled_down(models):
     analysis = run(analyse_photo(data, "a.jpg", models))
     settings = GooglySettings(style="cartoon", seed=5)
     full, full_eyes = render_googly(analysis.photo.image, analysis.faces, settings)
-    preview, scale = preview_of(analysis.photo.image, max_side=256)
+    preview, scale = preview_of(analysis.photo, max_side=256)
     assert preview.size == (256, 256) and scale == 0.5
     small, small_eyes = render_googly(preview, analysis.faces, settings, scale=scale)
     assert [eye.as_dict() for eye in small_eyes] == [eye.as_dict() for eye in full_eyes]  # photo pixels
@@ -176,3 +176,24 @@ def test_hand_edits_reach_the_download_and_its_json(models):
     assert image["edits"] == edits and document["settings"]["pupil_mode"] == "gravity"
     # The added eye is painted: white at its top (gravity keeps the pupil at the bottom).
     assert result.image.getpixel((400, 382)) == (255, 255, 255)
+
+
+def test_a_big_photo_is_analysed_on_a_reduced_copy_and_painted_at_full_size(models, tmp_path):
+    """A photo over ANALYSIS_MAX_PIXELS: found on a copy decoded at a smaller scale, googly eyes on the
+    same eyes as on the photo analysed whole, painted on the full-size photo."""
+    big = Image.open(FIXTURES / "astronaut.jpg").resize((2048, 2048), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    big.save(buffer, "JPEG", quality=92)
+    data = buffer.getvalue()
+    reduced = run(analyse_photo(data, "big.jpg", models, max_pixels=1_100_000))
+    whole = run(analyse_photo(data, "big.jpg", models, max_pixels=10_000_000))
+    assert reduced.photo.image.size == (1024, 1024) and reduced.photo.size == (2048, 2048)
+    assert whole.photo.image.size == (2048, 2048)
+    assert len(reduced.faces) == len(whole.faces) == 1
+    distance = math.dist(whole.faces[0].right_eye, whole.faces[0].left_eye)
+    for side in ("right_eye", "left_eye"):
+        assert math.dist(getattr(reduced.faces[0], side), getattr(whole.faces[0], side)) < 0.05 * distance
+    preview, scale = preview_of(reduced.photo, max_side=512)
+    assert preview.size == (512, 512) and scale == 0.25
+    result = run(process_photo(data, "big.jpg", models))
+    assert result.image.size == (2048, 2048)
