@@ -20,7 +20,6 @@ import traceback
 
 import js
 from PIL import Image
-from pyodide.code import run_js
 from pyodide.ffi import to_js
 from pyscript import sync
 
@@ -120,7 +119,7 @@ async def boot(options_json: str) -> str:
     export_path = "pillow" if options.get("export") == "pillow" else "canvas"
     base = options["base"]
     try:
-        ort = await run_js(f"import({json.dumps(js.URL.new('./vendor/ort/ort.wasm.min.mjs', base).href)})")
+        from pyscript.js_modules import ort  # pyscript.toml [js_modules.worker]: no eval needed
         manifest = json.loads(await fetch_bytes(js.URL.new("./models/manifest.json", base).href))
         known = {name: info["sha256"] for entry in manifest["models"].values()
                  for name, info in entry["files"].items()}
