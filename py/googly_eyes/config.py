@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, fields
 import math
+import numbers
 
 # Googly-eye geometry (the original design): eye radius = GAMMA * eye_distance / 2,
 # pupil radius = lambda * eye radius with lambda ~ U(LAMBDA_MIN, LAMBDA_MAX).
@@ -104,6 +105,11 @@ class GooglySettings:
             object.__setattr__(self, "look_at", finite_point(self.look_at, "look_at"))
         if self.sizing not in SIZING_MODES:
             raise ValueError(f"sizing must be one of {SIZING_MODES}, got {self.sizing!r}")
+        for name in ("gamma", "lambda_min", "lambda_max", "seed"):  # a string or list would be a TypeError below
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or (
+                    not isinstance(value, numbers.Integral) and not math.isfinite(value)):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
         if not (0.05 <= self.gamma <= 2.0):
             raise ValueError(f"gamma must be within 0.05..2.0, got {self.gamma}")
         if not (0.0 < self.lambda_min <= self.lambda_max < 1.0):

@@ -192,10 +192,12 @@ def decode_detections(
 
     centre = raw_boxes[:, 0:2] + anchor_px
     half_size = raw_boxes[:, 2:4] / 2.0
-    boxes = np.concatenate([centre - half_size, centre + half_size], axis=1)
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN or inf from a broken model: dropped below
+        boxes = np.concatenate([centre - half_size, centre + half_size], axis=1)
     num_keypoints = (raw_boxes.shape[1] - 4) // 2
     keypoints = raw_boxes[:, 4:].reshape(-1, num_keypoints, 2) + anchor_px[:, np.newaxis, :]
-    valid = (half_size > 0).all(axis=1)
+    valid = ((half_size > 0).all(axis=1) & np.isfinite(boxes).all(axis=1)
+             & np.isfinite(keypoints).all(axis=(1, 2)))
     return boxes[valid], keypoints[valid], scores[valid]
 
 

@@ -28,7 +28,7 @@ A detected eye's key is "face_index:side" (e.g. "0:right"). "centre" and "radius
 (p = lambda * the new radius; look_at aims from the new centre); "deleted" removes it; "reroll" n > 0
 keys its stream by (seed, face index, side, n) instead, so it gets a new pupil and only it changes
 (n = 0 is the original stream). Edits for keys that do not exist are ignored, and a hidden eye stays
-hidden. Added eyes belong to no face (face_index -1, side "added"); their stream is keyed by the CRC-32
+hidden. An eye whose numbers overflow (coordinates near 1e308) is dropped. Added eyes belong to no face (face_index -1, side "added"); their stream is keyed by the CRC-32
 of their key (not hash(): that differs between runs), so they too are stable across CPython and Pyodide.
 """
 
@@ -165,12 +165,18 @@ def place_face(face_index: int, right_eye, left_eye, settings: GooglySettings,
         centre = edit.centre if edit.centre is not None else centre
         rng = eye_rng(settings.seed, face_index, side, edit.reroll)
         eyes.append(make_eye(face_index, side, key, centre, radius, rng, roll, settings))
-    return eyes
+    return [eye for eye in eyes if is_finite(eye)]
 
 
 def place_added_eye(added: AddedEye, settings: GooglySettings) -> GooglyEye:
     rng = added_eye_rng(settings.seed, added.key, added.reroll)
     return make_eye(-1, ADDED_SIDE, added.key, added.centre, added.radius, rng, added.roll, settings)
+
+
+def is_finite(eye: GooglyEye) -> bool:
+    """False for an eye whose numbers overflowed (coordinates or radius near 1e308, which can be on
+    no photo): such an eye is dropped rather than drawn with inf or NaN."""
+    return all(math.isfinite(v) for v in (*eye.centre, eye.radius, *eye.pupil_centre, eye.pupil_radius))
 
 
 def place_googly_eyes(faces, settings: GooglySettings, edits: dict | None = None) -> list[GooglyEye]:
@@ -187,7 +193,7 @@ def place_googly_eyes(faces, settings: GooglySettings, edits: dict | None = None
         visible = tuple(eye.visible if eye is not None else True for eye in located)
         eyes.extend(place_face(face_index, face.right_eye, face.left_eye, settings, widths, visible,
                                eye_edits))
-    eyes.extend(place_added_eye(eye, settings) for eye in added)
+    eyes.extend(eye for eye in map(lambda a: place_added_eye(a, settings), added) if is_finite(eye))
     return eyes
 
 

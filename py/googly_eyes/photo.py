@@ -7,9 +7,10 @@ hint saying what to do: the page shows it and goes on with the next photo.
 from dataclasses import dataclass
 import io
 import math
+import re
 import warnings
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from . import config
 
@@ -64,6 +65,7 @@ def load_photo(data: bytes, name: str = "photo", max_pixels: int | None = None) 
                          "Check that the file finished copying or downloading, then drop it again.")
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # damaged EXIF: we cope (exif_orientation)
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             width, height = image.size
@@ -72,28 +74,33 @@ def load_photo(data: bytes, name: str = "photo", max_pixels: int | None = None) 
                     "too-large",
                     f"{name} is {width} x {height} pixels ({width * height / 1e6:.0f} MP); "
                     f"the limit is {config.MAX_PIXELS / 1e6:.0f} MP.",
-                    "Resize it to a smaller size and drop it again.",
+                    TOO_LARGE_HINT,
                 )
+            if width < 1 or height < 1:
+                raise PhotoError("corrupt", f"{name} could not be decoded: it says it has no pixels "
+                                 f"({width} x {height}).", DAMAGED_HINT)
             source_format = image.format or "unknown"
-            orientation = int(image.getexif().get(0x0112, 1) or 1)
+            orientation = exif_orientation(image)
             if max_pixels and width * height > max_pixels and source_format == "JPEG":
                 image.draft(image.mode, jpeg_draft_size(width, height, max_pixels))
             image.load()
     except PhotoError:
         raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
-        raise PhotoError("too-large", f"{name} is too large to open safely ({error}).",
-                         "Resize it to a smaller size and drop it again.") from error
+        # Pillow refuses before we can look (it checks while opening, above 2 x its own limit).
+        claimed = re.search(r"\((\d+) pixels\)", str(error))
+        size = f"claims to be {int(claimed.group(1)) / 1e6:,.0f} MP" if claimed else "is too large to open safely"
+        raise PhotoError("too-large", f"{name} {size}; the limit is {config.MAX_PIXELS / 1e6:.0f} MP.",
+                         TOO_LARGE_HINT) from error
     except UnidentifiedImageError as error:
         raise _unreadable(name, data, error) from error
-    except (OSError, ValueError, SyntaxError) as error:
+    except (OSError, ValueError, SyntaxError, EOFError) as error:
         raise PhotoError("corrupt", f"{name} could not be decoded: the file looks damaged ({error}).",
-                         "Open it in another app and save it again as JPEG or PNG.") from error
+                         DAMAGED_HINT) from error
 
-    try:
-        image = ImageOps.exif_transpose(image)
-    except Exception:  # a broken EXIF block must not cost the photo: keep it as stored
-        orientation = 1
+    if orientation != 1:
+        image = image.transpose(UPRIGHT[orientation])
+    image = _to_8_bit(image)
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
     image = image.convert("RGBA" if has_alpha else "RGB")
     full_size = None
@@ -106,6 +113,47 @@ def load_photo(data: bytes, name: str = "photo", max_pixels: int | None = None) 
                  full_size=full_size)
 
 
+# EXIF orientation -> the transpose that shows the stored pixels upright (as ImageOps.exif_transpose).
+UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+           5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+           8: Image.Transpose.ROTATE_90}
+TOO_LARGE_HINT = "Resize it to a smaller size and drop it again."
+DAMAGED_HINT = "Open it in another app and save it again as JPEG or PNG."
+
+
+def exif_orientation(image: Image.Image) -> int:
+    """The EXIF orientation (1..8), or 1 (as stored) when the EXIF block is missing, broken or says
+    something else: a damaged EXIF block must not cost the photo."""
+    try:
+        with warnings.catch_warnings():  # Pillow warns about damaged EXIF: the page would log it as an error
+            warnings.simplefilter("ignore", UserWarning)
+            value = image.getexif().get(0x0112, 1)
+        orientation = int(value[0] if isinstance(value, tuple) else value)
+    except Exception:
+        return 1
+    return orientation if 1 <= orientation <= 8 else 1
+
+
+def _to_8_bit(image: Image.Image) -> Image.Image:
+    """Greyscale with more than 8 bits (16-bit PNG and TIFF: mode I or I;16; float TIFF: mode F) as
+    8-bit "L". Pillow's own convert clips at 255, which turns a 16-bit photo white and a 0..1 float
+    one black; we scale the range the file uses (16-bit: 0..65535, float: 0..1) to 0..255."""
+    if image.mode.startswith("I;16"):
+        image = image.convert("I")
+    if image.mode not in ("I", "F"):
+        return image
+    low, high = image.getextrema()
+    if image.mode == "F":
+        if not math.isfinite(high) or not math.isfinite(low):
+            high = 1.0
+        top = 1.0 if high <= 1.0 else 255.0 if high <= 255.0 else 65535.0 if high <= 65535.0 else high
+    else:
+        top = 255 if high <= 255 else 65535 if high <= 65535 else high
+    if top != 255:
+        image = image.point(lambda value: value * (255.0 / top))
+    return image.convert("L")
+
+
 def jpeg_draft_size(width: int, height: int, max_pixels: int) -> tuple[int, int]:
     """The size to ask Image.draft for: the largest DCT scale (1/2, 1/4, 1/8) within max_pixels, or
     1/8 if none is (draft keeps at least the size asked for, so asking for exactly that scale's
@@ -116,21 +164,40 @@ def jpeg_draft_size(width: int, height: int, max_pixels: int) -> tuple[int, int]
     return math.ceil(width / scale), math.ceil(height / scale)
 
 
+# Formats people drop that this app cannot read (Pillow has no decoder for them here), by their first
+# bytes: ISO-BMFF brands (offset 4) and leading signatures.
+UNSUPPORTED_BRANDS = {b"heic": "HEIC", b"heix": "HEIC", b"heim": "HEIC", b"heis": "HEIC", b"hevc": "HEIC",
+                      b"hevx": "HEIC", b"mif1": "HEIF", b"msf1": "HEIF", b"avif": "AVIF", b"avis": "AVIF",
+                      b"jxl ": "JPEG XL"}
+UNSUPPORTED_SIGNATURES = {b"%PDF": "PDF", b"\xff\x0a": "JPEG XL", b"\x00\x00\x00\x0cJXL ": "JPEG XL",
+                          b"8BPS": "Photoshop"}
+# Formats we do read: a file that starts like one and still cannot be opened is damaged, not foreign.
+READABLE_SIGNATURES = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG", b"GIF87a": "GIF",
+                       b"GIF89a": "GIF", b"II*\x00": "TIFF", b"MM\x00*": "TIFF", b"BM": "BMP"}
+
+
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind in ("SVG", "AVIF") else f"a {kind}"
+
+
 def _unreadable(name: str, data: bytes, error: Exception) -> PhotoError:
+    """Why Pillow could not identify the file, said as plainly as its first bytes allow."""
     head = data[:32]
-    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftyphevc", b"ftypmsf1"):
-        kind = "HEIC"
-    elif head[4:12] in (b"ftypavif", b"ftypavis"):
-        kind = "AVIF"
-    elif head.startswith(b"%PDF"):
-        kind = "PDF"
-    elif head.lstrip().startswith((b"<svg", b"<?xml")):
+    kind = UNSUPPORTED_BRANDS.get(head[8:12]) if head[4:8] == b"ftyp" else None
+    kind = kind or next((k for sig, k in UNSUPPORTED_SIGNATURES.items() if head.startswith(sig)), None)
+    text = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if not kind and text.startswith(b"<") and b"<svg" in text:  # with or without an XML prolog/DOCTYPE
         kind = "SVG"
-    else:
-        kind = None
     if kind:
-        return PhotoError("unsupported-format", f"{name} is a {kind} file, which this app cannot read.",
+        return PhotoError("unsupported-format", f"{name} is {_a(kind)} file, which this app cannot read.",
                           "Convert it to JPEG or PNG and drop it again.")
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        known = "WebP"
+    else:
+        known = next((k for sig, k in READABLE_SIGNATURES.items() if head.startswith(sig)), None)
+    if known:
+        return PhotoError("corrupt", f"{name} starts like {_a(known)} file but could not be decoded: "
+                          "it looks damaged or cut short.", DAMAGED_HINT)
     return PhotoError("not-an-image", f"{name} is not an image this app can read.",
                       "Use a JPEG, PNG, WebP, GIF, BMP or TIFF photo.")
 

@@ -67,19 +67,24 @@ class LayerSheet:
 
 
 class Sprite:
-    """The pixel box an eye is drawn in: whole pixels covering `reach` around the eye centre, plus one.
+    """The pixel box an eye is drawn in: whole pixels covering `reach` around the eye centre, plus one,
+    clipped to the photo plus `margin` pixels (an eye far bigger than the photo gets a photo-sized box).
 
     `point` and `length` turn image coordinates into the supersampled sprite's."""
 
-    def __init__(self, eye: GooglyEye, reach: float):
+    def __init__(self, eye: GooglyEye, reach: float, image, margin: int = 1):
         cx, cy = eye.centre
-        self.left = math.floor(cx - reach) - 1
-        self.top = math.floor(cy - reach) - 1
-        self.size = math.ceil(cx + reach) + 1 - self.left, math.ceil(cy + reach) + 1 - self.top
+        # min/max before floor/ceil: with extreme (finite) coordinates cx - reach may be -inf.
+        self.left = math.floor(max(cx - reach, -margin)) - 1
+        self.top = math.floor(max(cy - reach, -margin)) - 1
+        right = math.ceil(min(cx + reach, image.width + margin)) + 1
+        bottom = math.ceil(min(cy + reach, image.height + margin)) + 1
+        self.size = right - self.left, bottom - self.top
 
     def outside(self, image: Image.Image) -> bool:
         return (self.left >= image.width or self.top >= image.height
-                or self.left + self.size[0] <= 0 or self.top + self.size[1] <= 0)
+                or self.left + self.size[0] <= 0 or self.top + self.size[1] <= 0
+                or self.size[0] <= 0 or self.size[1] <= 0)
 
     def point(self, x: float, y: float, scale: int = config.SUPERSAMPLE) -> tuple[float, float]:
         return (x - self.left) * scale, (y - self.top) * scale
@@ -99,7 +104,7 @@ class Sprite:
 def paste_eye(image: Image.Image, eye: GooglyEye) -> None:
     """classic: render one eye's sprite and blend it in place; eyes partly outside the photo are clipped."""
     scale = config.SUPERSAMPLE
-    sprite = Sprite(eye, eye.radius)
+    sprite = Sprite(eye, eye.radius, image)
     if sprite.outside(image):
         return
     colour, mask = sprite.layers(config.RIM_COLOUR)
@@ -122,16 +127,18 @@ def paste_glossy_eye(image: Image.Image, eye: GooglyEye) -> None:
     cx, cy = eye.centre
     blur = max(1.0, config.GLOSSY_SHADOW_BLUR * r)
     offset = config.GLOSSY_SHADOW_OFFSET * r
-    shadow_sprite = Sprite(eye, r + offset + 3 * blur)
+    shadow_sprite = Sprite(eye, r + offset + 3 * blur, image,
+                           margin=min(math.ceil(3 * blur) + 1, max(image.width, image.height)))
     if shadow_sprite.outside(image):
         return
     shadow = Image.new("L", shadow_sprite.size, 0)
     opacity = round(255 * config.GLOSSY_SHADOW_OPACITY)
     _disc(ImageDraw.Draw(shadow), shadow_sprite.point(cx, cy + offset, 1), r, opacity)
-    shadow = shadow.filter(ImageFilter.GaussianBlur(blur))
+    # (capped at the canvas: Pillow 10.2 crashes on a blur radius in the billions; wider changes nothing)
+    shadow = shadow.filter(ImageFilter.GaussianBlur(min(blur, max(shadow.size))))
     shadow_sprite.paste(image, Image.new("RGB", shadow_sprite.size, (0, 0, 0)), shadow)
 
-    sprite = Sprite(eye, r)
+    sprite = Sprite(eye, r, image)
     if sprite.outside(image):
         return
     colour, mask = sprite.layers(config.GLOSSY_RIM_COLOUR)
@@ -153,8 +160,12 @@ def paste_glossy_eye(image: Image.Image, eye: GooglyEye) -> None:
     highlight = Image.new("L", colour.size, 0)
     hx, hy = sprite.point(cx + config.GLOSSY_HIGHLIGHT_CENTRE[0] * r, cy + config.GLOSSY_HIGHLIGHT_CENTRE[1] * r, 1)
     ax, ay = config.GLOSSY_HIGHLIGHT_SIZE[0] * r, config.GLOSSY_HIGHLIGHT_SIZE[1] * r
-    ImageDraw.Draw(highlight).ellipse((hx - ax, hy - ay, hx + ax, hy + ay), fill=255)
-    highlight = highlight.filter(ImageFilter.GaussianBlur(max(0.5, config.GLOSSY_HIGHLIGHT_BLUR * r)))
+    if max(ax, ay) > HUGE_SHAPE_FACTOR * max(highlight.size):
+        _huge_ellipse(ImageDraw.Draw(highlight), (hx, hy), ax, ay, 255)
+    else:
+        ImageDraw.Draw(highlight).ellipse((hx - ax, hy - ay, hx + ax, hy + ay), fill=255)
+    highlight = highlight.filter(ImageFilter.GaussianBlur(min(max(0.5, config.GLOSSY_HIGHLIGHT_BLUR * r),
+                                                              max(highlight.size))))
     alpha = np.asarray(highlight, dtype=np.float32)[:, :, None] / 255.0
     pixels = pixels * (1.0 - alpha) + 255.0 * alpha
     colour = Image.fromarray(np.round(pixels).astype(np.uint8), "RGB")
@@ -164,7 +175,7 @@ def paste_glossy_eye(image: Image.Image, eye: GooglyEye) -> None:
 def paste_cartoon_eye(image: Image.Image, eye: GooglyEye) -> None:
     """cartoon: a white disc inside a bold black outline, a black pupil with a white catch-light."""
     scale, r = config.SUPERSAMPLE, eye.radius
-    sprite = Sprite(eye, r)
+    sprite = Sprite(eye, r, image)
     if sprite.outside(image):
         return
     colour, mask = sprite.layers(config.CARTOON_OUTLINE_COLOUR)
@@ -185,6 +196,12 @@ STYLE_PAINTERS = {"classic": paste_eye, "glossy": paste_glossy_eye, "cartoon": p
 assert tuple(STYLE_PAINTERS) == config.STYLES
 
 
+# A disc this many times bigger than its canvas (an eye far bigger than the photo, from a hand edit
+# or a wild detection) is drawn as a polygon of its rows: Pillow's ellipse takes time in proportion to
+# the radius (over a minute at 1e8) and draws nothing past 2**31.
+HUGE_SHAPE_FACTOR = 4
+
+
 def _disc(draw: ImageDraw.ImageDraw, centre, radius: float, fill) -> None:
     """A filled disc covering the pixels whose centres lie within `radius` of `centre`.
 
@@ -193,10 +210,37 @@ def _disc(draw: ImageDraw.ImageDraw, centre, radius: float, fill) -> None:
     """
     if radius <= 0:
         return
+    width, height = draw.im.size
+    if (centre[0] + radius <= 0 or centre[1] + radius <= 0 or centre[0] - radius >= width
+            or centre[1] - radius >= height):
+        return
+    if radius > HUGE_SHAPE_FACTOR * max(width, height):
+        _huge_ellipse(draw, centre, radius, radius, fill)
+        return
     x0, y0 = round(centre[0] - radius), round(centre[1] - radius)
     x1, y1 = round(centre[0] + radius) - 1, round(centre[1] + radius) - 1
     if x1 >= x0 and y1 >= y0:
         draw.ellipse((x0, y0, x1, y1), fill=fill)
+
+
+def _huge_ellipse(draw: ImageDraw.ImageDraw, centre, ax: float, ay: float, fill) -> None:
+    """An axis-aligned filled ellipse much bigger than the canvas, as the polygon of its spans over
+    the canvas's pixel rows (centres within the ellipse), clipped a pixel beyond the canvas."""
+    width, height = draw.im.size
+    cx, cy = centre
+    ys = np.arange(height) + 0.5
+    with np.errstate(over="ignore", invalid="ignore"):
+        t = np.abs(ys - cy) / ay
+        half = ax * np.sqrt(np.clip((1.0 - t) * (1.0 + t), 0.0, None))
+        inside = t <= 1.0
+        x_left = np.clip(cx - half, -1.0, width + 1.0)
+        x_right = np.clip(cx + half, -1.0, width + 1.0)
+    rows = np.flatnonzero(inside & (x_right > x_left))
+    if rows.size == 0:
+        return
+    left = [(float(x_left[i]), float(y)) for i in rows for y in (i, i + 1)]
+    right = [(float(x_right[i]), float(y)) for i in rows[::-1] for y in (i + 1, i)]
+    draw.polygon(left + right, fill=fill)
 
 
 def draw_debug(image: Image.Image, faces) -> Image.Image:

@@ -6,6 +6,7 @@ JSON, rendered by the same Python as the page. A render is awaited through windo
 (`rendering` falsy and the expected state visible in result.eyes).
 """
 
+import base64
 import io
 import json
 import math
@@ -421,11 +422,15 @@ def test_looks_are_per_photo_and_defaults_are_kept(open_app, server_url):
 # ---- 6. Before / after -----------------------------------------------------------------------------
 
 def image_src_pixels(app) -> np.ndarray:
-    data = app.page.evaluate("""async () => {
-        const buffer = await (await fetch(document.querySelector('#stage-image').src)).arrayBuffer();
-        return Array.from(new Uint8Array(buffer));
+    """The stage image's pixels, read through a canvas (the page's CSP does not let it fetch blob: URLs)."""
+    url = app.page.evaluate("""async () => {
+        const img = document.querySelector('#stage-image');
+        await img.decode();
+        const canvas = Object.assign(document.createElement('canvas'), { width: img.naturalWidth, height: img.naturalHeight });
+        canvas.getContext('2d').drawImage(img, 0, 0);
+        return canvas.toDataURL('image/png');
     }""")
-    return pixels(bytes(data))
+    return pixels(base64.b64decode(url.split(",", 1)[1]))[:, :, :3]
 
 
 def test_before_after_swaps_to_the_original_and_back(group):

@@ -143,3 +143,71 @@ def test_encoded_output_decodes_at_full_size(fmt):
 ])
 def test_download_names(name, expected):
     assert output_name(name, "jpg") == expected
+
+
+@pytest.mark.parametrize("data, code, words", [
+    (b"\xef\xbb\xbf<?xml version='1.0'?>\n<!-- Illustrator -->\n<!DOCTYPE svg>\n<svg></svg>", "unsupported-format",
+     "an SVG"),
+    (b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00" + b"\x00" * 100, "unsupported-format", "an AVIF"),
+    (b"\xff\x0a" + b"\x00" * 100, "unsupported-format", "JPEG XL"),
+    (b"\x89PNG\r\n\x1a\n", "corrupt", "a PNG"),  # starts like a format we read: damaged, not foreign
+    (b"GIF89a" + b"\x00" * 20, "corrupt", "a GIF"),
+    (b"\xff\xd8\xff\xe0" + b"\x00" * 20, "corrupt", "a JPEG"),
+])
+def test_foreign_and_damaged_files_are_told_apart(data, code, words):
+    with pytest.raises(PhotoError) as caught:
+        load_photo(data, "x.jpg")
+    assert caught.value.code == code and words in caught.value.message and "x.jpg" in caught.value.message
+
+
+def test_a_decompression_bomb_says_how_big_it_claims_to_be():
+    import struct
+    import zlib
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 100_000, 100_000, 1, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 12_501)) + chunk(b"IEND", b""))
+    with pytest.raises(PhotoError) as caught:
+        load_photo(data, "bomb.png")
+    assert caught.value.code == "too-large"
+    assert caught.value.message == "bomb.png claims to be 10,000 MP; the limit is 64 MP."
+
+
+@pytest.mark.parametrize("mode, values", [("I;16", 65535), ("I", 65535), ("F", 1.0)])
+def test_deep_greyscale_keeps_its_tones(mode, values):
+    """16-bit PNG/TIFF and float TIFF: scaled to 8 bits, not clipped to white (or black)."""
+    ramp = np.linspace(0, values, 64, dtype=np.float64).reshape(1, 64).repeat(8, axis=0)
+    dtype = {"I;16": np.uint16, "I": np.int32, "F": np.float32}[mode]
+    image = Image.fromarray(ramp.astype(dtype), mode)
+    data = encoded(image, "PNG" if mode != "F" else "TIFF")
+    pixels = np.asarray(load_photo(data, "deep").image)[:, :, 0].astype(int)
+    assert pixels[0, 0] == 0 and pixels[0, -1] == 255 and abs(pixels[0, 32] - 130) <= 2, pixels[0]
+
+
+@pytest.mark.parametrize("tag_type, count, value", [
+    (2, 4, b"six\x00"),  # ASCII instead of SHORT
+    (3, 1, b"\x63\x00"),  # 99: outside 1..8
+    (3, 1, b"\x06\x00"),  # a fine orientation, but the IFD offset points past the end (below)
+])
+def test_damaged_exif_keeps_the_photo_as_stored(tag_type, count, value):
+    import struct
+    import warnings
+
+    offset = 10**9 if value == b"\x06\x00" else 8
+    tiff = (b"II*\x00" + struct.pack("<IH", offset, 1) + struct.pack("<HHI", 0x0112, tag_type, count)
+            + value.ljust(4, b"\x00") + struct.pack("<I", 0))
+    jpeg = encoded(marked_image(), "JPEG")
+    payload = b"Exif\x00\x00" + tiff
+    data = jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload + jpeg[2:]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Pillow's warnings about the EXIF would reach the page's console
+        photo = load_photo(data, "phone.jpg")
+    assert photo.orientation == 1 and photo.size == (60, 40)
+
+
+def test_a_file_claiming_no_pixels_is_damaged():
+    data = b"GIF89a\x00\x00\x00\x00\x00\x00\x00,\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x02D\x01\x00;"
+    with pytest.raises(PhotoError) as caught:
+        load_photo(data, "zero.gif")
+    assert caught.value.code == "corrupt" and "zero.gif" in caught.value.message

@@ -1,0 +1,141 @@
+"""Known vulnerabilities in our pinned dependencies: a report, never a gate.
+
+Audits, with pip-audit (PyPI's advisory data) and npm audit (the npm registry's):
+  - requirements/dev.txt, as installed in .venv (transitive dependencies included)
+  - requirements/convert.txt (every dependency pinned there; audited as pinned, without resolving)
+  - the Pyodide wheels the page ships (numpy 2.0.2, Pillow 10.2.0), audited as the PyPI packages of the
+    same versions: Pyodide builds them from the same sources
+  - package-lock.json (npm audit --package-lock-only)
+and prints one table: source, package, version, advisory, severity, fixed in.
+
+Policy: exit 0 whatever it finds (advisories are for people to weigh, not a CI gate); when an audit
+cannot run (no network, the advisory service unreachable) it prints "audit could not run: REASON" and
+goes on. pip-audit lives in its own venv, .venv/audit, from requirements/audit.txt.
+"""
+
+import hashlib
+import json
+from pathlib import Path
+import subprocess
+import sys
+import tempfile
+
+ROOT = Path(__file__).resolve().parent.parent
+AUDIT_VENV = ROOT / ".venv" / "audit"
+AUDIT_REQUIREMENTS = ROOT / "requirements" / "audit.txt"
+PYODIDE_WHEELS = {"numpy": "2.0.2", "pillow": "10.2.0"}  # keep in step with scripts/vendor_pins.json
+TIMEOUT = 300
+
+
+class CannotRun(Exception):
+    pass
+
+
+def run(command, **kwargs):
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, **kwargs)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise CannotRun(f"{command[0]}: {error}") from None
+
+
+def pip_audit() -> Path:
+    """pip-audit from .venv/audit, (re)installed when requirements/audit.txt changed."""
+    python = AUDIT_VENV / "bin" / "python"
+    stamp = AUDIT_VENV / ".requirements.sha256"
+    want = hashlib.sha256(AUDIT_REQUIREMENTS.read_bytes()).hexdigest()
+    if not python.exists():
+        result = run([sys.executable, "-m", "venv", str(AUDIT_VENV)])
+        if result.returncode:
+            raise CannotRun(f"cannot make {AUDIT_VENV}: {result.stderr.strip()[-300:]}")
+    if not stamp.exists() or stamp.read_text() != want:
+        result = run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                      "-r", str(AUDIT_REQUIREMENTS)])
+        if result.returncode:
+            raise CannotRun(f"cannot install pip-audit: {result.stderr.strip()[-300:]}")
+        stamp.write_text(want)
+    return AUDIT_VENV / "bin" / "pip-audit"
+
+
+def python_findings(tool: Path, source: str, arguments: list[str]) -> list[dict]:
+    result = run([str(tool), "-f", "json", "--progress-spinner", "off", *arguments])
+    try:
+        report = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        raise CannotRun(f"pip-audit failed: {(result.stderr or result.stdout).strip()[-300:]}") from None
+    dependencies = report.get("dependencies", [])
+    skipped = [d for d in dependencies if d.get("skip_reason")]
+    if dependencies and len(skipped) == len(dependencies):
+        # Every package "not found on PyPI": the JSON API (the advisory service) is not reachable.
+        raise CannotRun(f"pip-audit could not look up any package ({skipped[0]['skip_reason']}); "
+                        "the PyPI JSON API with its vulnerability data is not reachable from here")
+    rows = []
+    for dependency in dependencies:
+        for vuln in dependency.get("vulns", []):
+            rows.append({"source": source, "package": dependency["name"], "version": dependency["version"],
+                         "advisory": ", ".join([vuln["id"], *vuln.get("aliases", [])][:2]),
+                         "severity": "n/a (PyPI gives none)",
+                         "fixed in": ", ".join(vuln.get("fix_versions", [])) or "no fix yet"})
+    return rows
+
+
+def npm_findings() -> list[dict]:
+    result = run(["npm", "audit", "--json", "--package-lock-only"], cwd=ROOT)
+    try:
+        report = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        raise CannotRun(f"npm audit failed: {(result.stderr or result.stdout).strip()[-300:]}") from None
+    if "error" in report or "message" in report and "vulnerabilities" not in report:
+        raise CannotRun(f"npm audit: {report.get('message') or report.get('error')}")
+    rows = []
+    for name, entry in report.get("vulnerabilities", {}).items():
+        fix = entry.get("fixAvailable")
+        fixed = (f"{fix['name']}@{fix['version']}" if isinstance(fix, dict) else "yes" if fix else "no fix yet")
+        for via in entry.get("via", []):
+            if isinstance(via, dict):  # a string names another package this one is vulnerable through
+                rows.append({"source": "package-lock.json", "package": name, "version": entry.get("range", "?"),
+                             "advisory": via.get("url") or via.get("title", "?"),
+                             "severity": via.get("severity", entry.get("severity", "?")), "fixed in": fixed})
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    columns = ["source", "package", "version", "advisory", "severity", "fixed in"]
+    widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in columns]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)), "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(str(r[c]).ljust(w) for c, w in zip(columns, widths)) for r in rows]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    rows, problems = [], []
+    site_packages = next((ROOT / ".venv" / "lib").glob("python3*/site-packages"), None)
+    try:
+        tool = pip_audit()
+        with tempfile.TemporaryDirectory() as tmp:
+            pyodide = Path(tmp) / "pyodide-wheels.txt"
+            pyodide.write_text("".join(f"{name}=={version}\n" for name, version in PYODIDE_WHEELS.items()))
+            audits = [("requirements/dev.txt (.venv)", ["--path", str(site_packages)] if site_packages else
+                       ["-r", "requirements/dev.txt", "--no-deps"]),
+                      ("requirements/convert.txt", ["-r", "requirements/convert.txt", "--no-deps"]),
+                      ("Pyodide wheels (as PyPI)", ["-r", str(pyodide), "--no-deps"])]
+            for source, arguments in audits:
+                rows += python_findings(tool, source, arguments)
+    except CannotRun as error:
+        problems.append(f"Python: {error}")
+    try:
+        rows += npm_findings()
+    except CannotRun as error:
+        problems.append(f"npm: {error}")
+
+    for problem in problems:
+        print(f"audit could not run: {problem}")
+    if rows:
+        print(f"{len(rows)} known vulnerabilities in pinned dependencies (reported, not blocking):")
+        print(table(rows))
+    elif len(problems) < 2:
+        print("no known vulnerabilities found in the audits that ran")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
