@@ -108,6 +108,8 @@ async function boot() {
   window.googly.info = engine.info;
   window.googlyTimeModel = (runs) => engine.timeModel(runs);
   bootStep('ready');
+  performance.mark('googly:ready');
+  window.dispatchEvent(new Event('googly:ready'));  // sw-register.js registers the service worker now
   $('#boot').classList.add('done');
   bootText.textContent = `Ready in ${seconds.toFixed(1)} s. Works offline: nothing leaves this device.`;
   document.body.classList.add('ready');

@@ -54,9 +54,21 @@ function offerUpdate(registration) {
   show('A new version is ready.', button);
 }
 
+function appReady() {
+  return new Promise((resolve) => {
+    if (window.googly?.readyMs != null) resolve();
+    window.addEventListener('googly:ready', resolve, { once: true });
+    setTimeout(resolve, 60_000); // the app failed to start: offline support is still worth having
+  });
+}
+
 async function main() {
   if (!('serviceWorker' in navigator) || !window.isSecureContext) return;
   let registration;
+  // Register once the app is ready: by then the page has downloaded everything it needs, so the
+  // service worker's precache finds it in the HTTP cache (sw.js revalidates, it does not download
+  // again) and a first visit costs each file once.
+  await appReady();
   try {
     registration = await navigator.serviceWorker.register('./sw.js', { scope: './', updateViaCache: 'none' });
   } catch (error) {

@@ -172,14 +172,22 @@ def test_a_corrupted_download_never_becomes_the_cache(serve_site, contexts, tmp_
         handle.write("/* changed after the build */\n")
     _, url = serve_site(broken)
     app = AppPage(contexts(), url).open()
-    # The install fails (sha256 mismatch) and the worker is dropped: it never activates.
+    # The install fails (sha256 mismatch) and the worker is dropped: it never activates. (The page
+    # registers the worker once the app is ready, so wait for the registration to settle.)
     outcome = app.page.evaluate("""async () => {
-        const registration = await navigator.serviceWorker.getRegistration();
-        const worker = registration && registration.installing;
-        if (!worker) return registration ? (registration.active ? 'active' : 'idle') : 'gone';
-        return new Promise((resolve) => worker.addEventListener('statechange', () => {
-            if (worker.state === 'redundant' || worker.state === 'installed') resolve(worker.state);
-        }));
+        for (let tries = 0; tries < 300; tries++) {
+            const registration = await navigator.serviceWorker.getRegistration();
+            const worker = registration && registration.installing;
+            if (worker) {
+                return new Promise((resolve) => worker.addEventListener('statechange', () => {
+                    if (worker.state === 'redundant' || worker.state === 'installed') resolve(worker.state);
+                }));
+            }
+            if (registration && (registration.active || registration.waiting)) return 'active';
+            if (!registration && tries > 20) return 'gone';
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        return 'idle';
     }""")
     assert outcome in ("redundant", "gone"), outcome
     assert app.page.evaluate("caches.keys()") == []  # nothing half-downloaded stays behind
