@@ -107,6 +107,7 @@ async function boot() {
   window.googly.readyMs = Math.round(performance.now() - startedAt);
   window.googly.info = engine.info;
   window.googlyTimeModel = (runs) => engine.timeModel(runs);
+  window.googlyMemory = () => engine.memory();  // scripts/soak.py
   bootStep('ready');
   performance.mark('googly:ready');
   window.dispatchEvent(new Event('googly:ready'));  // sw-register.js registers the service worker now

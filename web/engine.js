@@ -84,6 +84,10 @@ export class Engine {
     return this.schedule(() => this.worker.sync.forget(id), true);
   }
 
+  async memory() {
+    return JSON.parse(await this.schedule(() => this.worker.sync.memory(), true));
+  }
+
   timeModel(runs) {
     return this.schedule(() => this.worker.sync.time_model(runs), true);
   }

@@ -311,6 +311,16 @@ async def time_model(runs: int = 20):
     return to_js(times)
 
 
+def memory() -> str:
+    """Memory now, for scripts/soak.py: the Python heap's wasm memory (it only grows; a plateau means
+    no leak) and what this worker keeps (photos' faces, decoded previews)."""
+    import pyodide_js
+
+    return json.dumps({"wasm_bytes": int(pyodide_js._module.HEAP8.byteLength), "photos": len(faces_of),
+                       "previews": len(previews)})
+
+
+sync.memory = memory
 sync.boot = boot
 sync.analyse = analyse
 sync.render = render
