@@ -135,6 +135,7 @@ async def boot(options_json: str) -> str:
             return await ort_web.OrtWebSession.create(data)
 
         # ?model=... / ?mesh=... swap a model for another file the manifest pins (benchmarks).
+        start = time.perf_counter()
         models = await load_models(manifest, open_session, {"face_detector": options.get("model"),
                                                              "face_landmarks": options.get("mesh")})
     except Exception as error:
@@ -142,6 +143,7 @@ async def boot(options_json: str) -> str:
         return json.dumps({"ok": False, "message": f"The face detector could not be loaded: {error}"})
     return json.dumps({"ok": True, "model": models.files["face_detector"], "models": models.files,
                        "threads": threads, "version": __version__,
+                       "models_ms": round((time.perf_counter() - start) * 1000),
                        "isolated": bool(js.crossOriginIsolated)})
 
 

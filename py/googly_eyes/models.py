@@ -1,9 +1,10 @@
 """The models the pipeline runs, opened as models/manifest.json describes them.
 
-The page (web/main.py, onnxruntime-web) calls `load_models` with an async `open_session`; CPython
+The page (web/worker.py, onnxruntime-web) calls `load_models` with an async `open_session`; CPython
 calls `load_native_models` (onnxruntime). Both end in `build_models`, so they assemble the same thing.
 """
 
+import asyncio
 from dataclasses import dataclass
 import json
 from pathlib import Path
@@ -44,9 +45,12 @@ def build_models(manifest: dict, sessions: dict, files: dict[str, str]) -> Model
 
 
 async def load_models(manifest: dict, open_session, overrides: dict | None = None) -> Models:
-    """The page's way: `open_session(file_name)` returns an awaitable session (onnxruntime-web)."""
+    """The page's way: `open_session(file_name)` returns an awaitable session (onnxruntime-web). The
+    models are fetched and opened at the same time (their downloads and onnxruntime-web's set-up
+    overlap)."""
     files = model_files(manifest, overrides)
-    return build_models(manifest, {role: await open_session(name) for role, name in files.items()}, files)
+    sessions = await asyncio.gather(*(open_session(name) for name in files.values()))
+    return build_models(manifest, dict(zip(files, sessions)), files)
 
 
 def load_native_models(models_dir: Path, threads: int = 1, overrides: dict | None = None) -> Models:
