@@ -155,9 +155,7 @@ async def analyse(photo_id: str, data, name: str, view_json: str):
         analysis = await analyse_photo(data.to_bytes(), name, models)
         photo = analysis.photo
         timings = analysis.timings_ms
-        faces_of[photo_id] = {"faces": analysis.faces, "name": name, "size": photo.size,
-                              "orientation": photo.orientation, "source_format": photo.source_format,
-                              "mode": photo.image.mode}
+        faces_of[photo_id] = {"faces": analysis.faces, "photo": photo.without_pixels()}
         start = time.perf_counter()
         preview = preview_of(photo)
         keep_preview(photo_id, preview)
@@ -182,7 +180,7 @@ def render_preview(photo_id: str, view_json: str, timings: dict) -> dict:
     start = time.perf_counter()
     data, mime = preview_bytes(painted)
     timings["encode"] = (time.perf_counter() - start) * 1000
-    return {"ok": True, "name": faces_of[photo_id]["name"], "preview": js_bytes(data), "previewMime": mime,
+    return {"ok": True, "name": faces_of[photo_id]["photo"].name, "preview": js_bytes(data), "previewMime": mime,
             "eyes": eyes_for_editor(eyes), "googlyEyes": len(eyes),
             "timings": {stage: round(ms, 1) for stage, ms in timings.items()}}
 
@@ -197,13 +195,13 @@ async def render(photo_id: str, view_json: str, data=None):
     try:
         if photo_id not in previews:
             if data is None:
-                return js_object({"ok": False, "missing": True, "name": entry["name"]})
-            photo = load_photo(data.to_bytes(), entry["name"], config.ANALYSIS_MAX_PIXELS)
+                return js_object({"ok": False, "missing": True, "name": entry["photo"].name})
+            photo = load_photo(data.to_bytes(), entry["photo"].name, config.ANALYSIS_MAX_PIXELS)
             keep_preview(photo_id, preview_of(photo))
         previews.move_to_end(photo_id)
         return js_object(render_preview(photo_id, view_json, {}))
     except Exception as error:
-        return failure(entry["name"], error)
+        return failure(entry["photo"].name, error)
 
 
 async def export(photo_id: str, data, view_json: str, output_json: str):
@@ -214,37 +212,29 @@ async def export(photo_id: str, data, view_json: str, output_json: str):
     on a canvas and encodes it: the 12 MP photo never crosses into Python, and the browser's codecs are
     several times faster than Pillow's in wasm. Photos the browser cannot decode (TIFF, ...) or whose
     upright size it sees differently take the Pillow path: decode, paint and encode in Python."""
-    entry = faces_of.get(photo_id, {"name": "photo"})
-    name = entry["name"]
+    entry = faces_of.get(photo_id)
+    name = entry["photo"].name if entry else "photo"
     try:
         output = json.loads(output_json) if output_json else {}
         settings, edits = view_of(view_json)
         quality = int(output.get("quality", config.JPEG_QUALITY))
-        pil_format, mime, extension = output_format(PhotoInfo(entry), output.get("format", "auto"))
+        photo = entry["photo"]
+        pil_format, mime, extension = output_format(photo, output.get("format", "auto"))
         eyes = place_googly_eyes(entry["faces"], settings, edits)
         timings = {}
         encoded = None
         if export_path == "canvas":
-            encoded = await export_on_canvas(data, entry["size"], eyes, settings.style, mime, quality, timings)
+            encoded = await export_on_canvas(data, photo.size, eyes, settings.style, mime, quality, timings)
         if encoded is None:
             encoded = js_bytes(export_with_pillow(data.to_bytes(), name, entry["faces"], settings, edits,
                                                   pil_format, quality, timings))
-        detections = detections_json(PhotoInfo(entry), entry["faces"], eyes, settings, edits)
+        detections = detections_json(photo, entry["faces"], eyes, settings, edits)
         return js_object({"ok": True, "name": name, "image": encoded, "mime": mime,
                           "downloadName": output_name(name, extension), "path": timings.pop("path"),
                           "json": json.dumps(detections, indent=1),
                           "timings": {stage: round(ms, 1) for stage, ms in timings.items()}})
     except Exception as error:
         return failure(name, error)
-
-
-class PhotoInfo:
-    """What output_format and detections_json read from a Photo, from what we kept of it."""
-
-    def __init__(self, entry: dict):
-        self.name, self.size, self.orientation = entry["name"], entry["size"], entry["orientation"]
-        self.source_format = entry["source_format"]
-        self.image = Image.new(entry["mode"], (1, 1))  # only its mode is read
 
 
 async def export_on_canvas(data, size, eyes, style, mime, quality, timings):

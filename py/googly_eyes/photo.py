@@ -4,6 +4,7 @@ Every failure becomes a `PhotoError` with a code, a message naming the file and 
 hint saying what to do: the page shows it and goes on with the next photo.
 """
 
+import dataclasses
 from dataclasses import dataclass
 import io
 import math
@@ -48,6 +49,11 @@ class Photo:
     @property
     def size(self) -> tuple[int, int]:
         return self.full_size or self.image.size
+
+    def without_pixels(self) -> "Photo":
+        """This photo's description (name, size, format, orientation, mode) with a 1 x 1 image: what
+        output_format and detections_json read, kept for a photo without keeping its pixels."""
+        return dataclasses.replace(self, image=Image.new(self.image.mode, (1, 1)), full_size=self.size)
 
     @property
     def scale(self) -> tuple[float, float]:

@@ -211,3 +211,11 @@ def test_a_file_claiming_no_pixels_is_damaged():
     with pytest.raises(PhotoError) as caught:
         load_photo(data, "zero.gif")
     assert caught.value.code == "corrupt" and "zero.gif" in caught.value.message
+
+
+def test_a_photo_without_its_pixels_still_describes_it():
+    photo = load_photo(encoded(Image.new("RGBA", (60, 40), (1, 2, 3, 4)), "PNG"), "clear.png", max_pixels=1000)
+    light = photo.without_pixels()
+    assert (light.name, light.size, light.source_format, light.orientation) == ("clear.png", (60, 40), "PNG", 1)
+    assert light.image.size == (1, 1) and light.image.mode == "RGBA"
+    assert output_format(light, "jpeg") == output_format(photo, "jpeg") == ("PNG", "image/png", "png")
