@@ -417,44 +417,57 @@ def boot_once(context, url: str) -> dict:
         firstResult: window.__bench.resultTimes[0], result: window.googly.results[0],
         domContentLoaded: performance.getEntriesByType('navigation')[0]?.domContentLoadedEventEnd ?? null,
         isolated: window.crossOriginIsolated, info: window.googly.info })""")
+    found["python"] = (found["info"] or {}).get("python", {})  # how Python started (pyodide-boot.mjs)
+    found["modelsMs"] = (found["info"] or {}).get("models_ms")
     return {"page": page, "own": own, **found}
 
 
-def browser_boots(browser, url: str, first_photo: Path, repeats: int, request_log: RequestLog, site: Path) -> dict:
+def browser_boots(playwright, url: str, first_photo: Path, repeats: int, request_log: RequestLog, site: Path) -> dict:
+    """Cold boots in a new browser profile each (on disk, as a person's browser: its HTTP cache is
+    what lets the service worker's precache revalidate the files the page just loaded instead of
+    downloading them again; incognito contexts keep big files out of their memory cache), each
+    followed by a warm boot in the same profile."""
     early = DROP_EARLY_SCRIPT % (json.dumps(first_photo.name), json.dumps(base64.b64encode(first_photo.read_bytes()).decode()))
     cold, warm, transfers = [], [], []
     for index in range(repeats):
-        context = browser.new_context()
-        context.add_init_script(WATCH_SCRIPT)
-        context.add_init_script(early)
-        request_log.take()
-        first = boot_once(context, url)
-        page = first.pop("page")
-        until_ready = request_log.take()
-        own = {urlsplit(u).path for u in first.pop("own") if u.startswith(url)}
-        # The first visit goes on until the service worker has cached the whole site.
-        page.wait_for_function("navigator.serviceWorker.controller !== null && "
-                               "(document.querySelector('#offline-status')?.textContent ?? '').includes('Ready to work offline')",
-                               timeout=BOOT_TIMEOUT_MS)
-        offline_at = page.evaluate("performance.now()")
-        time.sleep(0.5)
-        rest = request_log.take()
-        everything = until_ready + rest
-        transfers.append({"until_ready": transfer_sizes(site, until_ready),
-                          "page_own": transfer_sizes(site, [(path, status) for path, status in everything if path in own]),
-                          "first_visit": transfer_sizes(site, everything)})
-        first["offlineAt"] = offline_at
-        cold.append(first)
-        page.close()
-        second = boot_once(context, url)
-        second.pop("page").close()
-        second.pop("own")
-        request_log.take()
-        warm.append(second)
-        context.close()
+        profile = tempfile.mkdtemp(prefix="googly-bench-profile-")
+        context = playwright.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                                                headless=True)
+        try:
+            context.add_init_script(WATCH_SCRIPT)
+            context.add_init_script(early)
+            request_log.take()
+            first = boot_once(context, url)
+            page = first.pop("page")
+            until_ready = request_log.take()
+            own = {urlsplit(u).path for u in first.pop("own") if u.startswith(url)}
+            # The first visit goes on until the service worker has cached the whole site and the app
+            # has saved its Python snapshot for the next boot.
+            page.wait_for_function("navigator.serviceWorker.controller !== null && "
+                                   "(document.querySelector('#offline-status')?.textContent ?? '').includes('Ready to work offline')",
+                                   timeout=BOOT_TIMEOUT_MS)
+            offline_at = page.evaluate("performance.now()")
+            first["snapshot"] = page.wait_for_function("window.googly.snapshot", timeout=BOOT_TIMEOUT_MS).json_value()
+            time.sleep(0.5)
+            rest = request_log.take()
+            everything = until_ready + rest
+            transfers.append({"until_ready": transfer_sizes(site, until_ready),
+                              "page_own": transfer_sizes(site, [(path, status) for path, status in everything if path in own]),
+                              "first_visit": transfer_sizes(site, everything)})
+            first["offlineAt"] = offline_at
+            cold.append(first)
+            page.close()
+            second = boot_once(context, url)
+            second.pop("page").close()
+            second.pop("own")
+            request_log.take()
+            warm.append(second)
+        finally:
+            context.close()
+            shutil.rmtree(profile, ignore_errors=True)
         log(f"  boot {index + 1}/{repeats}: cold drop-ready {cold[-1]['dropReady']:.0f} ms, ready {cold[-1]['readyAt']:.0f} ms, "
             f"first result {cold[-1]['firstResult']:.0f} ms; warm {warm[-1]['dropReady']:.0f} / {warm[-1]['readyAt']:.0f} / "
-            f"{warm[-1]['firstResult']:.0f} ms")
+            f"{warm[-1]['firstResult']:.0f} ms (Python from a snapshot: {warm[-1]['python'].get('snapshot')})")
     return {"cold": cold, "warm": warm, "transfer": transfers, "photo": first_photo.name}
 
 
@@ -726,19 +739,41 @@ def build_report(r: dict) -> tuple[str, list[str], list[dict]]:
         return stats(x[key] for x in rows if x.get(key) is not None)
 
     lines += ["", "## Boot", "",
-              f"{len(cold)} cold boot(s) (fresh context, empty cache) each followed by a warm one (second "
-              "navigation in the same context, served by the service worker once it reported 'Ready to work "
-              f"offline'). Times after navigation start. The photo `{r['boots']['photo']}` is dropped as soon as the "
-              "mark `googly:drop-ready` exists; first result = when it appears in `window.googly.results`.", "",
+              f"{len(cold)} cold boot(s) (a new browser profile each: empty HTTP cache, no service worker) each "
+              "followed by a warm one (second navigation in the same profile, served by the service worker once it "
+              "reported 'Ready to work offline', Python started from the snapshot the first visit saved). Times after "
+              f"navigation start. The photo `{r['boots']['photo']}` is dropped as soon as the mark `googly:drop-ready` "
+              "exists; first result = when it appears in `window.googly.results`.", "",
               "| | drop zone accepts files | dropped at | Python ready | first result | readyMs (app's own) |",
               "|---|---|---|---|---|---|"]
     for name, rows in (("cold", cold), ("warm", warm)):
         lines.append(f"| {name} | {mm(col(rows, 'dropReady'))} | {mm(col(rows, 'droppedAt'))} | "
                      f"{mm(col(rows, 'readyAt'))} | {mm(col(rows, 'firstResult'))} | {mm(col(rows, 'readyMs'))} |")
+
+    def python_col(rows, key):
+        return stats(x["python"][key] for x in rows if x.get("python", {}).get(key) is not None)
+
+    made = [x["snapshot"] for x in cold if x.get("snapshot")]
+    lines += ["", "Where a boot goes, in the Python worker (its own clock from its creation; pyodide-boot.mjs and "
+              "worker.py report it in `window.googly.info.python`): starting Python (from the snapshot or not), "
+              "loading numpy, Pillow and googly_eyes, importing worker.py's modules, then opening the three models.", "",
+              "| | Python from a snapshot | start Python | load packages | worker.py starts at | its imports | models |",
+              "|---|---|---|---|---|---|---|"]
+    for name, rows in (("cold", cold), ("warm", warm)):
+        used = sorted({x.get("python", {}).get("snapshot", "?") for x in rows})
+        lines.append(f"| {name} | {', '.join(used)} | {mm(python_col(rows, 'ms'))} | {mm(python_col(rows, 'packages_ms'))} | "
+                     f"{mm(python_col(rows, 'worker_ms'))} | {mm(python_col(rows, 'imports_ms'))} | {mm(col(rows, 'modelsMs'))} |")
+    if made:
+        lines += ["", f"Making the snapshot after a cold boot (a second Python in a worker of its own, once the app is "
+                  f"idle): {mm(stats(x.get('ms') for x in made if x.get('ms') is not None))} ms, "
+                  f"{made[0].get('bytes', 0) / 1e6:.1f} MB of memory before gzip; saved: "
+                  f"{sum(1 for x in made if x.get('saved'))} of {len(made)}."]
     t = r["boots"]["transfer"][0]
     lines += ["", "### Bytes of a first visit", "",
               "From the server's log of a cold boot (each 200 response; the files' raw size and their size "
-              "gzip -6 compressed, as a static host like GitHub Pages serves them):", "",
+              "gzip -6 compressed, as a static host like GitHub Pages serves them). The server sends `Cache-Control: "
+              "no-cache`, so a file asked for again (the service worker's precache after the page) is revalidated: "
+              "a 304 without a body, not counted.", "",
               "| | requests | raw MB | gzip MB |", "|---|---|---|---|",
               f"| until Python is ready (page + service worker precache so far) | {t['until_ready']['ok_requests']} | "
               f"{t['until_ready']['raw'] / 1e6:.2f} | {t['until_ready']['gzip'] / 1e6:.2f} |",
@@ -1035,7 +1070,7 @@ def main() -> int:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
                 log(f"page: {boot_repeats} cold + warm boot(s)…")
-                report["boots"] = browser_boots(browser, url, first_photo, boot_repeats, request_log, site)
+                report["boots"] = browser_boots(playwright, url, first_photo, boot_repeats, request_log, site)
                 for boot in report["boots"]["cold"] + report["boots"]["warm"]:
                     boot.pop("info", None)
                 log(f"page: batch of {len(photos)} photos, then {len(export_names)} full-resolution downloads…")

@@ -34,7 +34,7 @@ const waiting = [];  // photos dropped before the engine was ready
 
 // What tests and benchmarks read: boot time, and one record per analysed file.
 // results: one per analysed file; exports: one per full-resolution file made for a download.
-window.googly = { readyMs: null, info: null, results: [], exports: [], photos };
+window.googly = { readyMs: null, info: null, results: [], exports: [], photos, snapshot: null };
 
 // ---- The look: defaults for every photo, kept in this browser --------------------------------
 
@@ -116,6 +116,7 @@ async function boot() {
   document.body.classList.add('ready');
   announce(waiting.length ? `Ready. Processing ${waiting.length} waiting photo(s)…` : 'Ready. Drop photos to begin.');
   for (const photo of waiting.splice(0)) analyse(photo);
+  engine.prepareNextBoot().then((made) => { window.googly.snapshot = made; });
 }
 
 // ---- Photos: add, analyse, show --------------------------------------------------------------

@@ -15,6 +15,7 @@ export class Engine {
     this.urgent = [];  // re-renders and exports the user is waiting for
     this.batch = [];   // analyses of newly dropped photos
     this.running = false;
+    this.idle = [];    // resolvers waiting for an empty queue
   }
 
   // Start the worker and load the models; `onStage('runtime' | 'models')` reports progress.
@@ -51,6 +52,25 @@ export class Engine {
       }
     }
     this.running = false;
+    for (const resolve of this.idle.splice(0)) resolve();
+  }
+
+  whenIdle() {
+    if (!this.running && !this.urgent.length && !this.batch.length) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  // After a boot that could not start Python from a snapshot, make one for the next boot
+  // (pyodide-boot.mjs) once no photo is waiting: it costs one more Python start (about 2.5 s of
+  // one CPU) in a worker of its own. Answers what python-snapshot.mjs reported, or null.
+  async prepareNextBoot() {
+    if (this.info.python?.snapshot !== 'none' || !('caches' in self)) return null;
+    await this.whenIdle();
+    return new Promise((resolve) => {
+      const worker = new Worker(new URL('./python-snapshot.mjs', import.meta.url), { type: 'module' });
+      worker.onmessage = (event) => resolve(event.data);
+      worker.onerror = (event) => resolve({ saved: false, error: event.message ?? 'the worker failed' });
+    });
   }
 
   static bytesOf(file) {

@@ -19,7 +19,12 @@ import time
 import traceback
 
 import js
-from PIL import Image
+
+# The worker's clock (ms since it was created) when this file starts: Pyodide is up and numpy,
+# Pillow and googly_eyes are installed (pyodide-boot.mjs); the imports below are timed too.
+STARTED_MS = js.performance.now()
+
+from PIL import Image  # noqa: E402 (the imports after the clock reading are part of the boot)
 from pyodide.ffi import to_js
 from pyscript import sync
 
@@ -32,6 +37,8 @@ from googly_eyes.models import load_models
 from googly_eyes.photo import PhotoError, encode_photo, load_photo, output_format, output_name
 from googly_eyes.pipeline import analyse_photo, detections_json, preview_of, render_googly
 from googly_eyes.render import googly_layers
+
+IMPORTED_MS = js.performance.now()
 
 PREVIEWS_KEPT = 24  # decoded previews kept for instant re-renders (about 5 MB each at 1600 px)
 PREVIEW_QUALITY = 88
@@ -111,6 +118,13 @@ async def fetch_bytes(url: str) -> bytes:
     return (await response.arrayBuffer()).to_bytes()
 
 
+def python_start() -> dict:
+    """How Python started in this worker (ms): from a snapshot or not, see pyodide-boot.mjs."""
+    start = getattr(js, "googlyPythonStart", None)
+    info = start.to_py() if start is not None else {}
+    return {**info, "worker_ms": round(STARTED_MS), "imports_ms": round(IMPORTED_MS - STARTED_MS)}
+
+
 async def boot(options_json: str) -> str:
     """Load onnxruntime-web and the models. options: {"base": the page's URL, "threads", "model",
     "mesh"} (the last three from the page's ?query, for benchmarks). Answers JSON: info or error."""
@@ -144,6 +158,7 @@ async def boot(options_json: str) -> str:
     return json.dumps({"ok": True, "model": models.files["face_detector"], "models": models.files,
                        "threads": threads, "version": __version__,
                        "models_ms": round((time.perf_counter() - start) * 1000),
+                       "python": python_start(),
                        "isolated": bool(js.crossOriginIsolated)})
 
 

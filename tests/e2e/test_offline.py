@@ -66,6 +66,7 @@ def wait_until(page, expression, timeout_s=PRECACHE_TIMEOUT_S):
 
 OFFLINE_READY = "document.querySelector('#offline-status')?.textContent.includes('Ready to work offline')"
 APP_READY = "window.googly && window.googly.readyMs !== null"
+SNAPSHOT_SAVED = "window.googly && window.googly.snapshot && window.googly.snapshot.saved"
 
 
 def process_one(app, photo):
@@ -88,6 +89,9 @@ def test_boots_and_works_offline_from_the_cache(serve_site, contexts, group_phot
     }""")
     assert "models/face_detector.int8.onnx" in cached and "vendor/pyodide/pyodide.asm.wasm" in cached
     assert not [path for path in cached if "fp32" in path or "codemirror" in path or "xterm" in path]
+    # The first visit also leaves a snapshot of a started Python for the next boot (pyodide-boot.mjs).
+    assert app.page.evaluate("window.googly.info.python.snapshot") == "none"
+    wait_until(app.page, SNAPSHOT_SAVED)
 
     # Offline for real: the browser is told so, and the server is gone too.
     app.context.set_offline(True)
@@ -98,10 +102,49 @@ def test_boots_and_works_offline_from_the_cache(serve_site, contexts, group_phot
                 and from_network.append(r.url))
     app.page.reload()
     app.page.wait_for_function(APP_READY, timeout=BOOT_TIMEOUT_MS)
+    assert app.page.evaluate("window.googly.info.python.snapshot") == "used"
     process_one(app, group_photo)
     assert from_network == []  # every byte came from the service worker's cache
     assert app.page.evaluate("crossOriginIsolated") is True
     assert app.foreign_requests() == []
+
+
+# Damage the saved Python snapshot: "torn" (bytes that are not gzip, as a torn write would leave) or
+# "foreign" (a well-formed snapshot of another Pyodide build: its build id changed).
+DAMAGE_SNAPSHOT = """async (how) => {
+    const cache = await caches.open('googly-python-snapshot');
+    const [key] = await cache.keys();
+    let body;
+    if (how === 'torn') {
+        body = new Blob([crypto.getRandomValues(new Uint8Array(4096))]);
+    } else {
+        const gunzip = (await cache.match(key)).body.pipeThrough(new DecompressionStream('gzip'));
+        const snapshot = new Uint8Array(await new Response(gunzip).arrayBuffer());
+        snapshot[16] ^= 0xff;  // the first byte of the build id
+        body = await new Response(new Blob([snapshot]).stream().pipeThrough(new CompressionStream('gzip'))).blob();
+    }
+    await cache.put(key, new Response(body));
+}"""
+
+
+def test_a_damaged_python_snapshot_means_a_normal_start_and_a_new_snapshot(serve_site, contexts, group_photo):
+    server, url = serve_site(SITE)
+    app = AppPage(contexts(), url).open()
+    wait_until(app.page, OFFLINE_READY)
+    wait_until(app.page, SNAPSHOT_SAVED)
+    # Either way the next boot starts Python normally, works, deletes the entry and saves a good one.
+    for how, stage in (("torn", "read"), ("foreign", "restore")):
+        app.page.evaluate(DAMAGE_SNAPSHOT, how)
+        app.page.reload()
+        wait_until(app.page, APP_READY, BOOT_TIMEOUT_MS / 1000)
+        python = app.page.evaluate("window.googly.info.python")
+        assert python["snapshot"] == "none" and python["error"].startswith(stage), python
+        process_one(app, group_photo)
+        wait_until(app.page, SNAPSHOT_SAVED)
+    app.page.reload()
+    wait_until(app.page, APP_READY, BOOT_TIMEOUT_MS / 1000)
+    assert app.page.evaluate("window.googly.info.python.snapshot") == "used"
+    process_one(app, group_photo)
 
 
 def test_isolation_without_server_headers_reloads_once(serve_site, contexts, group_photo):
@@ -161,7 +204,9 @@ def test_a_new_deploy_offers_an_update_and_reloads_into_it(serve_site, contexts,
     wait_until(app.page, OFFLINE_READY)
     assert app.page.locator("#offline-status").get_attribute("data-version") == new_info["cache_version"]
     assert marker in app.page.evaluate("fetch('./app.css').then(r => r.text())")
-    assert app.page.evaluate("caches.keys()") == [f"googly-eyes-{new_info['cache_version']}"]
+    # The old version's cache is gone; the Python snapshot (same Pyodide) may stay, if saved by now.
+    left = set(app.page.evaluate("caches.keys()")) - {"googly-python-snapshot"}
+    assert left == {f"googly-eyes-{new_info['cache_version']}"}
     assert app.foreign_requests() == []
 
 
@@ -190,6 +235,7 @@ def test_a_corrupted_download_never_becomes_the_cache(serve_site, contexts, tmp_
         return 'idle';
     }""")
     assert outcome in ("redundant", "gone"), outcome
-    assert app.page.evaluate("caches.keys()") == []  # nothing half-downloaded stays behind
+    # Nothing half-downloaded stays behind (the Python snapshot is the app's, not the worker's).
+    assert [name for name in app.page.evaluate("caches.keys()") if name.startswith("googly-eyes-")] == []
     assert app.page.locator("#offline-status").is_hidden()
     process_one(app, group_photo)  # the app works as before, from the network

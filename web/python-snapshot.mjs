@@ -1,0 +1,10 @@
+// A worker that makes the Python snapshot warm boots start from (see pyodide-boot.mjs), then ends.
+// app.js starts it once the app is ready and idle, when the boot did not use a snapshot.
+import { makeSnapshot } from './pyodide-boot.mjs';
+
+try {
+  postMessage(await makeSnapshot());
+} catch (error) {
+  postMessage({ saved: false, error: String(error) });
+}
+close();
