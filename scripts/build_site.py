@@ -493,6 +493,39 @@ def copy_vendor(node_modules: Path, pins: dict[str, str], out: Path) -> None:
         shutil.copyfile(node_modules / source, target)
 
 
+def compile_stdlib(pyodide_dir: Path, stdlib_zip: Path) -> None:
+    """Replace the site's python_stdlib.zip (source, checked against its pin) with bytecode compiled
+    by Pyodide's own Python under Node (scripts/compile_stdlib.mjs says why)."""
+    print("==> python_stdlib.zip: compile to bytecode (Pyodide's Python under Node)")
+    compiled = stdlib_zip.with_suffix(".pyc.zip")
+    script = Path(__file__).resolve().parent / "compile_stdlib.mjs"
+    result = subprocess.run(["node", str(script), str(pyodide_dir), str(stdlib_zip), str(compiled)],
+                            capture_output=True, text=True)
+    if result.returncode != 0 or not compiled.exists():
+        raise BuildError(f"compiling python_stdlib.zip failed: {(result.stderr or result.stdout).strip()[-2000:]}")
+    print(f"    {result.stdout.strip()}: {stdlib_zip.stat().st_size / 1e6:.2f} MB -> {compiled.stat().st_size / 1e6:.2f} MB")
+    compiled.replace(stdlib_zip)
+
+
+SNAPSHOT_KEY_PLACEHOLDER = "__GOOGLY_PYTHON_SNAPSHOT_KEY__"
+SNAPSHOT_INPUTS = ["vendor/pyodide/pyodide.asm.js", "vendor/pyodide/pyodide.asm.wasm",
+                   "vendor/pyodide/python_stdlib.zip", "pyodide-boot.mjs"]
+
+
+def stamp_snapshot_key(out: Path) -> str:
+    """Key pyodide-boot.mjs's Python snapshots to the files a snapshot depends on (see there)."""
+    digest = hashlib.sha256()
+    for name in SNAPSHOT_INPUTS:
+        digest.update(hashlib.sha256((out / name).read_bytes()).digest())
+    key = digest.hexdigest()[:16]
+    boot = out / "pyodide-boot.mjs"
+    text = boot.read_text()
+    if SNAPSHOT_KEY_PLACEHOLDER not in text:
+        raise BuildError(f"{SNAPSHOT_KEY_PLACEHOLDER} not found in web/pyodide-boot.mjs")
+    boot.write_text(text.replace(SNAPSHOT_KEY_PLACEHOLDER, key))
+    return key
+
+
 def package_versions(node_modules: Path) -> dict[str, str]:
     versions = {}
     for package in ("@pyscript/core", "pyodide", "onnxruntime-web"):
@@ -619,6 +652,8 @@ def build_site(out: Path, repo: Path = REPO, wheel_sources=None) -> None:
     copy_models(repo / "models", out)
     copy_vendor(node_modules, pins, out)
     pyodide_dir = out / "vendor" / "pyodide"
+    compile_stdlib(node_modules / "pyodide", pyodide_dir / "python_stdlib.zip")
+    stamp_snapshot_key(out)
     for file_name, data in wheels.items():
         (pyodide_dir / file_name).write_bytes(data)
     (pyodide_dir / wheel_name).write_bytes(wheel_bytes)

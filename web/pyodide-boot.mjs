@@ -22,8 +22,11 @@ export { version };
 
 const INDEX_URL = new URL('./vendor/pyodide/', import.meta.url).href;
 const CACHE_NAME = 'googly-python-snapshot'; // not 'googly-eyes-…', the service worker's caches
-const SNAPSHOT_FORMAT = 1; // bump when PRELOAD changes, so old snapshots are replaced
-const SNAPSHOT_URL = new URL(`./python-snapshot/pyodide-${version}-${SNAPSHOT_FORMAT}`, import.meta.url).href;
+// A snapshot fits only the files it was made from: scripts/build_site.py stamps this with a hash of
+// Pyodide's runtime, the compiled standard library (the snapshot holds zipimport's index of that
+// zip) and this file (PRELOAD). Another build's snapshot has another key and is replaced.
+const SNAPSHOT_KEY = '__GOOGLY_PYTHON_SNAPSHOT_KEY__';
+const SNAPSHOT_URL = new URL(`./python-snapshot/pyodide-${version}-${SNAPSHOT_KEY}`, import.meta.url).href;
 
 // Standard modules that numpy, Pillow, Pyodide's package loader and googly_eyes import after the
 // start (measured: sys.modules after a full boot minus those after the start). Importing them
