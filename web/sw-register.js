@@ -54,21 +54,23 @@ function offerUpdate(registration) {
   show('A new version is ready.', button);
 }
 
-function appReady() {
+function appIdle() {
   return new Promise((resolve) => {
-    if (window.googly?.readyMs != null) resolve();
-    window.addEventListener('googly:ready', resolve, { once: true });
-    setTimeout(resolve, 60_000); // the app failed to start: offline support is still worth having
+    if (window.googly?.idle) resolve();
+    window.addEventListener('googly:idle', resolve, { once: true });
+    // The app failed to start: offline support is still worth having.
+    setTimeout(() => { if (window.googly?.readyMs == null) resolve(); }, 60_000);
   });
 }
 
 async function main() {
   if (!('serviceWorker' in navigator) || !window.isSecureContext) return;
   let registration;
-  // Register once the app is ready: by then the page has downloaded everything it needs, so the
-  // service worker's precache finds it in the HTTP cache (sw.js revalidates, it does not download
-  // again) and a first visit costs each file once.
-  await appReady();
+  // Register once the app is ready and idle (app.js: the photos dropped so far are done, as the
+  // precache competes with them for the CPU). By then the page has downloaded everything it needs,
+  // so the precache finds it in the HTTP cache (sw.js revalidates, it does not download again)
+  // and a first visit costs each file once.
+  await appIdle();
   try {
     registration = await navigator.serviceWorker.register('./sw.js', { scope: './', updateViaCache: 'none' });
   } catch (error) {
