@@ -493,18 +493,23 @@ def copy_vendor(node_modules: Path, pins: dict[str, str], out: Path) -> None:
         shutil.copyfile(node_modules / source, target)
 
 
-def compile_stdlib(pyodide_dir: Path, stdlib_zip: Path) -> None:
-    """Replace the site's python_stdlib.zip (source, checked against its pin) with bytecode compiled
-    by Pyodide's own Python under Node (scripts/compile_stdlib.mjs says why)."""
-    print("==> python_stdlib.zip: compile to bytecode (Pyodide's Python under Node)")
-    compiled = stdlib_zip.with_suffix(".pyc.zip")
-    script = Path(__file__).resolve().parent / "compile_stdlib.mjs"
-    result = subprocess.run(["node", str(script), str(pyodide_dir), str(stdlib_zip), str(compiled)],
+STDLIB_PREFIX = "/lib/python312.zip/"
+SITE_PACKAGES_PREFIX = "/lib/python3.12/site-packages/"
+
+
+def compile_python(pyodide_dir: Path, archive: Path, prefix: str) -> str:
+    """Rewrite a zip or wheel of Python source (already checked against its pin) as bytecode
+    compiled by Pyodide's own Python under Node; scripts/compile_python.mjs says why. Returns its
+    summary line."""
+    compiled = archive.with_name(archive.name + ".compiled")
+    script = Path(__file__).resolve().parent / "compile_python.mjs"
+    result = subprocess.run(["node", str(script), str(pyodide_dir), str(archive), str(compiled), prefix],
                             capture_output=True, text=True)
     if result.returncode != 0 or not compiled.exists():
-        raise BuildError(f"compiling python_stdlib.zip failed: {(result.stderr or result.stdout).strip()[-2000:]}")
-    print(f"    {result.stdout.strip()}: {stdlib_zip.stat().st_size / 1e6:.2f} MB -> {compiled.stat().st_size / 1e6:.2f} MB")
-    compiled.replace(stdlib_zip)
+        raise BuildError(f"compiling {archive.name} to bytecode failed: {(result.stderr or result.stdout).strip()[-2000:]}")
+    before, after = archive.stat().st_size, compiled.stat().st_size
+    compiled.replace(archive)
+    return f"{archive.name}: {result.stdout.strip()}; {before / 1e6:.2f} MB -> {after / 1e6:.2f} MB"
 
 
 SNAPSHOT_KEY_PLACEHOLDER = "__GOOGLY_PYTHON_SNAPSHOT_KEY__"
@@ -652,12 +657,17 @@ def build_site(out: Path, repo: Path = REPO, wheel_sources=None) -> None:
     copy_models(repo / "models", out)
     copy_vendor(node_modules, pins, out)
     pyodide_dir = out / "vendor" / "pyodide"
-    compile_stdlib(node_modules / "pyodide", pyodide_dir / "python_stdlib.zip")
-    stamp_snapshot_key(out)
     for file_name, data in wheels.items():
         (pyodide_dir / file_name).write_bytes(data)
     (pyodide_dir / wheel_name).write_bytes(wheel_bytes)
-    lock_out = site_lock(lock, wheel_name, meta["version"], sha256_bytes(wheel_bytes))
+    print("==> Python to bytecode (Pyodide's Python under Node)")
+    print("    " + compile_python(node_modules / "pyodide", pyodide_dir / "python_stdlib.zip", STDLIB_PREFIX))
+    for file_name in [*wheels, wheel_name]:
+        print("    " + compile_python(node_modules / "pyodide", pyodide_dir / file_name, SITE_PACKAGES_PREFIX))
+    stamp_snapshot_key(out)
+    lock_out = site_lock(lock, wheel_name, meta["version"], sha256_file(pyodide_dir / wheel_name))
+    for entry in lock_out["packages"].values():  # the compiled wheels' own checksums
+        entry["sha256"] = sha256_file(pyodide_dir / entry["file_name"])
     (pyodide_dir / "pyodide-lock.json").write_text(json.dumps(lock_out, indent=1, sort_keys=True) + "\n")
 
     draw_icons(out / "icons")

@@ -494,3 +494,55 @@ def test_benchmark_models_and_unused_widgets_are_online_only(tmp_path):
     info = build_site.write_build_info(root, "1", {})
     assert info["online_only"] == ["models/face_detector.fp32.onnx", "vendor/pyscript/xterm-AB12.js"]
     assert set(info["online_only"]) <= set(info["files"])  # still on the site, and still versioned
+
+
+# ---------------------------------------------------------------- bytecode and the Python snapshot key
+
+PYODIDE_NPM = REPO / "node_modules" / "pyodide"
+PYTHON_312_MAGIC = (3531).to_bytes(2, "little") + b"\r\n"  # Pyodide 0.27 is Python 3.12
+
+
+@pytest.mark.skipif(not (PYODIDE_NPM / "pyodide.mjs").exists(), reason="needs npm ci (node_modules/pyodide)")
+def test_wheels_are_compiled_to_deterministic_sourceless_bytecode(package_dir, tmp_path):
+    name, data = build_site.build_wheel(package_dir, META)
+    buffer = io.BytesIO(data)
+    with zipfile.ZipFile(buffer, "a") as wheel:
+        wheel.writestr("googly_eyes/stubs.pyi", "x: int\n")  # for checking types only: left out
+    data = buffer.getvalue()
+    outputs = []
+    for run in ("a", "b"):
+        path = tmp_path / run / name
+        path.parent.mkdir()
+        path.write_bytes(data)
+        summary = build_site.compile_python(PYODIDE_NPM, path, build_site.SITE_PACKAGES_PREFIX)
+        assert "3 modules compiled by Python 3.12" in summary and "1 files left out" in summary
+        outputs.append(path.read_bytes())
+    assert outputs[0] == outputs[1]  # the same on every build: the cache version stays put
+    with zipfile.ZipFile(io.BytesIO(outputs[0])) as wheel:
+        names = wheel.namelist()
+        assert "googly_eyes/sub/mod.pyc" in names and not [n for n in names if n.endswith((".py", ".pyi"))]
+        pyc = wheel.read("googly_eyes/sub/mod.pyc")
+        assert pyc[:4] == PYTHON_312_MAGIC and pyc[4:16] == bytes(12)
+        assert any(n.endswith(".dist-info/METADATA") for n in names)  # everything else as it was
+
+
+def test_a_bad_archive_fails_the_build_with_its_name(tmp_path):
+    broken = tmp_path / "numpy-0-py3-none-any.whl"
+    broken.write_bytes(b"not a zip")
+    with pytest.raises(build_site.BuildError, match="numpy-0-py3-none-any.whl"):
+        build_site.compile_python(PYODIDE_NPM, broken, build_site.SITE_PACKAGES_PREFIX)
+
+
+def test_snapshot_key_follows_the_files_a_snapshot_depends_on(tmp_path):
+    for name in build_site.SNAPSHOT_INPUTS:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(name)
+    boot = (REPO / "web" / "pyodide-boot.mjs").read_text()
+    (tmp_path / "pyodide-boot.mjs").write_text(boot)
+    first = build_site.stamp_snapshot_key(tmp_path)
+    assert first in (tmp_path / "pyodide-boot.mjs").read_text()
+    (tmp_path / "pyodide-boot.mjs").write_text(boot)
+    (tmp_path / "vendor/pyodide/python_stdlib.zip").write_text("another standard library")
+    assert build_site.stamp_snapshot_key(tmp_path) != first
+    with pytest.raises(build_site.BuildError, match="__GOOGLY_PYTHON_SNAPSHOT_KEY__"):
+        build_site.stamp_snapshot_key(tmp_path)  # already stamped: no placeholder left
