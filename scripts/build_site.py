@@ -512,6 +512,38 @@ def compile_python(pyodide_dir: Path, archive: Path, prefix: str) -> str:
     return f"{archive.name}: {result.stdout.strip()}; {before / 1e6:.2f} MB -> {after / 1e6:.2f} MB"
 
 
+PRELOAD_PLACEHOLDER = "<!-- googly:preload"
+PRELOADED_RUNTIME = ["vendor/pyodide/pyodide.asm.js", "vendor/pyodide/pyodide.asm.wasm",
+                     "vendor/pyodide/python_stdlib.zip"]
+PRELOADED_ORT = ["vendor/ort/ort-wasm-simd-threaded.wasm"]
+
+
+def preloaded_files(out: Path, lock_out: dict) -> list[str]:
+    """The big files the Python worker fetches after PyScript has started, in the order it needs
+    them: Pyodide, the wheels, onnxruntime-web's wasm, the shipped models."""
+    wheels = sorted(entry["file_name"] for entry in lock_out["packages"].values())
+    manifest = json.loads((out / "models" / "manifest.json").read_text())
+    models = [entry["shipped"] for entry in manifest["models"].values()]
+    return [*PRELOADED_RUNTIME, *(f"vendor/pyodide/{name}" for name in wheels), *PRELOADED_ORT,
+            *(f"models/{name}" for name in models)]
+
+
+def add_preload_hints(out: Path, files: list[str]) -> None:
+    """Put a low-priority <link rel="preload"> for each file into index.html, after the
+    googly:preload comment (in a <template> app.js adds to the page once the drop zone works)."""
+    index = out / "index.html"
+    text = index.read_text()
+    if PRELOAD_PLACEHOLDER not in text:
+        raise BuildError(f"{PRELOAD_PLACEHOLDER} -->' not found in web/index.html")
+    missing = [name for name in files if not (out / name).is_file()]
+    if missing:
+        raise BuildError(f"preload hints for files the site does not have: {', '.join(missing)}")
+    end = text.index("-->", text.index(PRELOAD_PLACEHOLDER)) + len("-->")
+    links = "".join(f'\n    <link rel="preload" href="./{name}" as="fetch" crossorigin fetchpriority="low">'
+                    for name in files) + "\n  "
+    index.write_text(text[:end] + links + text[end:])
+
+
 SNAPSHOT_KEY_PLACEHOLDER = "__GOOGLY_PYTHON_SNAPSHOT_KEY__"
 SNAPSHOT_INPUTS = ["vendor/pyodide/pyodide.asm.js", "vendor/pyodide/pyodide.asm.wasm",
                    "vendor/pyodide/python_stdlib.zip", "pyodide-boot.mjs"]
@@ -669,6 +701,7 @@ def build_site(out: Path, repo: Path = REPO, wheel_sources=None) -> None:
     for entry in lock_out["packages"].values():  # the compiled wheels' own checksums
         entry["sha256"] = sha256_file(pyodide_dir / entry["file_name"])
     (pyodide_dir / "pyodide-lock.json").write_text(json.dumps(lock_out, indent=1, sort_keys=True) + "\n")
+    add_preload_hints(out, preloaded_files(out, lock_out))
 
     draw_icons(out / "icons")
     write_build_info(out, meta["version"], package_versions(node_modules))

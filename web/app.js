@@ -416,4 +416,5 @@ document.addEventListener('drop', (event) => {
 updateOutputControls();
 // From here on drops are accepted (they wait for Python if it is still loading): benchmarks read this mark.
 performance.mark('googly:drop-ready');
+document.head.append(document.querySelector('#preload-hints')?.content.cloneNode(true) ?? '');
 boot();

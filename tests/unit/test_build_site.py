@@ -546,3 +546,19 @@ def test_snapshot_key_follows_the_files_a_snapshot_depends_on(tmp_path):
     assert build_site.stamp_snapshot_key(tmp_path) != first
     with pytest.raises(build_site.BuildError, match="__GOOGLY_PYTHON_SNAPSHOT_KEY__"):
         build_site.stamp_snapshot_key(tmp_path)  # already stamped: no placeholder left
+
+
+def test_preload_hints_go_into_the_template_and_name_only_shipped_files(tmp_path):
+    (tmp_path / "index.html").write_text((REPO / "web" / "index.html").read_text())
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor" / "a.wasm").write_bytes(b"\0asm")
+    build_site.add_preload_hints(tmp_path, ["vendor/a.wasm"])
+    html = (tmp_path / "index.html").read_text()
+    template = html[html.index('<template id="preload-hints">'):html.index("</template>")]
+    assert '<link rel="preload" href="./vendor/a.wasm" as="fetch" crossorigin fetchpriority="low">' in template
+    assert html.count('<link rel="preload" href=') == 1  # only in the template: app.js adds them when the page works
+    with pytest.raises(build_site.BuildError, match="vendor/gone.whl"):
+        build_site.add_preload_hints(tmp_path, ["vendor/gone.whl"])
+    (tmp_path / "index.html").write_text("<!doctype html><title>no placeholder</title>")
+    with pytest.raises(build_site.BuildError, match="googly:preload"):
+        build_site.add_preload_hints(tmp_path, ["vendor/a.wasm"])
