@@ -513,8 +513,9 @@ def compile_python(pyodide_dir: Path, archive: Path, prefix: str) -> str:
 
 
 PRELOAD_PLACEHOLDER = "<!-- googly:preload"
-PRELOADED_RUNTIME = ["vendor/pyodide/pyodide.asm.js", "vendor/pyodide/pyodide.asm.wasm",
-                     "vendor/pyodide/python_stdlib.zip"]
+PYODIDE_SITE_RUNTIME = [f"vendor/pyodide/{name}" for name in PYODIDE_RUNTIME]
+# pyodide.mjs itself is imported by the page's PyScript right away: only what comes after it.
+PRELOADED_RUNTIME = [path for path in PYODIDE_SITE_RUNTIME if not path.endswith("pyodide.mjs")]
 PRELOADED_ORT = ["vendor/ort/ort-wasm-simd-threaded.wasm"]
 
 
@@ -545,8 +546,7 @@ def add_preload_hints(out: Path, files: list[str]) -> None:
 
 
 SNAPSHOT_KEY_PLACEHOLDER = "__GOOGLY_PYTHON_SNAPSHOT_KEY__"
-SNAPSHOT_INPUTS = ["vendor/pyodide/pyodide.asm.js", "vendor/pyodide/pyodide.asm.wasm",
-                   "vendor/pyodide/python_stdlib.zip", "pyodide-boot.mjs"]
+SNAPSHOT_INPUTS = [*PYODIDE_SITE_RUNTIME, "pyodide-boot.mjs"]
 
 
 def stamp_snapshot_key(out: Path) -> str:

@@ -61,8 +61,8 @@ export class Engine {
   }
 
   // After a boot that could not start Python from a snapshot, make one for the next boot
-  // (pyodide-boot.mjs) once no photo is waiting: it costs one more Python start (about 2.5 s of
-  // one CPU) in a worker of its own. Answers what python-snapshot.mjs reported, or null.
+  // (pyodide-boot.mjs) once no photo is waiting: it costs one more Python start (about 1.2-1.5 s
+  // of one CPU) in a worker of its own. Answers what python-snapshot.mjs reported, or null.
   async prepareNextBoot() {
     if (this.info.python?.snapshot !== 'none' || !('caches' in self)) return null;
     await this.whenIdle();

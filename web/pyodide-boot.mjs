@@ -21,6 +21,7 @@ import { loadPyodide as loadPyodideItself, version } from './vendor/pyodide/pyod
 export { version };
 
 const INDEX_URL = new URL('./vendor/pyodide/', import.meta.url).href;
+const LOCATION = { indexURL: INDEX_URL, lockFileURL: INDEX_URL + 'pyodide-lock.json' };
 const CACHE_NAME = 'googly-python-snapshot'; // not 'googly-eyes-…', the service worker's caches
 // A snapshot fits only the files it was made from: scripts/build_site.py stamps this with a hash of
 // Pyodide's runtime, the compiled standard library (the snapshot holds zipimport's index of that
@@ -114,7 +115,7 @@ async function startPython(options) {
 export async function loadPyodide({ packages = [], ...options } = {}) {
   // PyScript passes the folder of this file as indexURL; Pyodide's files are one folder down.
   const started = performance.now();
-  const pyodide = await startPython({ ...options, indexURL: INDEX_URL, lockFileURL: INDEX_URL + 'pyodide-lock.json' });
+  const pyodide = await startPython({ ...options, ...LOCATION });
   stats.ms = Math.round(performance.now() - started);
   if (packages.length) await pyodide.loadPackage(packages);
   stats.packages_ms = Math.round(performance.now() - started) - stats.ms;
@@ -122,12 +123,12 @@ export async function loadPyodide({ packages = [], ...options } = {}) {
 }
 
 // Make and save a snapshot, in a Python of its own (python-snapshot.mjs runs this in a worker once
-// the app is ready): an interpreter that made a snapshot cannot be used afterwards, as Pyodide
+// the app is idle): an interpreter that made a snapshot cannot be used afterwards, as Pyodide
 // then wraps every JavaScript object Python sees to record it, and browser methods called through
 // the wrapper fail ("Illegal invocation").
 export async function makeSnapshot() {
   const started = performance.now();
-  const pyodide = await loadPyodideItself({ indexURL: INDEX_URL, lockFileURL: INDEX_URL + 'pyodide-lock.json', _makeSnapshot: true });
+  const pyodide = await loadPyodideItself({ ...LOCATION, _makeSnapshot: true });
   pyodide.runPython(PRELOAD);
   const snapshot = pyodide.makeMemorySnapshot();
   const saved = await saveSnapshot(snapshot);

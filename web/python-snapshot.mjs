@@ -1,5 +1,5 @@
 // A worker that makes the Python snapshot warm boots start from (see pyodide-boot.mjs), then ends.
-// app.js starts it once the app is ready and idle, when the boot did not use a snapshot.
+// engine.js (prepareNextBoot) starts it once the app is idle, when the boot did not use a snapshot.
 import { makeSnapshot } from './pyodide-boot.mjs';
 
 try {
