@@ -6,14 +6,18 @@ Audits, with pip-audit (PyPI's advisory data) and npm audit (the npm registry's)
   - the Pyodide wheels the page ships (numpy 2.0.2, Pillow 10.2.0), audited as the PyPI packages of the
     same versions: Pyodide builds them from the same sources
   - package-lock.json (npm audit --package-lock-only)
-and prints one table: source, package, version, advisory, severity, fixed in.
+and prints one table: source, package, version, advisory, severity, fixed in. `--markdown FILE` also
+appends the same report to FILE as GitHub-flavoured Markdown (the workflow passes $GITHUB_STEP_SUMMARY,
+so the table is the job's summary page).
 
 Policy: exit 0 whatever it finds (advisories are for people to weigh, not a CI gate); when an audit
 cannot run (no network, the advisory service unreachable) it prints "audit could not run: REASON" and
 goes on. pip-audit lives in its own venv, .venv/audit, from requirements/audit.txt.
 """
 
+import argparse
 import hashlib
+import html
 import json
 from pathlib import Path
 import subprocess
@@ -25,6 +29,7 @@ AUDIT_VENV = ROOT / ".venv" / "audit"
 AUDIT_REQUIREMENTS = ROOT / "requirements" / "audit.txt"
 PYODIDE_WHEELS = {"numpy": "2.0.2", "pillow": "10.2.0"}  # keep in step with scripts/vendor_pins.json
 TIMEOUT = 300
+COLUMNS = ["source", "package", "version", "advisory", "severity", "fixed in"]
 
 
 class CannotRun(Exception):
@@ -99,14 +104,43 @@ def npm_findings() -> list[dict]:
 
 
 def table(rows: list[dict]) -> str:
-    columns = ["source", "package", "version", "advisory", "severity", "fixed in"]
-    widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in columns]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)), "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(str(r[c]).ljust(w) for c, w in zip(columns, widths)) for r in rows]
+    widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in COLUMNS]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths)), "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(str(r[c]).ljust(w) for c, w in zip(COLUMNS, widths)) for r in rows]
     return "\n".join(lines)
 
 
+def headlines(rows: list[dict], problems: list[str]) -> list[str]:
+    """The lines above the table: what could not run, then how many findings (or none)."""
+    lines = [f"audit could not run: {problem}" for problem in problems]
+    if rows:
+        lines.append(f"{len(rows)} known vulnerabilities in pinned dependencies (reported, not blocking):")
+    elif len(problems) < 2:
+        lines.append("no known vulnerabilities found in the audits that ran")
+    return lines
+
+
+def markdown_cell(value) -> str:
+    """Text safe inside a Markdown table cell: no raw HTML, no column break, no line break."""
+    return html.escape(str(value), quote=False).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(rows: list[dict], problems: list[str]) -> str:
+    """The console report as GitHub-flavoured Markdown: a heading, the same lines, the same table."""
+    lines = ["## Known vulnerabilities in pinned dependencies", ""]
+    lines += [f"- {markdown_cell(line)}" for line in headlines(rows, problems)]
+    if rows:
+        lines += ["", "| " + " | ".join(COLUMNS) + " |", "|" + " --- |" * len(COLUMNS)]
+        lines += ["| " + " | ".join(markdown_cell(r[c]) for c in COLUMNS) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--markdown", metavar="FILE", type=Path,
+                        help="also append the report to FILE as Markdown (e.g. $GITHUB_STEP_SUMMARY)")
+    args = parser.parse_args()
+
     rows, problems = [], []
     site_packages = next((ROOT / ".venv" / "lib").glob("python3*/site-packages"), None)
     try:
@@ -127,13 +161,13 @@ def main() -> int:
     except CannotRun as error:
         problems.append(f"npm: {error}")
 
-    for problem in problems:
-        print(f"audit could not run: {problem}")
+    for line in headlines(rows, problems):
+        print(line)
     if rows:
-        print(f"{len(rows)} known vulnerabilities in pinned dependencies (reported, not blocking):")
         print(table(rows))
-    elif len(problems) < 2:
-        print("no known vulnerabilities found in the audits that ran")
+    if args.markdown:
+        with args.markdown.open("a", encoding="utf-8") as summary:  # a job summary is appended to
+            summary.write(markdown(rows, problems))
     return 0
 
 
