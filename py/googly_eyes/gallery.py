@@ -37,6 +37,15 @@ class GalleryError(PhotoError):
     """A request about a photo the gallery does not hold (never dropped, removed, or its preview let go)."""
 
 
+def failure(error: Exception, name: str = "photo") -> dict:
+    """The one failure shape the page shows, {code, message, hint}: a PhotoError says itself; anything
+    else is a bug of ours, said plainly."""
+    if isinstance(error, PhotoError):
+        return error.as_dict()
+    return {"code": "internal", "message": f"Something went wrong with {name}: {type(error).__name__}: {error}",
+            "hint": "The other photos are not affected. Please report this with the file if you can."}
+
+
 @contextmanager
 def timed(timings: dict, stage: str):
     """Record how long the `with` block took, in ms, as timings[stage]."""

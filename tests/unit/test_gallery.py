@@ -9,7 +9,7 @@ import pytest
 
 from googly_eyes import config
 from googly_eyes.config import GooglySettings
-from googly_eyes.gallery import (Gallery, GalleryError, export_with_pillow, new_eye_size, timed)
+from googly_eyes.gallery import Gallery, GalleryError, export_with_pillow, failure, new_eye_size, timed
 from googly_eyes.googly import GooglyEye
 from googly_eyes.photo import PhotoError
 from googly_eyes.pipeline import process_photo
@@ -91,6 +91,14 @@ def test_export_with_pillow_is_the_full_resolution_photo(gallery):
     answer = plan.answer("pillow", timings)
     assert set(answer["timings"]) == {"decode", "render", "encode"} and answer["path"] == "pillow"
     assert json.loads(answer["json"]) == json.loads(json.dumps(expected.detections()))
+
+
+def test_failures_have_one_shape_and_say_what_to_do():
+    photo_error = PhotoError("corrupt", "x.jpg could not be decoded.", "Export it again.")
+    assert failure(photo_error) == {"code": "corrupt", "message": "x.jpg could not be decoded.", "hint": "Export it again."}
+    bug = failure(KeyError("faces"), "holiday.jpg")
+    assert bug["code"] == "internal" and "holiday.jpg" in bug["message"] and "KeyError" in bug["message"]
+    assert set(bug) == typedef_fields("Failure")
 
 
 def test_timed_records_even_when_the_block_fails():
