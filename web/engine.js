@@ -13,6 +13,7 @@
 
 import { whenDefined } from './vendor/pyscript/core.js';
 
+/** @param {string} name  a ?query option of the page (benchmarks) */
 const pageOption = (name) => new URLSearchParams(location.search).get(name);
 
 export class Engine {
@@ -68,8 +69,7 @@ export class Engine {
   async drain() {
     if (this.running) return;
     this.running = true;
-    while (this.urgent.length || this.batch.length) {
-      const job = this.urgent.shift() ?? this.batch.shift();
+    for (let job = this.urgent.shift() ?? this.batch.shift(); job; job = this.urgent.shift() ?? this.batch.shift()) {
       try {
         job.resolve(await job.call());
       } catch (error) {
@@ -80,14 +80,16 @@ export class Engine {
     for (const resolve of this.idle.splice(0)) resolve();
   }
 
+  /** @returns {Promise<void>} */
   whenIdle() {
     if (!this.running && !this.urgent.length && !this.batch.length) return Promise.resolve();
-    return new Promise((resolve) => this.idle.push(resolve));
+    return new Promise((resolve) => this.idle.push(() => resolve()));
   }
 
   // After a boot that could not start Python from a snapshot, make one for the next boot
   // (pyodide-boot.mjs) once no photo is waiting: it costs one more Python start (about 1.2-1.5 s
   // of one CPU) in a worker of its own. Answers what python-snapshot.mjs reported, or null.
+  /** @returns {Promise<import('./protocol.js').SnapshotReport | null>} */
   async prepareNextBoot() {
     if (this.info.python?.snapshot !== 'none' || !('caches' in self)) return null;
     await this.whenIdle();

@@ -76,11 +76,20 @@
  */
 
 /**
- * How the boot went (pyodide-boot.mjs and worker.py), in ms since the worker started.
- * @typedef {object} PythonStart
- * @property {string} [snapshot]  "used" | "none" | why a snapshot could not be used
- * @property {number} worker_ms
- * @property {number} imports_ms
+ * How Python started (pyodide-boot.mjs), in ms.
+ * @typedef {object} StartStats
+ * @property {'none' | 'used'} snapshot  whether Python started from a memory snapshot
+ * @property {number} ms  starting Python
+ * @property {number} packages_ms  loading numpy, Pillow and googly_eyes
+ * @property {string | null} error  why a snapshot could not be read, restored or saved
+ */
+
+/**
+ * How the boot went, in ms since the worker started: pyodide-boot.mjs's stats and worker.py's.
+ * @typedef {object} WorkerStart
+ * @property {number} worker_ms  when worker.py started
+ * @property {number} imports_ms  worker.py's imports
+ * @typedef {StartStats & WorkerStart} PythonStart
  */
 
 /**
@@ -226,6 +235,62 @@
  * @property {(request: ForgetRequest) => Promise<Done>} forget
  * @property {(request: TimeModelRequest) => Promise<TimeModelAnswer>} time_model
  * @property {() => Promise<MemoryAnswer>} memory
+ */
+
+/**
+ * What python-snapshot.mjs reports after making the snapshot warm boots start from.
+ * @typedef {object} SnapshotReport
+ * @property {boolean} saved
+ * @property {number} [bytes]
+ * @property {number} [ms]
+ * @property {string | null} [error]
+ */
+
+/**
+ * One analysed file, as window.googly.results records it (tests and benchmarks read these).
+ * @typedef {object} ResultRecord
+ * @property {string} name
+ * @property {boolean} ok
+ * @property {number} totalMs
+ * @property {number} [faces]
+ * @property {number} [googlyEyes]
+ * @property {number} [width]
+ * @property {number} [height]
+ * @property {Object<string, number>} [timings]
+ * @property {string} [error]  the failure's code
+ * @property {string} [message]
+ */
+
+/**
+ * One full-resolution file made for a download, as window.googly.exports records it.
+ * @typedef {object} ExportRecord
+ * @property {string} name
+ * @property {boolean} ok
+ * @property {number} totalMs
+ * @property {Object<string, number> | null} timings
+ * @property {string | null} path
+ * @property {number | null} bytes
+ * @property {string | null} mime
+ */
+
+/**
+ * What the page shows of itself on `window.googly`, for tests and benchmarks.
+ * @typedef {object} PageRecord
+ * @property {number | null} readyMs  ms from navigation to the models being ready
+ * @property {BootInfo | null} info
+ * @property {ResultRecord[]} results
+ * @property {ExportRecord[]} exports
+ * @property {object[]} photos  app.js's photos, in the order added
+ * @property {boolean} idle  true once the photos dropped so far are done
+ * @property {SnapshotReport | null} snapshot
+ */
+
+/**
+ * build-info.json, written by scripts/build_site.py: every site file with its sha256.
+ * @typedef {object} BuildInfo
+ * @property {string} cache_version  a hash of the file list, stamped into sw.js
+ * @property {Object<string, string>} files  path relative to the site -> sha256
+ * @property {string[]} [online_only]  on the site but never precached
  */
 
 export {};
