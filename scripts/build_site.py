@@ -481,7 +481,7 @@ def copy_web(web_dir: Path, out: Path) -> None:
         warn(f"{web_dir}/index.html not found: the site has no start page")
     if web_dir.is_dir():
         shutil.copytree(web_dir, out, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "protocol.js"))  # protocol.js: types for tsc only
 
 
 def copy_vendor(node_modules: Path, pins: dict[str, str], out: Path) -> None:

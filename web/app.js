@@ -165,7 +165,7 @@ async function analyse(photo) {
     setSummary(photo, 'Finding faces…');
   };
   const answer = await engine.analyse(photo.id, photo.file, look.view(photo), onStart).catch((error) => ({
-    ok: false, name: photo.name, error: { code: 'internal', message: `${photo.name}: ${error}`, hint: 'Reload the page and try again.' },
+    ok: false, error: { code: 'internal', message: `${photo.name}: ${error}`, hint: 'Reload the page and try again.' },
   }));
   const totalMs = performance.now() - started;
   const record = { name: photo.name, ok: answer.ok, totalMs: Math.round(totalMs) };
@@ -190,6 +190,7 @@ function showRender(photo, answer) {
   const previous = photo.result.previewUrl;
   photo.result.previewUrl = URL.createObjectURL(new Blob([answer.preview], { type: answer.previewMime }));
   photo.result.eyes = answer.eyes;
+  photo.result.newEye = answer.newEye;
   photo.result.renderMs = answer.timings.render;
   photo.card.querySelector('.frame img').src = photo.result.previewUrl;
   if (previous) setTimeout(() => URL.revokeObjectURL(previous), 1000);
@@ -249,7 +250,7 @@ async function rerender(photo) {
     photo.dirty = false;
     const answer = await engine.render(photo.id, photo.file, look.view(photo));
     if (answer.ok) showRender(photo, answer);
-    else if (!photo.dirty) announce(`${photo.name}: ${answer.error?.message ?? 'could not be drawn'}`);
+    else if (!photo.dirty) announce(`${photo.name}: ${answer.error.message}`);
   } while (photo.dirty);
   photo.rendering = false;
   editor.rendered(photo);

@@ -184,18 +184,10 @@ export class Editor {
     if (eye) this.editEye(eye.key, (entry) => ({ reroll: (entry.reroll ?? 0) + 1 }), `${eyeLabel(eye)}: new pupil.`);
   }
 
-  // A typical googly-eye radius for added eyes: the median of this photo's, else 4% of its short side.
-  typicalRadius() {
-    const radii = this.photo.result.eyes.map((eye) => eye.radius).sort((a, b) => a - b);
-    if (radii.length) return radii[Math.floor(radii.length / 2)];
-    return 0.04 * Math.min(this.photo.result.width, this.photo.result.height);
-  }
-
+  // Add one googly eye at `point`, or a pair centred on it, sized as Python says (result.newEye).
   addEyes(point, pair) {
-    const radius = this.typicalRadius();
-    const gamma = this.view.settings.gamma;
-    const half = pair ? radius / gamma : 0;  // radius = gamma * distance / 2
-    const centres = pair ? [[point[0] - half, point[1]], [point[0] + half, point[1]]] : [point];
+    const { radius, pairOffset } = this.photo.result.newEye;
+    const centres = pair ? [[point[0] - pairOffset, point[1]], [point[0] + pairOffset, point[1]]] : [point];
     const used = this.photo.edits.added.map((eye) => Number(eye.key.slice(1)));
     let next = Math.max(0, ...used) + 1;
     const keys = centres.map(() => `a${next++}`);

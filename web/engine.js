@@ -1,38 +1,64 @@
+// @ts-check
 // The bridge to the Python worker (worker.py): start it, and ask it to analyse, render and export
 // photos. Python runs in a PyScript worker, off the main thread, so the page never freezes.
-// Every call answers plain data; a photo that fails answers { ok: false, error: {code, message, hint} }.
+// Every call sends one request and answers one object, as protocol.js declares them: {ok: true, ...}
+// or {ok: false, error: {code, message, hint}}.
 // Calls are queued one at a time: the worker handles one photo at once anyway, and a queue lets a
 // quick re-render (a slider moved) go ahead of the remaining batch.
 
+/** @typedef {import('./protocol.js').WorkerCalls} WorkerCalls */
+/** @typedef {import('./protocol.js').BootInfo} BootInfo */
+/** @typedef {import('./protocol.js').Failed} Failed */
+/** @typedef {import('./protocol.js').View} View */
+
 import { whenDefined } from './vendor/pyscript/core.js';
 
+/** @param {string} name  a ?query option of the page (benchmarks) */
 const pageOption = (name) => new URLSearchParams(location.search).get(name);
 
 export class Engine {
-  constructor(worker, info) {
-    this.worker = worker;
+  /**
+   * @param {WorkerCalls} calls  the worker's functions
+   * @param {BootInfo} info  what the boot reported
+   */
+  constructor(calls, info) {
+    this.calls = calls;
     this.info = info;
-    this.urgent = [];  // re-renders and exports the user is waiting for
-    this.batch = [];   // analyses of newly dropped photos
+    /** @type {Job[]} re-renders and exports the user is waiting for */
+    this.urgent = [];
+    /** @type {Job[]} analyses of newly dropped photos */
+    this.batch = [];
     this.running = false;
-    this.idle = [];    // resolvers waiting for an empty queue
+    /** @type {(() => void)[]} resolvers waiting for an empty queue */
+    this.idle = [];
   }
 
-  // Start the worker and load the models; `onStage('runtime' | 'models')` reports progress.
+  /**
+   * Start the worker and load the models; `onStage('runtime' | 'models')` reports progress.
+   * @param {(stage: 'runtime' | 'models') => void} onStage
+   */
   static async start(onStage) {
     onStage('runtime');
     // index.html's <script type="py" worker> starts the worker once PyScript (core.js) is loaded.
     await whenDefined('py');
-    const worker = document.querySelector('script[type="py"][worker]').xworker;
+    const script = /** @type {any} */ (document.querySelector('script[type="py"][worker]'));
+    const worker = script.xworker;
     await worker.ready;
     onStage('models');
-    const options = { base: document.baseURI, threads: pageOption('threads'), model: pageOption('model'), mesh: pageOption('mesh'), export: pageOption('export') };
-    const info = JSON.parse(await worker.sync.boot(JSON.stringify(options)));
-    if (!info.ok) throw new Error(info.message);
-    return new Engine(worker, info);
+    /** @type {WorkerCalls} */
+    const calls = worker.sync;
+    const info = await calls.boot({ base: document.baseURI, threads: pageOption('threads'), model: pageOption('model'), mesh: pageOption('mesh'), export: pageOption('export') });
+    if (!info.ok) throw new Error(`${info.error.message} ${info.error.hint}`);
+    return new Engine(calls, info);
   }
 
-  // Run `call` when the worker is free; urgent calls go before queued analyses.
+  /**
+   * Run `call` when the worker is free; urgent calls go before queued analyses.
+   * @template T
+   * @param {() => Promise<T>} call
+   * @param {boolean} urgent
+   * @returns {Promise<T>}
+   */
   schedule(call, urgent) {
     return new Promise((resolve, reject) => {
       (urgent ? this.urgent : this.batch).push({ call, resolve, reject });
@@ -43,8 +69,7 @@ export class Engine {
   async drain() {
     if (this.running) return;
     this.running = true;
-    while (this.urgent.length || this.batch.length) {
-      const job = this.urgent.shift() ?? this.batch.shift();
+    for (let job = this.urgent.shift() ?? this.batch.shift(); job; job = this.urgent.shift() ?? this.batch.shift()) {
       try {
         job.resolve(await job.call());
       } catch (error) {
@@ -55,14 +80,16 @@ export class Engine {
     for (const resolve of this.idle.splice(0)) resolve();
   }
 
+  /** @returns {Promise<void>} */
   whenIdle() {
     if (!this.running && !this.urgent.length && !this.batch.length) return Promise.resolve();
-    return new Promise((resolve) => this.idle.push(resolve));
+    return new Promise((resolve) => this.idle.push(() => resolve()));
   }
 
   // After a boot that could not start Python from a snapshot, make one for the next boot
   // (pyodide-boot.mjs) once no photo is waiting: it costs one more Python start (about 1.2-1.5 s
   // of one CPU) in a worker of its own. Answers what python-snapshot.mjs reported, or null.
+  /** @returns {Promise<import('./protocol.js').SnapshotReport | null>} */
   async prepareNextBoot() {
     if (this.info.python?.snapshot !== 'none' || !('caches' in self)) return null;
     await this.whenIdle();
@@ -73,42 +100,71 @@ export class Engine {
     });
   }
 
+  /** @param {Blob} file */
   static bytesOf(file) {
     return file.arrayBuffer().then((buffer) => new Uint8Array(buffer));
   }
 
-  // Find faces in a new photo and render its first preview; `onStart()` runs when its turn comes.
+  /**
+   * Find faces in a new photo and render its first preview; `onStart()` runs when its turn comes.
+   * @param {string} id
+   * @param {File} file
+   * @param {View} view
+   * @param {() => void} [onStart]
+   */
   analyse(id, file, view, onStart) {
     return this.schedule(async () => {
       onStart?.();
-      return this.worker.sync.analyse(id, await Engine.bytesOf(file), file.name, JSON.stringify(view));
+      return this.calls.analyse({ id, name: file.name, bytes: await Engine.bytesOf(file), view });
     }, false);
   }
 
-  // Re-render the preview for new settings or edits (decoding the file again if the worker let it go).
+  /**
+   * Re-render the preview for new settings or edits (sending the file again if the worker let its
+   * preview go).
+   * @param {string} id
+   * @param {Blob} file
+   * @param {View} view
+   */
   render(id, file, view) {
     return this.schedule(async () => {
-      const json = JSON.stringify(view);
-      const answer = await this.worker.sync.render(id, json, null);
-      if (answer.missing && answer.name) return this.worker.sync.render(id, json, await Engine.bytesOf(file));
+      const answer = await this.calls.render({ id, view, bytes: null });
+      if (!answer.ok && answer.error.code === 'preview-gone') return this.calls.render({ id, view, bytes: await Engine.bytesOf(file) });
       return answer;
     }, true);
   }
 
-  // The full-resolution file for download: output = { format, quality }.
+  /**
+   * The full-resolution file for download.
+   * @param {string} id
+   * @param {Blob} file
+   * @param {View} view
+   * @param {import('./protocol.js').Output} output
+   */
   export(id, file, view, output) {
-    return this.schedule(async () => this.worker.sync.export(id, await Engine.bytesOf(file), JSON.stringify(view), JSON.stringify(output)), true);
+    return this.schedule(async () => this.calls.export({ id, bytes: await Engine.bytesOf(file), view, output }), true);
   }
 
+  /** @param {string} id */
   forget(id) {
-    return this.schedule(() => this.worker.sync.forget(id), true);
+    return this.schedule(() => this.calls.forget({ id }), true);
   }
 
-  async memory() {
-    return JSON.parse(await this.schedule(() => this.worker.sync.memory(), true));
+  // For scripts/soak.py: the worker's memory.
+  memory() {
+    return this.schedule(() => this.calls.memory(), true);
   }
 
-  timeModel(runs) {
-    return this.schedule(() => this.worker.sync.time_model(runs), true);
+  // For scripts/bench: the face detector alone, `runs` times (ms each).
+  /** @param {number} runs */
+  async timeModel(runs) {
+    return (await this.schedule(() => this.calls.time_model({ runs }), true)).times;
   }
 }
+
+/**
+ * @typedef {object} Job
+ * @property {() => Promise<any>} call
+ * @property {(value: any) => void} resolve
+ * @property {(error: any) => void} reject
+ */

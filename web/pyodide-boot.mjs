@@ -1,3 +1,4 @@
+// @ts-check
 // Pyodide for PyScript, started from a memory snapshot when this browser has one (warm boots).
 //
 // pyscript.toml names this module as the interpreter; PyScript calls its loadPyodide() exactly as
@@ -39,6 +40,7 @@ import email.message, email.utils, importlib.metadata
 `;
 
 // How this start went, for worker.py's boot info (js.googlyPythonStart).
+/** @type {import('./protocol.js').StartStats} */
 const stats = { snapshot: 'none', ms: 0, packages_ms: 0, error: null };
 globalThis.googlyPythonStart = stats;
 
@@ -47,7 +49,7 @@ async function readSnapshot() {
   try {
     const cache = await caches.open(CACHE_NAME);
     const response = await cache.match(SNAPSHOT_URL);
-    if (!response) return null;
+    if (!response?.body) return null;
     const snapshot = new Uint8Array(await new Response(response.body.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
     checkSnapshot(snapshot);
     return snapshot;
@@ -63,6 +65,7 @@ async function readSnapshot() {
 // Pyodide's magic number, then a header (its stated size) and whole 64 KiB pages of memory.
 const SNAPSHOT_MAGIC = 1886286592;
 
+/** @param {Uint8Array} snapshot */
 function checkSnapshot(snapshot) {
   const words = new Uint32Array(snapshot.buffer, snapshot.byteOffset, Math.floor(snapshot.byteLength / 4));
   const memory = snapshot.byteLength - (words[1] ?? 0);
@@ -71,10 +74,11 @@ function checkSnapshot(snapshot) {
   }
 }
 
+/** @param {Uint8Array} snapshot */
 async function saveSnapshot(snapshot) {
   if (!globalThis.caches) return false;
   try {
-    const gzipped = new Blob([snapshot]).stream().pipeThrough(new CompressionStream('gzip'));
+    const gzipped = new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (snapshot)]).stream().pipeThrough(new CompressionStream('gzip'));
     const body = await new Response(gzipped).blob(); // whole, so a partial entry is never stored
     const cache = await caches.open(CACHE_NAME);
     for (const request of await cache.keys()) {
@@ -96,6 +100,7 @@ async function forgetSnapshot() {
   }
 }
 
+/** @param {Parameters<typeof loadPyodideItself>[0]} options */
 async function startPython(options) {
   const snapshot = await readSnapshot();
   if (snapshot) {
@@ -112,6 +117,7 @@ async function startPython(options) {
 }
 
 // PyScript's entry: Python, then the packages.
+/** @param {Parameters<typeof loadPyodideItself>[0] & {packages?: string[]}} options */
 export async function loadPyodide({ packages = [], ...options } = {}) {
   // PyScript passes the folder of this file as indexURL; Pyodide's files are one folder down.
   const started = performance.now();

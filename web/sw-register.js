@@ -1,3 +1,4 @@
+// @ts-check
 // Registers the service worker (sw.js) and tells the person what it means for them:
 // "Ready to work offline" once this version is fully cached, "Update available - reload" when a newer
 // version has been downloaded and waits. Also reloads the page once when the worker took control but
@@ -9,6 +10,10 @@
 const ISOLATION_RELOAD_KEY = 'googly-eyes:isolation-reload';
 const statusLine = document.getElementById('offline-status');
 
+/**
+ * @param {string} text
+ * @param {HTMLButtonElement} [button]
+ */
 function show(text, button) {
   if (!statusLine) return;
   statusLine.replaceChildren(text);
@@ -30,6 +35,10 @@ function isolationReload() {
   return true;
 }
 
+/**
+ * @param {ServiceWorker} worker
+ * @returns {Promise<string>}
+ */
 function askVersion(worker) {
   return new Promise((resolve) => {
     const channel = new MessageChannel();
@@ -38,6 +47,7 @@ function askVersion(worker) {
   });
 }
 
+/** @param {ServiceWorkerRegistration} registration */
 function offerUpdate(registration) {
   const waiting = registration.waiting;
   if (!waiting || !navigator.serviceWorker.controller) return; // first install: nothing to replace
@@ -54,10 +64,11 @@ function offerUpdate(registration) {
   show('A new version is ready.', button);
 }
 
+/** @returns {Promise<void>} */
 function appIdle() {
   return new Promise((resolve) => {
     if (window.googly?.idle) resolve();
-    window.addEventListener('googly:idle', resolve, { once: true });
+    window.addEventListener('googly:idle', () => resolve(), { once: true });
     // The app failed to start: offline support is still worth having.
     setTimeout(() => { if (window.googly?.readyMs == null) resolve(); }, 60_000);
   });
@@ -97,6 +108,7 @@ async function main() {
   });
 
   const ready = await navigator.serviceWorker.ready; // active: its precache is complete
+  if (!ready.active) return;
   const version = await askVersion(ready.active);
   if (statusLine) statusLine.dataset.version = version;
   if (!registration.waiting) show('Ready to work offline.');

@@ -1,3 +1,4 @@
+// @ts-check
 // The service worker: one file, two jobs.
 //
 // 1. Offline: a versioned precache. scripts/build_site.py writes build-info.json (every site file with
@@ -15,10 +16,12 @@
 //
 // All URLs are relative to the worker's scope, so the site works at / and under /<repo>/.
 
+/** @typedef {import('./protocol.js').BuildInfo} BuildInfo */
+const worker = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
 const CACHE_VERSION = '__GOOGLY_CACHE_VERSION__'; // replaced by scripts/build_site.py
 const CACHE_PREFIX = 'googly-eyes-';
 const CACHE_NAME = CACHE_PREFIX + CACHE_VERSION;
-const SCOPE = new URL('./', self.location).href;
+const SCOPE = new URL('./', worker.location.href).href;
 // Never precached: this script (the browser keeps it) and the list itself (fetched fresh on install).
 const NOT_PRECACHED = new Set(['sw.js', 'build-info.json']);
 const PARALLEL_DOWNLOADS = 6;
@@ -29,14 +32,17 @@ const ISOLATION_HEADERS = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
+/** @param {ArrayBuffer} buffer */
 function hex(buffer) {
   return [...new Uint8Array(buffer)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
+/** @param {Response} response */
 async function sha256(response) {
   return hex(await crypto.subtle.digest('SHA-256', await response.clone().arrayBuffer()));
 }
 
+/** @returns {Promise<BuildInfo>} */
 async function buildInfo() {
   const response = await fetch(new URL('build-info.json', SCOPE), { cache: 'reload' });
   if (!response.ok) throw new Error(`build-info.json: HTTP ${response.status}`);
@@ -48,7 +54,11 @@ async function buildInfo() {
   return info;
 }
 
-// A copy of the file with these bytes from an older version's cache, or null.
+/**
+ * A copy of the file with these bytes from an older version's cache, or null.
+ * @param {string} url
+ * @param {string} expected  its sha256
+ */
 async function fromOlderCaches(url, expected) {
   for (const name of await caches.keys()) {
     if (!name.startsWith(CACHE_PREFIX) || name === CACHE_NAME) continue;
@@ -58,6 +68,11 @@ async function fromOlderCaches(url, expected) {
   return null;
 }
 
+/**
+ * @param {Cache} cache
+ * @param {string} path  relative to the scope
+ * @param {string} expected  its sha256
+ */
 async function precacheOne(cache, path, expected) {
   const url = new URL(path, SCOPE).href;
   let response = await fromOlderCaches(url, expected);
@@ -83,10 +98,7 @@ async function precache() {
   const cache = await caches.open(CACHE_NAME);
   try {
     const workers = Array.from({ length: PARALLEL_DOWNLOADS }, async () => {
-      while (todo.length) {
-        const [path, expected] = todo.shift();
-        await precacheOne(cache, path, expected);
-      }
+      for (let next = todo.shift(); next; next = todo.shift()) await precacheOne(cache, ...next);
     });
     await Promise.all(workers);
     // The marker the fetch handler and the page trust: written only after every file is in.
@@ -99,28 +111,29 @@ async function precache() {
   }
 }
 
-self.addEventListener('install', (event) => {
+worker.addEventListener('install', (event) => {
   event.waitUntil(precache());
 });
 
-self.addEventListener('activate', (event) => {
+worker.addEventListener('activate', (event) => {
   event.waitUntil((async () => {
     for (const name of await caches.keys()) {
       if (name.startsWith(CACHE_PREFIX) && name !== CACHE_NAME) await caches.delete(name);
     }
-    await self.clients.claim();
+    await worker.clients.claim();
   })());
 });
 
-self.addEventListener('message', (event) => {
+worker.addEventListener('message', (event) => {
   const type = event.data && event.data.type;
   if (type === 'skip-waiting') {
-    self.skipWaiting();
+    worker.skipWaiting();
   } else if (type === 'version' && event.ports[0]) {
     event.ports[0].postMessage({ version: CACHE_VERSION });
   }
 });
 
+/** @param {Response} response */
 function withIsolationHeaders(response) {
   // Opaque, error and redirect responses cannot be rebuilt; hand them over as they are.
   if (!response || response.status === 0 || response.type === 'opaqueredirect' || response.redirected) {
@@ -131,6 +144,7 @@ function withIsolationHeaders(response) {
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 
+/** @param {Request} request */
 async function respond(request) {
   const url = new URL(request.url);
   url.hash = '';
@@ -141,7 +155,7 @@ async function respond(request) {
   return withIsolationHeaders(await fetch(request));
 }
 
-self.addEventListener('fetch', (event) => {
+worker.addEventListener('fetch', (event) => {
   const request = event.request;
   if (request.method !== 'GET' || !request.url.startsWith(SCOPE)) return; // the browser's default
   if (request.headers.has('range')) return; // partial content is not in the cache

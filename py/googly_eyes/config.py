@@ -47,6 +47,12 @@ JPEG_QUALITY = 92
 # The page edits a preview at most this many pixels on its long side (sharp on a large screen,
 # quick to re-render); downloads are rendered at full resolution.
 PREVIEW_MAX_SIDE = 1600
+PREVIEW_QUALITY = 88  # previews are JPEG at this quality (PNG when the photo has transparency)
+# Decoded previews the page's worker keeps for instant re-renders (about 5 MB each at 1600 px); an older
+# one is decoded again from the original bytes when needed.
+PREVIEWS_KEPT = 24
+# An eye added by hand on a photo without googly eyes starts with this radius (fraction of the short side).
+ADDED_EYE_FRACTION = 0.04
 
 # Rendering: supersampling factor for anti-aliased discs and the rim's share of the radius.
 SUPERSAMPLE = 4

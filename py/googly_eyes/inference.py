@@ -25,13 +25,14 @@ async def run_model(session: InferenceSession, output_names, feeds) -> list[np.n
     return [np.asarray(output) for output in outputs]
 
 
-def open_native_session(model_path, threads: int = 0):
-    """onnxruntime in CPython (tests, evaluation, benchmarks). Imported lazily: Pyodide lacks it."""
+def open_native_session(model, threads: int = 0):
+    """onnxruntime in CPython (tests, evaluation, benchmarks) for a model file's path or bytes.
+    Imported lazily: Pyodide lacks it."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
     if threads:
         options.intra_op_num_threads = threads
     return onnxruntime.InferenceSession(
-        str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+        model if isinstance(model, bytes) else str(model), sess_options=options, providers=["CPUExecutionProvider"]
     )

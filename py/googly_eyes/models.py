@@ -6,11 +6,15 @@ calls `load_native_models` (onnxruntime). Both end in `build_models`, so they as
 
 import asyncio
 from dataclasses import dataclass
+import hashlib
 import json
 from pathlib import Path
+import time
+
+from PIL import Image
 
 from .detect import DetectorSpec, FaceDetector
-from .inference import open_native_session
+from .inference import open_native_session, run_model
 from .landmarks import EyeLocator, IrisSpec, MeshSpec
 
 
@@ -44,19 +48,55 @@ def build_models(manifest: dict, sessions: dict, files: dict[str, str]) -> Model
     return Models(detector, locator, files)
 
 
-async def load_models(manifest: dict, open_session, overrides: dict | None = None) -> Models:
-    """The page's way: `open_session(file_name)` returns an awaitable session (onnxruntime-web). The
-    models are fetched and opened at the same time (their downloads and onnxruntime-web's set-up
-    overlap)."""
+class ModelError(RuntimeError):
+    """A model file that is missing from the manifest or is not the file it pins."""
+
+
+def checked(manifest: dict, file_name: str, data: bytes) -> bytes:
+    """A model file's bytes, if they are the ones models/manifest.json pins (sha256): a partial or
+    wrong download never reaches a session."""
+    pinned = {name: info["sha256"] for entry in manifest["models"].values() for name, info in entry["files"].items()}
+    if file_name not in pinned:
+        raise ModelError(f"The model {file_name} is not in the manifest.")
+    if hashlib.sha256(data).hexdigest() != pinned[file_name]:
+        raise ModelError(f"The model {file_name} arrived damaged: its checksum does not match.")
+    return data
+
+
+async def load_models(manifest: dict, read_file, open_session, overrides: dict | None = None) -> Models:
+    """The page's way: `read_file(file_name)` fetches a model's bytes and `open_session(bytes)` opens
+    it (both awaitable: onnxruntime-web). Every file is checked against the manifest before it is
+    opened. The models are fetched and opened at the same time (their downloads and onnxruntime-web's
+    set-up overlap)."""
     files = model_files(manifest, overrides)
-    sessions = await asyncio.gather(*(open_session(name) for name in files.values()))
+
+    async def open_checked(name):
+        return await open_session(checked(manifest, name, await read_file(name)))
+
+    sessions = await asyncio.gather(*(open_checked(name) for name in files.values()))
     return build_models(manifest, dict(zip(files, sessions)), files)
 
 
 def load_native_models(models_dir: Path, threads: int = 1, overrides: dict | None = None) -> Models:
-    """onnxruntime sessions for CPython: tests, scripts/evaluate.py, scripts/benchmark.py."""
+    """onnxruntime sessions for CPython (tests, scripts, the command line), each file checked against
+    the manifest as the page checks it."""
     models_dir = Path(models_dir)
     manifest = json.loads((models_dir / "manifest.json").read_text())
     files = model_files(manifest, overrides)
-    sessions = {role: open_native_session(models_dir / name, threads) for role, name in files.items()}
+    sessions = {role: open_native_session(checked(manifest, name, (models_dir / name).read_bytes()), threads)
+                for role, name in files.items()}
     return build_models(manifest, sessions, files)
+
+
+async def time_detector(models: Models, runs: int) -> list[float]:
+    """The face detector alone, `runs` times on one grey 640 x 480 input: ms per run, for benchmarks
+    (the page's worker and the native run time the very same thing)."""
+    detector = models.detector
+    feeds, _ = detector.prepare(Image.new("RGB", (640, 480), (128, 128, 128)))
+    names = [detector.spec.boxes_output, detector.spec.scores_output]
+    times = []
+    for _ in range(int(runs)):
+        start = time.perf_counter()
+        await run_model(detector.session, names, feeds)
+        times.append((time.perf_counter() - start) * 1000)
+    return times

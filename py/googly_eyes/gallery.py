@@ -1,0 +1,235 @@
+"""The photos a person has dropped, as the page works on them: analysed once, re-rendered, exported.
+
+The page's Python worker (web/worker.py) holds one `Gallery` and only converts between JavaScript and
+Python around it; everything that can run in CPython is here, so tests and the benchmark's native run
+(scripts/bench) call exactly what the page calls.
+
+A photo is analysed once (decode, find faces and eyes: the slow part), then rendered as often as the
+user changes its look, on a preview of at most config.PREVIEW_MAX_SIDE pixels. The full-resolution
+file is made only for a download, from the original bytes again, so memory stays bounded however
+many photos are dropped: per photo the gallery keeps its faces (small) and, for the most recently
+used photos only, the decoded preview.
+
+Answers are plain dicts (bytes, numbers, strings, lists): the worker hands them to the page as they
+are, and web/protocol.js declares their fields. A photo the gallery cannot use raises PhotoError; a
+photo it no longer has raises GalleryError; both carry {code, message, hint} for people.
+"""
+
+from collections import OrderedDict
+from contextlib import contextmanager
+from dataclasses import dataclass
+import json
+import statistics
+import time
+
+from PIL import Image
+
+from . import config
+from .config import GooglySettings
+from .googly import GooglyEye, place_googly_eyes
+from .landmarks import LocatedFace
+from .models import Models
+from .photo import Photo, PhotoError, encode_photo, load_photo, output_format, output_name
+from .pipeline import analyse_photo, detections_json, preview_of, render_googly
+
+
+class GalleryError(PhotoError):
+    """A request about a photo the gallery does not hold (never dropped, removed, or its preview let go)."""
+
+
+def failure(error: Exception, name: str = "photo") -> dict:
+    """The one failure shape the page shows, {code, message, hint}: a PhotoError says itself; anything
+    else is a bug of ours, said plainly."""
+    if isinstance(error, PhotoError):
+        return error.as_dict()
+    return {"code": "internal", "message": f"Something went wrong with {name}: {type(error).__name__}: {error}",
+            "hint": "The other photos are not affected. Please report this with the file if you can."}
+
+
+@contextmanager
+def timed(timings: dict, stage: str):
+    """Record how long the `with` block took, in ms, as timings[stage]."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = (time.perf_counter() - start) * 1000
+
+
+def rounded(timings: dict) -> dict:
+    return {stage: round(ms, 1) for stage, ms in timings.items()}
+
+
+def encode_preview(image: Image.Image) -> tuple[bytes, str]:
+    """A preview for the screen: JPEG (quick, small) unless it has transparency to keep."""
+    if image.mode == "RGB":
+        return encode_photo(image, "JPEG", config.PREVIEW_QUALITY), "image/jpeg"
+    return encode_photo(image, "PNG"), "image/png"
+
+
+def view_of(view: dict | None) -> tuple[GooglySettings, dict]:
+    """The settings and hand edits the page keeps for one photo: {"settings": {...}, "edits": {...}}."""
+    view = view or {}
+    return GooglySettings.from_dict(view.get("settings") or {}), view.get("edits") or {}
+
+
+def _rounded_point(point) -> list[float]:
+    return [round(float(v), 1) for v in point]
+
+
+def faces_for_overlay(faces: list[LocatedFace]) -> list[dict]:
+    """Face boxes, keypoints and eye contours for the editor's "Show detections" (never in a download)."""
+    return [{
+        "box": _rounded_point(face.box),
+        "eyes": [{"centre": _rounded_point(eye.centre), "visible": bool(eye.visible),
+                  "contour": [_rounded_point(point) for point in eye.contour]}
+                 for eye in (face.right, face.left)],
+        "keypoints": [_rounded_point(point) for point in face.face.keypoints],
+    } for face in faces]
+
+
+def eyes_for_editor(eyes: list[GooglyEye]) -> list[dict]:
+    """Every googly eye with its key, in photo pixels: the handles the editor lets people drag."""
+    return [{**eye.as_dict(), "face": eye.face_index, "side": eye.side, "roll": round(eye.roll_degrees, 2)}
+            for eye in eyes]
+
+
+def new_eye_size(eyes: list[GooglyEye], photo_size: tuple[int, int], settings: GooglySettings) -> dict:
+    """How big an eye added by hand starts, and how far apart a pair's two eyes go.
+
+    The radius is the median of the photo's googly eyes (or config.ADDED_EYE_FRACTION of its short
+    side when it has none); a pair is spaced as a face whose eyes have that radius:
+    radius = gamma * eye_distance / 2, so each eye sits radius / gamma from the pair's centre."""
+    if eyes:
+        radius = statistics.median_high(eye.radius for eye in eyes)
+    else:
+        radius = config.ADDED_EYE_FRACTION * min(photo_size)
+    return {"radius": round(radius, 3), "pairOffset": round(radius / settings.gamma, 3)}
+
+
+@dataclass
+class Kept:
+    """What the gallery keeps of an analysed photo: its description (no pixels) and its faces."""
+    photo: Photo
+    faces: list[LocatedFace]
+
+
+@dataclass
+class ExportPlan:
+    """Everything a full-resolution download needs except the photo's pixels."""
+    photo: Photo  # without pixels: name, size, format, orientation
+    faces: list[LocatedFace]
+    settings: GooglySettings
+    edits: dict
+    eyes: list[GooglyEye]  # placed in full-photo pixels
+    pil_format: str
+    mime: str
+    quality: int
+    download_name: str
+
+    def detections(self) -> dict:
+        return detections_json(self.photo, self.faces, self.eyes, self.settings, self.edits)
+
+    def answer(self, path: str, timings: dict) -> dict:
+        """The export answer's fields but the file itself (which the worker adds as it made it)."""
+        return {"name": self.photo.name, "mime": self.mime, "downloadName": self.download_name, "path": path,
+                "json": json.dumps(self.detections(), indent=1), "timings": rounded(timings)}
+
+
+def export_with_pillow(data: bytes, plan: ExportPlan, timings: dict) -> bytes:
+    """The download made by Pillow alone: decode the original, paint at full size, encode."""
+    with timed(timings, "decode"):
+        photo = load_photo(data, plan.photo.name)
+    with timed(timings, "render"):
+        image, _ = render_googly(photo.image, plan.faces, plan.settings, plan.edits)
+    with timed(timings, "encode"):
+        return encode_photo(image, plan.pil_format, plan.quality)
+
+
+class Gallery:
+    """The photos of one page, by the id the page gave each."""
+
+    def __init__(self, models: Models, previews_kept: int = config.PREVIEWS_KEPT):
+        self.models = models
+        self.previews_kept = previews_kept
+        self.kept: dict[str, Kept] = {}
+        self.previews: OrderedDict[str, tuple[Image.Image, float]] = OrderedDict()  # least recently used first
+
+    def _keep_preview(self, photo_id: str, preview: tuple[Image.Image, float]) -> None:
+        self.previews[photo_id] = preview
+        self.previews.move_to_end(photo_id)
+        while len(self.previews) > self.previews_kept:
+            self.previews.popitem(last=False)
+
+    def _kept(self, photo_id: str) -> Kept:
+        kept = self.kept.get(photo_id)
+        if kept is None:
+            raise GalleryError("not-loaded", "This photo is no longer loaded.", "Drop it again.")
+        return kept
+
+    def name_of(self, photo_id: str, default: str = "photo") -> str:
+        kept = self.kept.get(photo_id)
+        return kept.photo.name if kept else default
+
+    async def analyse(self, photo_id: str, data: bytes, name: str, view: dict | None) -> dict:
+        """Find the faces in a new photo and render its first preview: the preview with and without
+        googly eyes, the faces for the overlay, the googly eyes for the editor, and timings."""
+        analysis = await analyse_photo(data, name, self.models)
+        photo = analysis.photo
+        self.kept[photo_id] = Kept(photo.without_pixels(), analysis.faces)
+        timings = analysis.timings_ms
+        with timed(timings, "preview"):
+            preview = preview_of(photo)
+            self._keep_preview(photo_id, preview)
+            original, original_mime = encode_preview(preview[0])
+        answer = self._render_preview(photo_id, view, timings)
+        answer.update({"original": original, "originalMime": original_mime,
+                       "faces": faces_for_overlay(analysis.faces), "width": photo.size[0],
+                       "height": photo.size[1], "orientation": photo.orientation,
+                       "downloadName": output_name(name, output_format(photo)[2])})
+        return answer
+
+    def render(self, photo_id: str, view: dict | None, data: bytes | None = None) -> dict:
+        """Re-render a photo's preview for a new look. If its preview was let go, `data` (the original
+        file's bytes) decodes it again; without it, GalleryError "preview-gone" asks for them."""
+        kept = self._kept(photo_id)
+        if photo_id not in self.previews:
+            if data is None:
+                raise GalleryError("preview-gone", f"The preview of {kept.photo.name} was let go to save memory.",
+                                   "Send the photo's bytes to decode it again.")
+            photo = load_photo(data, kept.photo.name, config.ANALYSIS_MAX_PIXELS)
+            self._keep_preview(photo_id, preview_of(photo))
+        self.previews.move_to_end(photo_id)
+        return self._render_preview(photo_id, view, {})
+
+    def _render_preview(self, photo_id: str, view: dict | None, timings: dict) -> dict:
+        settings, edits = view_of(view)
+        image, scale = self.previews[photo_id]
+        kept = self.kept[photo_id]
+        with timed(timings, "render"):
+            painted, eyes = render_googly(image, kept.faces, settings, edits, scale)
+        with timed(timings, "encode"):
+            data, mime = encode_preview(painted)
+        return {"name": kept.photo.name, "preview": data, "previewMime": mime, "eyes": eyes_for_editor(eyes),
+                "googlyEyes": len(eyes), "newEye": new_eye_size(eyes, kept.photo.size, settings),
+                "timings": rounded(timings)}
+
+    def plan_export(self, photo_id: str, view: dict | None, output: dict | None) -> ExportPlan:
+        """What the full-resolution download of a photo will be, for output {"format": "auto" | "jpeg" |
+        "png" | "webp", "quality": 1..100}."""
+        kept = self._kept(photo_id)
+        settings, edits = view_of(view)
+        output = output or {}
+        quality = int(output.get("quality", config.JPEG_QUALITY))
+        pil_format, mime, extension = output_format(kept.photo, output.get("format", "auto"))
+        eyes = place_googly_eyes(kept.faces, settings, edits)
+        return ExportPlan(kept.photo, kept.faces, settings, edits, eyes, pil_format, mime, quality,
+                          output_name(kept.photo.name, extension))
+
+    def forget(self, photo_id: str) -> None:
+        """The user removed a photo: let go of everything kept for it."""
+        self.kept.pop(photo_id, None)
+        self.previews.pop(photo_id, None)
+
+    def memory(self) -> dict:
+        return {"photos": len(self.kept), "previews": len(self.previews)}

@@ -1,0 +1,151 @@
+"""The gallery: what the page's worker does with each photo, here in CPython with the real models."""
+
+import io
+import json
+import re
+
+from PIL import Image
+import pytest
+
+from googly_eyes import config
+from googly_eyes.config import GooglySettings
+from googly_eyes.gallery import Gallery, GalleryError, export_with_pillow, failure, new_eye_size, timed
+from googly_eyes.googly import GooglyEye
+from googly_eyes.photo import PhotoError
+from googly_eyes.pipeline import process_photo
+from support import FIXTURES, REPO, run
+
+ASTRONAUT = (FIXTURES / "astronaut.jpg").read_bytes()
+NO_FACE = (FIXTURES / "coffee_no_face.jpg").read_bytes()
+VIEW = {"settings": {"seed": 3, "style": "glossy"}, "edits": {}}
+
+
+@pytest.fixture
+def gallery(models):
+    return Gallery(models)
+
+
+def decoded(data: bytes) -> Image.Image:
+    return Image.open(io.BytesIO(data))
+
+
+def test_analyse_answers_previews_faces_eyes_and_timings(gallery):
+    answer = run(gallery.analyse("p1", ASTRONAUT, "astronaut.jpg", VIEW))
+    assert answer["name"] == "astronaut.jpg" and answer["downloadName"] == "astronaut.googly.jpg"
+    assert (answer["width"], answer["height"]) == decoded(ASTRONAUT).size and answer["orientation"] == 1
+    assert answer["previewMime"] == answer["originalMime"] == "image/jpeg"
+    assert decoded(answer["preview"]).size == decoded(answer["original"]).size == decoded(ASTRONAUT).size
+    assert len(answer["faces"]) == 1 and answer["googlyEyes"] == len(answer["eyes"]) == 2
+    assert {eye["key"] for eye in answer["eyes"]} == {"0:right", "0:left"}
+    assert set(answer["timings"]) == {"decode", "detect", "locate", "preview", "render", "encode"}
+    # the preview the page shows is the one the pipeline paints for the same look, JPEG-encoded
+    painted = run(process_photo(ASTRONAUT, "astronaut.jpg", gallery.models, GooglySettings(seed=3, style="glossy")))
+    assert [eye["centre"] for eye in answer["eyes"]] == [eye.as_dict()["centre"] for eye in painted.eyes]
+
+
+def test_render_follows_the_look_and_the_edits(gallery):
+    first = run(gallery.analyse("p1", ASTRONAUT, "astronaut.jpg", VIEW))
+    moved = gallery.render("p1", {"settings": VIEW["settings"], "edits": {"eyes": {"0:left": {"deleted": True}}}})
+    assert [eye["key"] for eye in moved["eyes"]] == ["0:right"]
+    bigger = gallery.render("p1", {"settings": {**VIEW["settings"], "gamma": 1.0}, "edits": {}})
+    assert bigger["eyes"][0]["radius"] == pytest.approx(2 * first["eyes"][0]["radius"], rel=1e-3)
+    assert bigger["preview"] != first["preview"] and set(bigger["timings"]) == {"render", "encode"}
+
+
+def test_a_preview_let_go_is_asked_for_and_decoded_again(models):
+    gallery = Gallery(models, previews_kept=1)
+    first = run(gallery.analyse("p1", ASTRONAUT, "astronaut.jpg", VIEW))
+    run(gallery.analyse("p2", NO_FACE, "coffee.jpg", VIEW))
+    assert gallery.memory() == {"photos": 2, "previews": 1}
+    with pytest.raises(GalleryError) as gone:
+        gallery.render("p1", VIEW)
+    assert gone.value.code == "preview-gone" and "astronaut.jpg" in gone.value.message
+    again = gallery.render("p1", VIEW, ASTRONAUT)
+    assert again["eyes"] == first["eyes"] and gallery.memory() == {"photos": 2, "previews": 1}
+
+
+def test_unknown_or_forgotten_photos_and_bad_looks_fail_plainly(gallery):
+    with pytest.raises(GalleryError) as unknown:
+        gallery.render("nope", VIEW)
+    assert unknown.value.as_dict()["code"] == "not-loaded"
+    run(gallery.analyse("p1", ASTRONAUT, "astronaut.jpg", VIEW))
+    with pytest.raises(ValueError, match="gamma"):
+        gallery.render("p1", {"settings": {"gamma": 50}})
+    gallery.forget("p1")
+    assert gallery.memory() == {"photos": 0, "previews": 0}
+    with pytest.raises(GalleryError):
+        gallery.plan_export("p1", VIEW, {})
+    with pytest.raises(PhotoError) as empty:
+        run(gallery.analyse("p2", b"", "empty.jpg", VIEW))
+    assert empty.value.code == "empty-file" and "p2" not in gallery.kept
+
+
+def test_export_with_pillow_is_the_full_resolution_photo(gallery):
+    run(gallery.analyse("p1", ASTRONAUT, "astronaut.jpg", VIEW))
+    plan = gallery.plan_export("p1", VIEW, {"format": "png"})
+    assert (plan.mime, plan.download_name, plan.quality) == ("image/png", "astronaut.googly.png", config.JPEG_QUALITY)
+    timings = {}
+    data = export_with_pillow(ASTRONAUT, plan, timings)
+    expected = run(process_photo(ASTRONAUT, "astronaut.jpg", gallery.models, GooglySettings(seed=3, style="glossy")))
+    assert decoded(data).tobytes() == expected.image.tobytes()
+    answer = plan.answer("pillow", timings)
+    assert set(answer["timings"]) == {"decode", "render", "encode"} and answer["path"] == "pillow"
+    assert json.loads(answer["json"]) == json.loads(json.dumps(expected.detections()))
+
+
+def test_failures_have_one_shape_and_say_what_to_do():
+    photo_error = PhotoError("corrupt", "x.jpg could not be decoded.", "Export it again.")
+    assert failure(photo_error) == {"code": "corrupt", "message": "x.jpg could not be decoded.", "hint": "Export it again."}
+    bug = failure(KeyError("faces"), "holiday.jpg")
+    assert bug["code"] == "internal" and "holiday.jpg" in bug["message"] and "KeyError" in bug["message"]
+    assert set(bug) == typedef_fields("Failure")
+
+
+def test_timed_records_even_when_the_block_fails():
+    timings = {}
+    with pytest.raises(RuntimeError), timed(timings, "decode"):
+        raise RuntimeError("boom")
+    assert timings["decode"] >= 0
+
+
+def eye(radius: float) -> GooglyEye:
+    return GooglyEye(0, "right", "0:right", (0.0, 0.0), radius, (0.0, 0.0), radius / 2, 0.0)
+
+
+def test_a_new_eye_is_sized_like_the_photos_and_a_pair_spaced_like_a_face():
+    settings = GooglySettings(gamma=0.5)
+    assert new_eye_size([eye(10), eye(30), eye(20)], (800, 600), settings) == {"radius": 20, "pairOffset": 40}
+    assert new_eye_size([eye(10), eye(30)], (800, 600), settings)["radius"] == 30  # the higher middle
+    # radius = gamma * eye_distance / 2: a pair of radius-20 eyes is 2 * 20 / gamma apart
+    assert new_eye_size([], (800, 600), GooglySettings(gamma=1.0)) == {
+        "radius": config.ADDED_EYE_FRACTION * 600, "pairOffset": config.ADDED_EYE_FRACTION * 600}
+
+
+# ---- The protocol: web/protocol.js declares every field the Python side answers ------------------
+
+def typedef_fields(name: str) -> set[str]:
+    """The @property names of one @typedef block in web/protocol.js."""
+    source = (REPO / "web" / "protocol.js").read_text()
+    blocks = re.findall(r"/\*\*(.*?)\*/", source, re.S)
+    for block in blocks:
+        if re.search(r"@typedef \{object\} " + name + r"\b", block):
+            section = block.split("@typedef {object} " + name, 1)[1].split("@typedef", 1)[0]
+            return set(re.findall(r"@property \{[^}]*\} \[?(\w+)", section))
+    raise AssertionError(f"web/protocol.js has no @typedef {{object}} {name}")
+
+
+def test_the_answers_have_exactly_the_fields_protocol_js_declares(gallery):
+    analysed = run(gallery.analyse("p1", ASTRONAUT, "astronaut.jpg", VIEW))
+    rendered = gallery.render("p1", VIEW)
+    plan = gallery.plan_export("p1", VIEW, {})
+    exported = {"ok": True, "image": b"", **plan.answer("canvas", {})}
+    assert {"ok", *rendered} == typedef_fields("RenderAnswer")
+    assert {"ok", *analysed} == typedef_fields("RenderAnswer") | typedef_fields("AnalyseExtra")
+    assert set(exported) == typedef_fields("ExportAnswer")
+    assert set(rendered["newEye"]) == typedef_fields("NewEye")
+    assert set(rendered["eyes"][0]) == typedef_fields("EditorEye")
+    assert set(analysed["faces"][0]) == typedef_fields("OverlayFace")
+    assert set(analysed["faces"][0]["eyes"][0]) == typedef_fields("OverlayEye")
+    assert {"ok", "wasm_bytes", *gallery.memory()} == typedef_fields("MemoryAnswer")
+    assert set(GalleryError("c", "m", "h").as_dict()) == typedef_fields("Failure")
+    assert set(GooglySettings().as_dict()) == typedef_fields("Settings")

@@ -1,0 +1,7 @@
+// What the page puts on `window` for tests, benchmarks and the service worker's registration script
+// (web/app.js fills it in). The record's shape is declared in web/protocol.js.
+interface Window {
+  googly: import('../web/protocol.js').PageRecord;
+  googlyTimeModel?: (runs: number) => Promise<number[]>;
+  googlyMemory?: () => Promise<import('../web/protocol.js').MemoryAnswer>;
+}

@@ -1,0 +1,296 @@
+// The worker protocol, written down once: every request engine.js sends to the Python worker
+// (worker.py, functions on `pyscript.sync`) and every answer it gets back. Types only: this module
+// exports nothing at run time; `tsc --noEmit` checks the page's code against it (./dev test), and
+// tests/unit/test_protocol.py checks that the Python side answers exactly these fields.
+//
+// Every call takes one request object and answers one object: `{ok: true, ...}` or `Failed`.
+// Field names are the JSON the core writes (googly_eyes.gallery), so Python and JavaScript read the
+// same words.
+
+/**
+ * What went wrong, for people: `message` says what happened (naming the file), `hint` what to do.
+ * `code` is for programs: a PhotoError code (empty-file, too-large, corrupt, unsupported, ...),
+ * or "not-loaded", "preview-gone", "models-failed", "internal".
+ * @typedef {object} Failure
+ * @property {string} code
+ * @property {string} message
+ * @property {string} hint
+ */
+
+/**
+ * @typedef {object} Failed
+ * @property {false} ok
+ * @property {Failure} error
+ */
+
+/**
+ * A photo's look: its settings (config.py's GooglySettings as JSON) and its hand edits (googly.py).
+ * @typedef {object} View
+ * @property {Settings} settings
+ * @property {Edits} edits
+ */
+
+/**
+ * What the user can change about the googly eyes (config.GooglySettings).
+ * @typedef {object} Settings
+ * @property {number} gamma
+ * @property {number} lambda_min
+ * @property {number} lambda_max
+ * @property {number} seed
+ * @property {string} sizing
+ * @property {string} pupil_mode
+ * @property {number[] | null} look_at
+ * @property {string} style
+ */
+
+/**
+ * @typedef {object} EyeEdit
+ * @property {number[]} [centre]
+ * @property {number} [radius]
+ * @property {boolean} [deleted]
+ * @property {number} [reroll]
+ */
+
+/**
+ * @typedef {object} AddedEye
+ * @property {string} key
+ * @property {number[]} centre
+ * @property {number} radius
+ * @property {number} [reroll]
+ */
+
+/**
+ * @typedef {object} Edits
+ * @property {Object<string, EyeEdit>} eyes
+ * @property {AddedEye[]} added
+ */
+
+/**
+ * Page options (from the page's ?query, for benchmarks) and where the site is.
+ * @typedef {object} BootRequest
+ * @property {string} base  the page's URL: the worker resolves models/ and vendor/ against it
+ * @property {string | null} threads  "1" or "2": at most this many onnxruntime-web threads
+ * @property {string | null} model  another face detector file the manifest pins
+ * @property {string | null} mesh  another face mesh file the manifest pins
+ * @property {string | null} export  "pillow": downloads made by Pillow instead of the canvas
+ */
+
+/**
+ * How Python started (pyodide-boot.mjs), in ms.
+ * @typedef {object} StartStats
+ * @property {'none' | 'used'} snapshot  whether Python started from a memory snapshot
+ * @property {number} ms  starting Python
+ * @property {number} packages_ms  loading numpy, Pillow and googly_eyes
+ * @property {string | null} error  why a snapshot could not be read, restored or saved
+ */
+
+/**
+ * How the boot went, in ms since the worker started: pyodide-boot.mjs's stats and worker.py's.
+ * @typedef {object} WorkerStart
+ * @property {number} worker_ms  when worker.py started
+ * @property {number} imports_ms  worker.py's imports
+ * @typedef {StartStats & WorkerStart} PythonStart
+ */
+
+/**
+ * @typedef {object} BootInfo
+ * @property {true} ok
+ * @property {string} model  the face detector file in use
+ * @property {Object<string, string>} models  the file of each model role
+ * @property {number} threads
+ * @property {string} version
+ * @property {number} models_ms
+ * @property {PythonStart} python
+ * @property {boolean} isolated  cross-origin isolated (threads possible)
+ */
+
+/**
+ * @typedef {object} AnalyseRequest
+ * @property {string} id  the page's id for the photo
+ * @property {string} name  its file name
+ * @property {Uint8Array} bytes  the file as dropped
+ * @property {View} view
+ */
+
+/**
+ * @typedef {object} RenderRequest
+ * @property {string} id
+ * @property {View} view
+ * @property {Uint8Array | null} bytes  the file again, only after a "preview-gone" failure
+ */
+
+/**
+ * @typedef {object} ExportRequest
+ * @property {string} id
+ * @property {Uint8Array} bytes
+ * @property {View} view
+ * @property {Output} output
+ */
+
+/**
+ * @typedef {object} Output
+ * @property {string} format  "auto" | "jpeg" | "png" | "webp"
+ * @property {number} quality  1..100
+ */
+
+/** @typedef {{id: string}} ForgetRequest */
+/** @typedef {{runs: number}} TimeModelRequest */
+/** @typedef {{ok: true}} Done */
+
+/**
+ * A googly eye as the editor shows it, in photo pixels.
+ * @typedef {object} EditorEye
+ * @property {string} key  "face:side" (e.g. "0:right") or an added eye's key ("a1")
+ * @property {number[]} centre
+ * @property {number} radius
+ * @property {number[]} pupil_centre
+ * @property {number} pupil_radius
+ * @property {number} face  -1 for an eye added by hand
+ * @property {string} side  "right" | "left" | "added"
+ * @property {number} roll  head roll, degrees
+ */
+
+/**
+ * Where a face and its eyes are, for "Show detections".
+ * @typedef {object} OverlayFace
+ * @property {number[]} box
+ * @property {OverlayEye[]} eyes  the subject's right eye, then the left
+ * @property {number[][]} keypoints  the detector's six keypoints
+ */
+
+/**
+ * @typedef {object} OverlayEye
+ * @property {number[]} centre
+ * @property {boolean} visible  false: hidden by a turned head (no googly eye)
+ * @property {number[][]} contour  the eyelid contour (empty without the mesh)
+ */
+
+/**
+ * How big an eye added by hand starts, and how far from a pair's centre each of its eyes goes.
+ * @typedef {object} NewEye
+ * @property {number} radius
+ * @property {number} pairOffset
+ */
+
+/**
+ * A preview with googly eyes, rendered for a look.
+ * @typedef {object} RenderAnswer
+ * @property {true} ok
+ * @property {string} name
+ * @property {Uint8Array} preview
+ * @property {string} previewMime
+ * @property {EditorEye[]} eyes
+ * @property {number} googlyEyes
+ * @property {NewEye} newEye
+ * @property {Object<string, number>} timings  ms by stage
+ */
+
+/**
+ * A new photo's analysis and first preview.
+ * @typedef {object} AnalyseExtra
+ * @property {Uint8Array} original  the preview without googly eyes
+ * @property {string} originalMime
+ * @property {OverlayFace[]} faces
+ * @property {number} width  the photo's upright size
+ * @property {number} height
+ * @property {number} orientation  the EXIF orientation applied
+ * @property {string} downloadName
+ * @typedef {RenderAnswer & AnalyseExtra} AnalyseAnswer
+ */
+
+/**
+ * A full-resolution download.
+ * @typedef {object} ExportAnswer
+ * @property {true} ok
+ * @property {string} name
+ * @property {Uint8Array} image
+ * @property {string} mime
+ * @property {string} downloadName
+ * @property {string} path  "canvas" | "pillow"
+ * @property {string} json  the detections JSON
+ * @property {Object<string, number>} timings
+ */
+
+/**
+ * @typedef {object} MemoryAnswer
+ * @property {true} ok
+ * @property {number} wasm_bytes
+ * @property {number} photos
+ * @property {number} previews
+ */
+
+/**
+ * @typedef {object} TimeModelAnswer
+ * @property {true} ok
+ * @property {number[]} times
+ */
+
+/**
+ * The worker's functions, as PyScript's `xworker.sync` exposes them to the page.
+ * @typedef {object} WorkerCalls
+ * @property {(request: BootRequest) => Promise<BootInfo | Failed>} boot
+ * @property {(request: AnalyseRequest) => Promise<AnalyseAnswer | Failed>} analyse
+ * @property {(request: RenderRequest) => Promise<RenderAnswer | Failed>} render
+ * @property {(request: ExportRequest) => Promise<ExportAnswer | Failed>} export
+ * @property {(request: ForgetRequest) => Promise<Done>} forget
+ * @property {(request: TimeModelRequest) => Promise<TimeModelAnswer>} time_model
+ * @property {() => Promise<MemoryAnswer>} memory
+ */
+
+/**
+ * What python-snapshot.mjs reports after making the snapshot warm boots start from.
+ * @typedef {object} SnapshotReport
+ * @property {boolean} saved
+ * @property {number} [bytes]
+ * @property {number} [ms]
+ * @property {string | null} [error]
+ */
+
+/**
+ * One analysed file, as window.googly.results records it (tests and benchmarks read these).
+ * @typedef {object} ResultRecord
+ * @property {string} name
+ * @property {boolean} ok
+ * @property {number} totalMs
+ * @property {number} [faces]
+ * @property {number} [googlyEyes]
+ * @property {number} [width]
+ * @property {number} [height]
+ * @property {Object<string, number>} [timings]
+ * @property {string} [error]  the failure's code
+ * @property {string} [message]
+ */
+
+/**
+ * One full-resolution file made for a download, as window.googly.exports records it.
+ * @typedef {object} ExportRecord
+ * @property {string} name
+ * @property {boolean} ok
+ * @property {number} totalMs
+ * @property {Object<string, number> | null} timings
+ * @property {string | null} path
+ * @property {number | null} bytes
+ * @property {string | null} mime
+ */
+
+/**
+ * What the page shows of itself on `window.googly`, for tests and benchmarks.
+ * @typedef {object} PageRecord
+ * @property {number | null} readyMs  ms from navigation to the models being ready
+ * @property {BootInfo | null} info
+ * @property {ResultRecord[]} results
+ * @property {ExportRecord[]} exports
+ * @property {object[]} photos  app.js's photos, in the order added
+ * @property {boolean} idle  true once the photos dropped so far are done
+ * @property {SnapshotReport | null} snapshot
+ */
+
+/**
+ * build-info.json, written by scripts/build_site.py: every site file with its sha256.
+ * @typedef {object} BuildInfo
+ * @property {string} cache_version  a hash of the file list, stamped into sw.js
+ * @property {Object<string, string>} files  path relative to the site -> sha256
+ * @property {string[]} [online_only]  on the site but never precached
+ */
+
+export {};
