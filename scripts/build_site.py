@@ -5,6 +5,7 @@ Why this script exists: the app runs entirely in the browser and must not depend
 any CDN at run time, so everything it loads is copied next to index.html:
 
   <web/ as is>                 index.html, main.py, pyscript.toml, css, ...
+                               (settings.js gets config.settings_spec() written in)
   models/                      the ONNX face detector(s), manifest.json, licence files
   vendor/pyscript/             the whole dist/ of @pyscript/core (it lazy-loads chunks)
   vendor/pyodide/              the Pyodide runtime, a trimmed pyodide-lock.json and three
@@ -34,6 +35,7 @@ import io
 import json
 import os
 import re
+import runpy
 import shutil
 import subprocess
 import sys
@@ -461,6 +463,26 @@ def copy_models(models_dir: Path, out: Path) -> list[str]:
     return names
 
 
+# ---------------------------------------------------------------- the settings for the page
+
+SETTINGS_MODULE = "settings.js"
+SETTINGS_PLACEHOLDER = "'__GOOGLY_SETTINGS_SPEC__'"
+
+
+def load_settings_spec(repo: Path) -> dict:
+    """config.settings_spec() of the package being shipped (config.py needs only the standard library)."""
+    return runpy.run_path(str(repo / "py" / PACKAGE_NAME / "config.py"))["settings_spec"]()
+
+
+def stamp_settings(out: Path, spec: dict) -> None:
+    """Write the settings' spec into settings.js as a JSON literal (web/settings.js says why not a fetch)."""
+    module = out / SETTINGS_MODULE
+    text = module.read_text()
+    if text.count(SETTINGS_PLACEHOLDER) != 1:
+        raise BuildError(f"web/{SETTINGS_MODULE} must hold {SETTINGS_PLACEHOLDER} once, for the settings")
+    module.write_text(text.replace(SETTINGS_PLACEHOLDER, json.dumps(spec, allow_nan=False)))
+
+
 # ---------------------------------------------------------------- the build
 
 
@@ -686,6 +708,7 @@ def build_site(out: Path, repo: Path = REPO, wheel_sources=None) -> None:
 
     reset_out_dir(out, repo)
     copy_web(repo / "web", out)
+    stamp_settings(out, load_settings_spec(repo))
     copy_models(repo / "models", out)
     copy_vendor(node_modules, pins, out)
     pyodide_dir = out / "vendor" / "pyodide"

@@ -7,6 +7,7 @@
 import { Engine } from './engine.js';
 import { Editor } from './editor.js';
 import { makeZip, uniqueNames, zipFileName } from './zip.js';
+import { SPEC, addOptions, applyRange, lookProblems, savedDefaults } from './settings.js';
 
 const $ = (selector) => document.querySelector(selector);
 const bootBar = $('#boot-progress');
@@ -39,27 +40,17 @@ window.googly = { readyMs: null, info: null, results: [], exports: [], photos, i
 // ---- The look: defaults for every photo, kept in this browser --------------------------------
 
 const DEFAULTS_KEY = 'googly-eyes:defaults';
-const CHOICES = { style: ['classic', 'glossy', 'cartoon'], sizing: ['distance', 'eye_width'], pupil_mode: ['random', 'gravity', 'look_at'] };
-const FACTORY_SETTINGS = { gamma: 0.5, lambda_min: 0.4, lambda_max: 0.6, sizing: 'distance', pupil_mode: 'random', look_at: null, seed: 0, style: 'classic' };
 
-// Saved defaults from an earlier visit, keeping only known keys with values of the right kind.
+// Saved defaults from an earlier visit, checked by the rule Python uses (settings.js savedDefaults: a
+// setting outside its range gets its factory value, the others are kept).
 function loadDefaults() {
-  const defaults = { ...FACTORY_SETTINGS };
+  let saved = null;
   try {
-    const saved = JSON.parse(localStorage.getItem(DEFAULTS_KEY) || 'null') ?? {};
-    for (const [key, value] of Object.entries(FACTORY_SETTINGS)) {
-      if (key !== 'look_at' && typeof saved[key] === typeof value) defaults[key] = saved[key];
-    }
-    for (const [key, allowed] of Object.entries(CHOICES)) {
-      if (!allowed.includes(defaults[key])) defaults[key] = FACTORY_SETTINGS[key];
-    }
-    // The ranges Python accepts (config.GooglySettings); anything else: the factory sizes.
-    const { gamma, lambda_min: low, lambda_max: high, seed } = defaults;
-    if (!(gamma >= 0.05 && gamma <= 2 && low > 0 && low <= high && high < 1 && Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) {
-      Object.assign(defaults, { gamma: 0.5, lambda_min: 0.4, lambda_max: 0.6, seed: 0 });
-    }
+    saved = JSON.parse(localStorage.getItem(DEFAULTS_KEY) || 'null');
   } catch { /* storage blocked or damaged: use the factory look */ }
-  return defaults;
+  const problems = saved === null ? [] : lookProblems(saved);
+  if (problems.length) console.warn(`Saved defaults partly reset to the factory look: ${problems.join('; ')}`);
+  return savedDefaults(saved);
 }
 
 const look = {
@@ -297,6 +288,10 @@ function photoFinished() {
 function outputChoice() {
   return { format: outputFormat.value, quality: Number(outputQuality.value) };
 }
+
+// The format choices and the quality slider come from the spec (settings.js), made before they are used.
+addOptions(outputFormat, SPEC.output.format);
+applyRange(outputQuality, SPEC.output.quality);
 
 // Quality matters for JPEG and WebP only (and "Same as original" may be JPEG).
 function updateOutputControls() {

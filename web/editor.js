@@ -6,6 +6,8 @@
 // asks Python to render again (app.js `rerender`). Python draws the googly eyes; this file only draws
 // the handles and the debug overlay in an SVG over the preview, so neither can reach a download.
 
+import { LOOK_CHOICES, LOOK_SLIDERS, SPEC, addRadioButtons, applyRange, settingProblem } from './settings.js';
+
 const SVG = 'http://www.w3.org/2000/svg';
 const $ = (selector) => document.querySelector(selector);
 const EMPTY_EDITS = () => ({ eyes: {}, added: [] });
@@ -33,6 +35,7 @@ export class Editor {
     this.selected = null;  // key of the selected googly eye
     this.drag = null;
     this.comparing = false;
+    this.makeControls();
     this.bindControls();
     this.bindStage();
     new ResizeObserver(() => this.drawOverlay()).observe(this.image);
@@ -76,12 +79,12 @@ export class Editor {
 
   showControls() {
     const { settings } = this.view;
-    for (const name of ['style', 'sizing', 'pupil_mode']) {
+    for (const [name] of LOOK_CHOICES) {
       this.form.querySelector(`input[name="${name}"][value="${settings[name]}"]`).checked = true;
     }
-    for (const [id, name] of [['gamma', 'gamma'], ['lambda-min', 'lambda_min'], ['lambda-max', 'lambda_max']]) {
-      $(`#${id}`).value = settings[name];
-      $(`#${id}-value`).textContent = Number(settings[name]).toFixed(2);
+    for (const [name] of LOOK_SLIDERS) {
+      this.slider(name).value = settings[name];
+      this.sliderValue(name).textContent = Number(settings[name]).toFixed(2);
     }
     $('#seed').value = settings.seed;
     $('#look-at-hint').hidden = settings.pupil_mode !== 'look_at';
@@ -200,20 +203,39 @@ export class Editor {
 
   // ---- Controls ----------------------------------------------------------------------------
 
+  // index.html has a place for each control; its choices and ranges come from the spec.
+  makeControls() {
+    for (const [name, field] of LOOK_CHOICES) addRadioButtons(this.form.querySelector(`[data-setting="${name}"]`), name, field);
+    for (const [name, field] of LOOK_SLIDERS) applyRange(this.slider(name), field);
+    applyRange($('#seed'), SPEC.look.seed);
+  }
+
+  /** @param {string} name @returns {HTMLInputElement} */
+  slider(name) {
+    return this.form.querySelector(`input[type="range"][name="${name}"]`);
+  }
+
+  /** @param {string} name @returns {HTMLOutputElement} */
+  sliderValue(name) {
+    return $(`#${this.slider(name).id}-value`);
+  }
+
   bindControls() {
     const setNumber = (settings, name, value) => {
       settings[name] = value;
-      // Keep the pupil range in order whichever end moved.
-      if (name === 'lambda_min' && settings.lambda_max < value) settings.lambda_max = value;
-      if (name === 'lambda_max' && settings.lambda_min > value) settings.lambda_min = value;
+      // Keep ordered pairs (the pupil range) in order whichever end moved.
+      for (const [low, high] of SPEC.ordered) {
+        if (name === low && settings[high] < value) settings[high] = value;
+        if (name === high && settings[low] > value) settings[low] = value;
+      }
       return settings;
     };
     // Sliders: the photo follows while dragging (renders coalesce: the latest value wins); letting go
     // (or each keyboard step) records one undo step from where the drag began.
-    for (const [id, name] of [['gamma', 'gamma'], ['lambda-min', 'lambda_min'], ['lambda-max', 'lambda_max']]) {
-      const input = $(`#${id}`);
+    for (const [name] of LOOK_SLIDERS) {
+      const input = this.slider(name);
       input.addEventListener('input', () => {
-        $(`#${id}-value`).textContent = Number(input.value).toFixed(2);
+        this.sliderValue(name).textContent = Number(input.value).toFixed(2);
         this.sliding ??= this.snapshot();
         this.photo.settings = setNumber({ ...this.view.settings }, name, Number(input.value));
         this.rerender(this.photo);
@@ -224,7 +246,7 @@ export class Editor {
         this.change((settings) => { setNumber(settings, name, Number(input.value)); });
       });
     }
-    for (const name of ['style', 'sizing', 'pupil_mode']) {
+    for (const [name] of LOOK_CHOICES) {
       for (const radio of this.form.querySelectorAll(`input[name="${name}"]`)) {
         radio.addEventListener('change', () => this.change((settings) => { settings[name] = radio.value; }));
       }
@@ -232,11 +254,12 @@ export class Editor {
     $('#seed').addEventListener('change', () => {
       const text = $('#seed').value.trim();
       const seed = Math.trunc(Number(text));
-      if (text !== '' && Number.isFinite(seed) && seed >= 0 && seed < 2 ** 32) this.change((settings) => { settings.seed = seed; });
-      else { $('#seed').value = this.view.settings.seed; this.announce('The seed is a whole number from 0 to 4294967295.'); }
+      if (text !== '' && !settingProblem('seed', SPEC.look.seed, seed)) this.change((settings) => { settings.seed = seed; });
+      else { $('#seed').value = this.view.settings.seed; this.announce(`The seed is a whole number from ${SPEC.look.seed.min} to ${SPEC.look.seed.max}.`); }
     });
     $('#reroll-all').addEventListener('click', () => {
-      const seed = crypto.getRandomValues(new Uint32Array(1))[0];
+      const { min, max } = SPEC.look.seed;
+      const seed = min + (crypto.getRandomValues(new Uint32Array(1))[0] % (max - min + 1));
       this.change((settings) => { settings.seed = seed; }, `New pupils everywhere (seed ${seed}).`);
     });
     for (const radio of this.form.querySelectorAll('input[name="tool"]')) {

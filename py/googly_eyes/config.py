@@ -1,4 +1,6 @@
-"""Defaults and limits, in one place: the page, the pipeline and the tests read them from here."""
+"""Defaults and limits, in one place: the pipeline and the tests read them from here, and the page gets
+the settings' part (defaults, choices with their labels, valid ranges, slider ranges) from
+settings_spec(), which scripts/build_site.py writes into the site's settings.js."""
 
 from dataclasses import dataclass, fields
 import math
@@ -10,16 +12,24 @@ GAMMA = 0.5
 LAMBDA_MIN = 0.4
 LAMBDA_MAX = 0.6
 DEFAULT_SEED = 0
+# What GooglySettings accepts (inclusive unless said): gamma within GAMMA_RANGE; the pupil's share of the
+# eye strictly inside PUPIL_SIZE_RANGE, with lambda_min <= lambda_max; the seed a whole number that fits
+# in the 32 bits googly.py keys each eye's random stream with.
+GAMMA_RANGE = (0.05, 2.0)
+PUPIL_SIZE_RANGE = (0.0, 1.0)  # exclusive at both ends
+SEED_RANGE = (0, 2**32 - 1)
 # Sizing: "distance" (the original formula, both eyes alike) or "eye_width" (each eye by its own
 # width: radius = gamma * width / (2 * EYE_WIDTH_PER_EYE_DISTANCE), the same size on average; a
 # turned head's far eye gets a smaller googly eye). An eye is about 0.43 eye distances wide (mean of
 # the mesh's corner-to-corner widths over faces-dev).
-SIZING_MODES = ("distance", "eye_width")
+SIZING_LABELS = {"distance": "From eye distance", "eye_width": "From each eye"}  # value -> what the page shows
+SIZING_MODES = tuple(SIZING_LABELS)
 DEFAULT_SIZING = "distance"
 EYE_WIDTH_PER_EYE_DISTANCE = 0.43
 # Where the pupil sits (googly.py explains each): "random" (the original design), "gravity" (resting at
 # the bottom, as a real googly eye does on an upright photo), "look_at" (towards a point the user picks).
-PUPIL_MODES = ("random", "gravity", "look_at")
+PUPIL_MODE_LABELS = {"random": "Random", "gravity": "Gravity", "look_at": "Look at…"}
+PUPIL_MODES = tuple(PUPIL_MODE_LABELS)
 DEFAULT_PUPIL_MODE = "random"
 
 # Face detection: MediaPipe's own thresholds for BlazeFace full-range.
@@ -43,7 +53,13 @@ MAX_PIXELS = 64_000_000
 # size. 6 MP keeps photos up to 6 MP as they are and takes a 12 MP photo at 1/2 (3 MP): the detector
 # never looks closer than 1/2 scale anyway (tiles.py: eyes 16 px apart at 8 model px).
 ANALYSIS_MAX_PIXELS = 6_000_000
+# Downloads: the format (photo.py maps each to Pillow's; "auto" keeps the photo's family) and the
+# JPEG/WebP quality, JPEG_QUALITY unless the user picks another within QUALITY_RANGE.
+OUTPUT_LABELS = {"auto": "Same as original", "jpeg": "JPEG", "png": "PNG", "webp": "WebP"}
+OUTPUT_CHOICES = tuple(OUTPUT_LABELS)
+DEFAULT_OUTPUT = "auto"
 JPEG_QUALITY = 92
+QUALITY_RANGE = (1, 100)
 # The page edits a preview at most this many pixels on its long side (sharp on a large screen,
 # quick to re-render); downloads are rendered at full resolution.
 PREVIEW_MAX_SIDE = 1600
@@ -63,7 +79,8 @@ PUPIL_COLOUR = (12, 12, 12)
 RIM_COLOUR = (45, 45, 45)
 
 # Drawing styles (render.py has one function per style). "classic" is the original flat look.
-STYLES = ("classic", "glossy", "cartoon")
+STYLE_LABELS = {"classic": "Classic", "glossy": "Glossy", "cartoon": "Cartoon"}
+STYLES = tuple(STYLE_LABELS)
 DEFAULT_STYLE = "classic"
 # glossy: all sizes are fractions of the eye radius. A soft shadow below the eye, a thin grey rim, the
 # white darkening by up to GLOSSY_SHADING towards the rim, and an opaque soft highlight at the upper left.
@@ -85,12 +102,98 @@ CARTOON_CATCHLIGHT_CENTRE = (-0.35, -0.35)
 CARTOON_CATCHLIGHT_RADIUS = 0.25
 
 
+# The page's sliders, (min, max, step): the useful part of each valid range, in steps a person can hit.
+SLIDERS = {"gamma": (0.2, 1.2, 0.05), "lambda_min": (0.2, 0.9, 0.05), "lambda_max": (0.2, 0.9, 0.05),
+           "quality": (50, 100, 1)}
+
+
+def settings_spec() -> dict:
+    """Every setting the user picks, as plain JSON-friendly data: what the page needs to draw its controls,
+    start from the defaults and check saved defaults, so it copies none of them by hand.
+
+    scripts/build_site.py writes it into the site's settings.js, where @typedef SettingsSpec declares
+    this shape and lookProblems() applies the same rules as GooglySettings (a unit test runs both):
+
+        {"look": {name: field, ...},            every GooglySettings field, in its order
+         "ordered": [["lambda_min", "lambda_max"]],   pairs whose first may not be more than the second
+         "output": {"format": field, "quality": field}}   the download's format and JPEG/WebP quality
+
+    A field is one of
+        {"kind": "choice", "default": value, "choices": [{"value": value, "label": "What the page shows"}]}
+        {"kind": "number" or "integer", "default": x, "min": low, "max": high, "exclusive": bool,
+         "slider": {"min": low, "max": high, "step": step}}     ("slider" only where the page draws one)
+        {"kind": "point", "default": None}                       None or [x, y]
+    setting_problem() says what each kind accepts.
+    """
+    def choice(default, labels):
+        return {"kind": "choice", "default": default,
+                "choices": [{"value": value, "label": label} for value, label in labels.items()]}
+
+    def number(kind, default, bounds, exclusive=False, slider=None):
+        field = {"kind": kind, "default": default, "min": bounds[0], "max": bounds[1], "exclusive": exclusive}
+        if slider:
+            field["slider"] = dict(zip(("min", "max", "step"), SLIDERS[slider]))
+        return field
+
+    return {
+        "look": {
+            "gamma": number("number", GAMMA, GAMMA_RANGE, slider="gamma"),
+            "lambda_min": number("number", LAMBDA_MIN, PUPIL_SIZE_RANGE, exclusive=True, slider="lambda_min"),
+            "lambda_max": number("number", LAMBDA_MAX, PUPIL_SIZE_RANGE, exclusive=True, slider="lambda_max"),
+            "seed": number("integer", DEFAULT_SEED, SEED_RANGE),
+            "sizing": choice(DEFAULT_SIZING, SIZING_LABELS),
+            "pupil_mode": choice(DEFAULT_PUPIL_MODE, PUPIL_MODE_LABELS),
+            "look_at": {"kind": "point", "default": None},
+            "style": choice(DEFAULT_STYLE, STYLE_LABELS),
+        },
+        "ordered": [["lambda_min", "lambda_max"]],
+        "output": {
+            "format": choice(DEFAULT_OUTPUT, OUTPUT_LABELS),
+            "quality": number("integer", JPEG_QUALITY, QUALITY_RANGE, slider="quality"),
+        },
+    }
+
+
+def setting_problem(name: str, field: dict, value) -> str | None:
+    """Why `value` breaks `field` (one field of settings_spec()), or None when it is fine.
+
+    choice: one of the values. number: a finite number, not a boolean or a string, within min..max (strictly
+    between them if "exclusive"); integer: the same, and whole (1.0 counts: JSON and JavaScript do not tell
+    it from 1). point: None or two finite numbers. web/settings.js settingProblem() is the same rule.
+    """
+    kind = field["kind"]
+    if kind == "choice":
+        values = tuple(choice["value"] for choice in field["choices"])
+        return None if value in values else f"{name} must be one of {values}, got {value!r}"
+    if kind == "point":
+        if value is None:
+            return None
+        try:
+            finite_point(value, name)
+        except ValueError as error:
+            return str(error)
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or (
+            not isinstance(value, numbers.Integral) and not math.isfinite(value)):
+        return f"{name} must be a finite number, got {value!r}"
+    if kind == "integer" and not (isinstance(value, numbers.Integral) or float(value).is_integer()):
+        return f"{name} must be a whole number, got {value!r}"
+    low, high = field["min"], field["max"]
+    if field["exclusive"]:
+        return None if low < value < high else f"{name} must be more than {low} and less than {high}, got {value}"
+    return None if low <= value <= high else f"{name} must be within {low}..{high}, got {value}"
+
+
+_SPEC = settings_spec()  # what GooglySettings checks: the very rules the page gets
+
+
 @dataclass(frozen=True)
 class GooglySettings:
     """What the user can change about the googly eyes (the page keeps one per photo).
 
     `look_at` is a point in image pixels, used only by pupil_mode "look_at"; without one the pupils sit
     at the eye centres (looking straight at the viewer). A list is accepted and stored as a tuple.
+    Every value is checked against settings_spec() (setting_problem); a whole-number seed is stored as int.
     """
 
     gamma: float = GAMMA
@@ -103,31 +206,23 @@ class GooglySettings:
     style: str = DEFAULT_STYLE
 
     def __post_init__(self):
-        if self.pupil_mode not in PUPIL_MODES:
-            raise ValueError(f"pupil_mode must be one of {PUPIL_MODES}, got {self.pupil_mode!r}")
-        if self.style not in STYLES:
-            raise ValueError(f"style must be one of {STYLES}, got {self.style!r}")
+        for name, field in _SPEC["look"].items():
+            problem = setting_problem(name, field, getattr(self, name))
+            if problem:
+                raise ValueError(problem)
+        for low, high in _SPEC["ordered"]:
+            if getattr(self, low) > getattr(self, high):
+                raise ValueError(f"{low} must not be more than {high}, got {getattr(self, low)} > {getattr(self, high)}")
         if self.look_at is not None:
             object.__setattr__(self, "look_at", finite_point(self.look_at, "look_at"))
-        if self.sizing not in SIZING_MODES:
-            raise ValueError(f"sizing must be one of {SIZING_MODES}, got {self.sizing!r}")
-        for name in ("gamma", "lambda_min", "lambda_max", "seed"):  # a string or list would be a TypeError below
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or (
-                    not isinstance(value, numbers.Integral) and not math.isfinite(value)):
-                raise ValueError(f"{name} must be a finite number, got {value!r}")
-        if not (0.05 <= self.gamma <= 2.0):
-            raise ValueError(f"gamma must be within 0.05..2.0, got {self.gamma}")
-        if not (0.0 < self.lambda_min <= self.lambda_max < 1.0):
-            raise ValueError(
-                f"pupil size range must satisfy 0 < lambda_min <= lambda_max < 1, "
-                f"got {self.lambda_min}..{self.lambda_max}"
-            )
+        object.__setattr__(self, "seed", int(self.seed))
 
     @classmethod
     def from_dict(cls, values: dict) -> "GooglySettings":
         """Settings from a plain dict (the page's JSON): None means "the default"; an unknown key is an
         error, so a typo does not pass silently."""
+        if not isinstance(values, dict):
+            raise ValueError(f"settings must be a dict of setting: value, got {values!r}")
         known = {field.name for field in fields(cls)}
         for key in values:
             if key not in known:

@@ -16,10 +16,11 @@ from PIL import Image, UnidentifiedImageError
 from . import config
 
 # What we can write: Pillow format -> (name, MIME type, file extension). The user picks one of
-# OUTPUT_CHOICES; "auto" keeps the photo's family (a JPEG stays a JPEG, everything else PNG).
+# OUTPUT_CHOICES (config.py, with the labels the page shows); "auto" keeps the photo's family (a JPEG
+# stays a JPEG, everything else PNG).
 OUTPUT_FORMATS = {"JPEG": ("jpeg", "image/jpeg", "jpg"), "PNG": ("png", "image/png", "png"),
                   "WEBP": ("webp", "image/webp", "webp")}
-OUTPUT_CHOICES = ("auto", "jpeg", "png", "webp")
+OUTPUT_CHOICES = config.OUTPUT_CHOICES
 
 
 class PhotoError(Exception):
@@ -227,9 +228,10 @@ def output_format(photo: Photo, requested: str = "auto") -> tuple[str, str, str]
 
 
 def encode_photo(image: Image.Image, pil_format: str, quality: int = config.JPEG_QUALITY) -> bytes:
-    """Encode for download. `quality` (1..100) applies to JPEG and WebP; PNG is lossless."""
-    if not 1 <= int(quality) <= 100:
-        raise ValueError(f"quality must be within 1..100, got {quality}")
+    """Encode for download. `quality` (within config.QUALITY_RANGE) applies to JPEG and WebP; PNG is lossless."""
+    low, high = config.QUALITY_RANGE
+    if not low <= int(quality) <= high:
+        raise ValueError(f"quality must be within {low}..{high}, got {quality}")
     buffer = io.BytesIO()
     if pil_format == "JPEG":
         # Full chroma (4:4:4) at high quality keeps the thin black rims crisp; below 90 the usual 4:2:0.

@@ -478,3 +478,69 @@ def test_slider_drag_renders_live_and_records_one_undo_step(group):
     after_undo = settle(app, 0, "Math.abs(p.result.eyes[0].radius - %r) < 0.01" % before[0]["radius"])
     assert [e["radius"] for e in after_undo] == [e["radius"] for e in before]
     close_editor(app)
+
+
+# ---- 8. The controls are made from the core's settings; saved defaults obey the core's rule ---------
+
+def test_controls_have_exactly_the_core_settings_choices_and_ranges(group):
+    from googly_eyes.config import settings_spec
+
+    app, spec = group, settings_spec()
+    # The module the page runs is the one the build wrote config.settings_spec() into.
+    assert app.page.evaluate("import(new URL('./settings.js', document.baseURI).href).then((m) => m.SPEC)") == spec
+    page = app.page.evaluate("""() => {
+        const form = document.querySelector('#controls');
+        const range = (input) => ({ min: Number(input.min), max: Number(input.max), step: Number(input.step) });
+        const radios = {};
+        for (const input of form.querySelectorAll('input[type="radio"]:not([name="tool"])')) {
+            (radios[input.name] ??= []).push({ value: input.value, label: input.parentElement.textContent.trim(), checked: input.checked });
+        }
+        const sliders = Object.fromEntries([...form.querySelectorAll('input[type="range"]')].map((input) => [input.name, range(input)]));
+        const format = document.querySelector('#output-format');
+        return { radios, sliders, seed: range(document.querySelector('#seed')),
+                 formats: [...format.options].map((option) => ({ value: option.value, label: option.textContent })),
+                 format: format.value, quality: { ...range(document.querySelector('#output-quality')),
+                 value: Number(document.querySelector('#output-quality').value) } };
+    }""")
+    look, output = spec["look"], spec["output"]
+    choices = {name: field for name, field in look.items() if field["kind"] == "choice"}
+    assert page["radios"] == {name: [{**choice, "checked": choice["value"] == field["default"]} for choice in field["choices"]]
+                              for name, field in choices.items()}  # the photo follows the factory defaults
+    assert page["sliders"] == {name: field["slider"] for name, field in look.items() if "slider" in field}
+    assert page["seed"] == {"min": look["seed"]["min"], "max": look["seed"]["max"], "step": 1}
+    assert page["formats"] == output["format"]["choices"] and page["format"] == output["format"]["default"]
+    assert page["quality"] == {**output["quality"]["slider"], "value": output["quality"]["default"]}
+    assert app.page.inner_text("#output-quality-value") == str(output["quality"]["default"])
+
+
+def test_a_saved_default_outside_the_ranges_gives_the_factory_look(open_app, server_url):
+    from googly_eyes.config import GooglySettings
+
+    factory = GooglySettings().as_dict()
+    data = ASTRONAUT.read_bytes()
+    app = open_app(server_url)
+
+    def saved_then_dropped(saved: dict, name: str) -> dict:
+        """Store `saved` as this browser's defaults, open the page again, drop a photo: its settings."""
+        app.page.evaluate("(saved) => localStorage.setItem('googly-eyes:defaults', JSON.stringify(saved))", saved)
+        app.page.reload()
+        app.page.wait_for_function("window.googly && window.googly.readyMs !== null", timeout=120_000)
+        app.drop([(name, data)])
+        [record] = app.wait_for_results(1)
+        assert record["ok"], record
+        return download_json(app, name)["settings"]
+
+    # Every setting out of its range (or of the wrong kind): the factory look, in the file and the editor.
+    bad = {"gamma": 2.5, "lambda_min": 0.8, "lambda_max": 0.3, "seed": 2**32, "sizing": "huge",
+           "pupil_mode": "up", "look_at": [1, 2], "style": "neon", "colour": "red"}
+    assert saved_then_dropped(bad, "bad.jpg") == factory
+    open_editor(app, "bad.jpg")
+    assert app.page.is_checked(f'input[name="style"][value="{factory["style"]}"]')
+    assert app.page.input_value("#gamma") == str(factory["gamma"])
+    assert app.page.input_value("#seed") == str(factory["seed"])
+    close_editor(app)
+
+    # One setting out of range: only it falls back; the rest of the saved look is kept.
+    mixed = {**factory, "gamma": 0.01, "style": "cartoon", "seed": 12}
+    assert saved_then_dropped(mixed, "mixed.jpg") == {**factory, "style": "cartoon", "seed": 12}
+    assert app.errors == []

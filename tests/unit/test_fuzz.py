@@ -165,7 +165,7 @@ def drawable_eyes(draw, width, height):
                   st.tuples(st.sampled_from([1e4, -1e7, 1e12, 1e100]), st.floats(-5, 5))),
     ), max_size=3))
     chosen = GooglySettings(
-        gamma=draw(st.floats(0.05, 2.0)), seed=draw(st.integers(0, 2**32)),
+        gamma=draw(st.floats(0.05, 2.0)), seed=draw(st.integers(*config.SEED_RANGE)),
         pupil_mode=draw(st.sampled_from(config.PUPIL_MODES)), look_at=draw(st.one_of(st.none(), point)),
         lambda_min=draw(st.floats(0.01, 0.5)), lambda_max=draw(st.floats(0.5, 0.99)))
     added = draw(st.lists(st.fixed_dictionaries({
