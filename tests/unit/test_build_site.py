@@ -11,8 +11,10 @@ import base64
 import io
 import hashlib
 import json
+import re
 import subprocess
 import sys
+import tomllib
 import urllib.error
 import urllib.request
 import zipfile
@@ -237,14 +239,15 @@ def test_pins_cover_every_shipped_node_modules_file():
 # ---------------------------------------------------------------- pyodide-lock.json
 
 
-def fake_lock():
+def fake_lock(tmp_path) -> Path:
     def entry(name, depends=(), **extra):
         return {"name": name, "version": "1", "file_name": f"{name}.whl", "install_dir": "site",
                 "sha256": sha(name.encode()), "package_type": "package", "imports": [name],
                 "depends": list(depends), "unvendored_tests": False, **extra}
 
-    return {
-        "info": {"version": "0.27.7", "python": "3.12.7"},
+    lock = {
+        "info": {"abi_version": "2024_0", "arch": "wasm32", "platform": "emscripten_3_1_58",
+                 "python": "3.12.7", "version": "0.27.7"},
         "packages": {
             "numpy": entry("numpy", unvendored_tests=True),
             "pillow": entry("Pillow"),
@@ -252,43 +255,122 @@ def fake_lock():
             "packaging": entry("packaging"),
         },
     }
+    path = tmp_path / "pyodide-lock.json"
+    path.write_text(json.dumps(lock))
+    return path
 
 
-def test_lock_rewrite_keeps_only_shipped_packages():
-    lock = fake_lock()
-    result = build_site.site_lock(lock, "googly_eyes-9.8.7-py3-none-any.whl", "9.8.7", "ab" * 32)
-    assert result["info"] == lock["info"]
-    assert sorted(result["packages"]) == ["googly-eyes", "numpy", "pillow"]
-    assert result["packages"]["numpy"] == lock["packages"]["numpy"]
-    ours = result["packages"]["googly-eyes"]
-    assert set(ours) == set(lock["packages"]["numpy"])  # same field set as Pyodide's entries
-    assert ours["name"] == "googly_eyes" and ours["sha256"] == "ab" * 32
-    assert ours["file_name"] == "googly_eyes-9.8.7-py3-none-any.whl"
+def write_wheel(package_dir, folder, meta=META) -> Path:
+    name, data = build_site.build_wheel(package_dir, meta)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(data)
+    return folder / name
+
+
+def test_lock_rewrite_keeps_only_shipped_packages(package_dir, tmp_path):
+    original = json.loads(fake_lock(tmp_path).read_text())
+    lock = build_site.read_lock(fake_lock(tmp_path))
+    wheel = write_wheel(package_dir, tmp_path / "site")
+    result = build_site.site_lock(lock, wheel)
+    result.to_json(tmp_path / "out.json", indent=1)
+    written = json.loads((tmp_path / "out.json").read_text())
+    assert written["info"] == original["info"]
+    assert sorted(written["packages"]) == ["googly-eyes", "numpy", "pillow"]
+    assert written["packages"]["numpy"] == original["packages"]["numpy"]
+    assert written["packages"]["pillow"] == original["packages"]["pillow"]
+    ours = written["packages"]["googly-eyes"]
+    assert set(ours) == set(original["packages"]["numpy"])  # same field set as Pyodide's entries
+    assert ours["name"] == "googly-eyes" and ours["version"] == "9.8.7"
+    assert ours["file_name"] == "googly_eyes-9.8.7-py3-none-any.whl"  # next to the lock, like numpy's
+    assert ours["sha256"] == sha(wheel.read_bytes())
     assert ours["depends"] == ["numpy", "pillow"] and ours["imports"] == ["googly_eyes"]
+    assert ours["install_dir"] == "site" and ours["package_type"] == "package"
 
 
-def test_lock_rewrite_follows_depends():
-    lock = fake_lock()
-    lock["packages"]["numpy"]["depends"] = ["micropip"]
-    result = build_site.site_lock(lock, "g.whl", "1", "00" * 32)
-    assert sorted(result["packages"]) == ["googly-eyes", "micropip", "numpy", "packaging", "pillow"]
+def test_lock_rewrite_follows_depends(package_dir, tmp_path):
+    path = fake_lock(tmp_path)
+    raw = json.loads(path.read_text())
+    raw["packages"]["numpy"]["depends"] = ["micropip"]
+    path.write_text(json.dumps(raw))
+    result = build_site.site_lock(build_site.read_lock(path), write_wheel(package_dir, tmp_path / "site"))
+    assert sorted(result.packages) == ["googly-eyes", "micropip", "numpy", "packaging", "pillow"]
 
 
-def test_lock_key_is_what_pyodide_looks_up():
-    # pyodide canonicalizes "googly_eyes" to "googly-eyes" before reading the lock
-    assert build_site.canonical_name("googly_eyes") == "googly-eyes"
-    assert build_site.canonical_name("Pillow") == "pillow"
+def test_a_dependency_the_site_does_not_ship_fails_the_build(package_dir, tmp_path):
+    meta = {**META, "dependencies": ["numpy==2.0.2", "scipy>=1"]}
+    wheel = write_wheel(package_dir, tmp_path / "site", meta)
+    with pytest.raises(build_site.BuildError, match="googly_eyes-9.8.7-py3-none-any.whl.*scipy"):
+        build_site.site_lock(build_site.read_lock(fake_lock(tmp_path)), wheel)
 
 
-def test_real_lock_numpy_and_pillow_have_no_depends():
+def test_a_wheel_without_python_sources_is_refused(package_dir, tmp_path):
+    # why site_lock() runs before compile_python(): imports are found from the .py files
+    wheel = write_wheel(package_dir, tmp_path / "site")
+    with zipfile.ZipFile(io.BytesIO(wheel.read_bytes())) as archive, \
+            zipfile.ZipFile(wheel, "w") as compiled:
+        for info in archive.infolist():
+            name = info.filename[:-3] + ".pyc" if info.filename.endswith(".py") else info.filename
+            compiled.writestr(name, archive.read(info))
+    with pytest.raises(build_site.BuildError, match="imports"):
+        build_site.site_lock(build_site.read_lock(fake_lock(tmp_path)), wheel)
+
+
+@pytest.mark.parametrize("damage", ["unknown field", "no platform", "not json"])
+def test_a_lock_pyodide_lock_cannot_read_fails_the_build(tmp_path, damage):
+    path = fake_lock(tmp_path)
+    raw = json.loads(path.read_text())
+    if damage == "unknown field":
+        raw["packages"]["numpy"]["shared_objects"] = []
+    elif damage == "no platform":
+        del raw["info"]["platform"]
+    path.write_text(json.dumps(raw) if damage != "not json" else "{")
+    with pytest.raises(build_site.BuildError, match="pyodide-lock.json is not a lock file pyodide-lock can read"):
+        build_site.read_lock(path)
+
+
+def test_site_lock_carries_the_compiled_wheels_sha256_and_leaves_pyodides_alone(package_dir, tmp_path):
+    lock = build_site.read_lock(fake_lock(tmp_path))
+    folder = tmp_path / "site"
+    result = build_site.site_lock(lock, write_wheel(package_dir, folder))
+    for entry in result.packages.values():  # stand-ins for the compiled wheels
+        (folder / entry.file_name).write_bytes(b"compiled " + entry.name.encode())
+    build_site.record_compiled_sha256(result, folder)
+    assert {key: entry.sha256 for key, entry in result.packages.items()} == {
+        "googly-eyes": sha(b"compiled googly-eyes"), "numpy": sha(b"compiled numpy"),
+        "pillow": sha(b"compiled Pillow")}
+    assert lock.packages["numpy"].sha256 == sha(b"numpy")  # the originals are still checked against this
+
+
+def test_pyodide_wheels_are_checked_against_pyodides_lock(tmp_path):
+    lock = build_site.read_lock(fake_lock(tmp_path))
+    served = {"numpy.whl": b"numpy", "Pillow.whl": b"Pillow", "micropip.whl": b"never asked for"}
+    asked = []
+
+    def fetch(file_name):
+        asked.append(file_name)
+        return served[file_name]
+
+    wheels = build_site.fetch_pyodide_wheels(lock, tmp_path / "cache", [("test", fetch)])
+    assert wheels == {"numpy.whl": b"numpy", "Pillow.whl": b"Pillow"} and sorted(asked) == ["Pillow.whl", "numpy.whl"]
+    served["numpy.whl"] = b"tampered"
+    (tmp_path / "cache" / "numpy.whl").unlink()
+    with pytest.raises(build_site.BuildError, match=f"numpy.whl with sha256 {sha(b'numpy')}"):
+        build_site.fetch_pyodide_wheels(lock, tmp_path / "cache", [("test", fetch)])
+
+
+def test_real_lock_ships_numpy_pillow_and_what_pyscript_toml_loads(package_dir, tmp_path):
     lock_path = REPO / "node_modules" / "pyodide" / "pyodide-lock.json"
     if not lock_path.is_file():
         pytest.skip("node_modules not installed")
-    lock = json.loads(lock_path.read_text())
-    result = build_site.site_lock(lock, "g.whl", "1", "00" * 32)
-    assert sorted(result["packages"]) == ["googly-eyes", "numpy", "pillow"]
-    assert result["packages"]["numpy"]["sha256"] == lock["packages"]["numpy"]["sha256"]
-    assert result["packages"]["pillow"]["sha256"] == lock["packages"]["pillow"]["sha256"]
+    lock = build_site.read_lock(lock_path)
+    result = build_site.site_lock(lock, write_wheel(package_dir, tmp_path / "site"))
+    assert sorted(result.packages) == ["googly-eyes", "numpy", "pillow"]
+    assert result.info == lock.info
+    assert result.packages["numpy"].sha256 == lock.packages["numpy"].sha256
+    assert result.packages["pillow"].sha256 == lock.packages["pillow"].sha256
+    # Pyodide's loadPackage canonicalizes each name (canonicalizePackageName) and looks that key up
+    packages = tomllib.loads((REPO / "web" / "pyscript.toml").read_text())["packages"]
+    assert sorted(re.sub(r"[-_.]+", "-", name).lower() for name in packages) == sorted(result.packages)
 
 
 # ---------------------------------------------------------------- models
