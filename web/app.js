@@ -1,3 +1,4 @@
+// @ts-check
 // The page's DOM glue: boot progress, drop zone and file picker, a queue, result cards, downloads.
 // Python runs in a worker (engine.js -> worker.py). Each photo is analysed once (faces and eyes),
 // then re-rendered whenever its look changes (editor.js). Downloads are made at full resolution when
@@ -8,30 +9,82 @@ import { Engine } from './engine.js';
 import { Editor } from './editor.js';
 import { makeZip, uniqueNames, zipFileName } from './zip.js';
 import { SPEC, addOptions, applyRange, lookProblems, savedDefaults } from './settings.js';
+import { $ } from './dom.js';
 
-const $ = (selector) => document.querySelector(selector);
-const bootBar = $('#boot-progress');
+/** @typedef {import('./settings.js').Look} Look */
+/** @typedef {import('./protocol.js').View} View */
+/** @typedef {import('./protocol.js').Failure} Failure */
+/** @typedef {import('./protocol.js').RenderAnswer} RenderAnswer */
+
+/**
+ * What the page shows of a photo after its latest render.
+ * @typedef {object} PhotoResult
+ * @property {import('./protocol.js').OverlayFace[]} faces
+ * @property {number} width  the photo's upright size, in pixels
+ * @property {number} height
+ * @property {string} downloadName
+ * @property {string} originalUrl  the preview without googly eyes (blob: URL)
+ * @property {string} previewUrl  the preview with them (blob: URL)
+ * @property {import('./protocol.js').EditorEye[]} eyes
+ * @property {import('./protocol.js').NewEye} newEye
+ * @property {number} renderMs
+ */
+
+/**
+ * One photo the user added, from drop to download.
+ * @typedef {object} Photo
+ * @property {string} id
+ * @property {File} file
+ * @property {string} name
+ * @property {HTMLElement} card
+ * @property {'waiting' | 'done' | 'failed'} status
+ * @property {Look | null} settings  null: follows the defaults
+ * @property {import('./protocol.js').Edits} edits
+ * @property {string[]} history  undo: earlier {settings, edits} as JSON
+ * @property {string[]} future  redo
+ * @property {PhotoResult | null} result  null until analysed
+ * @property {boolean} rendering  a render is on its way
+ * @property {boolean} dirty  the look changed while it was: render again
+ */
+
+/**
+ * The look every photo follows unless it has its own, and the view Python renders.
+ * @typedef {object} LookKeeper
+ * @property {Look} defaults
+ * @property {(settings: Look) => void} setDefaults
+ * @property {(photo: Photo) => View} view
+ */
+
+const bootBar = $('#boot-progress', HTMLProgressElement);
 const bootText = $('#boot-text');
 const statusArea = $('#status');
 const results = $('#results');
-const template = $('#result-template');
+const template = $('#result-template', HTMLTemplateElement);
 const dropZone = $('#drop-zone');
-const fileInput = $('#file-input');
+const fileInput = $('#file-input', HTMLInputElement);
 const batch = $('#batch');
-const batchBar = $('#batch-progress');
+const batchBar = $('#batch-progress', HTMLProgressElement);
 const batchText = $('#batch-text');
 const batchMessage = $('#batch-message');
-const downloadAllButton = $('#download-all');
-const zipJson = $('#zip-json');
-const outputFormat = $('#output-format');
-const outputQuality = $('#output-quality');
+const downloadAllButton = $('#download-all', HTMLButtonElement);
+const zipJson = $('#zip-json', HTMLInputElement);
+const outputFormat = $('#output-format', HTMLSelectElement);
+const outputQuality = $('#output-quality', HTMLInputElement);
 
 const startedAt = performance.now();
+/** @type {Engine | null} */
 let engine = null;
 let nextId = 1;
-// Every photo added since the page opened, in the order added: see newPhoto() for its fields.
+/** @type {Photo[]} Every photo added since the page opened, in the order added. */
 const photos = [];
-const waiting = [];  // photos dropped before the engine was ready
+/** @type {Photo[]} photos dropped before the engine was ready */
+const waiting = [];
+
+/** The engine, once booted (photos are only analysed, rendered or exported after that). */
+function ready() {
+  if (!engine) throw new Error('the app has not started yet');
+  return engine;
+}
 
 // What tests and benchmarks read: boot time, and one record per analysed file.
 // results: one per analysed file; exports: one per full-resolution file made for a download.
@@ -53,6 +106,7 @@ function loadDefaults() {
   return savedDefaults(saved);
 }
 
+/** @type {LookKeeper} */
 const look = {
   defaults: loadDefaults(),
   setDefaults(settings) {
@@ -67,18 +121,21 @@ const look = {
 
 // ---- Boot ----------------------------------------------------------------------------------
 
+/** @type {Record<'runtime' | 'models' | 'ready', [number, string]>} */
 const BOOT_STEPS = {
   runtime: [1, 'Loading the Python runtime, numpy and Pillow…'],
   models: [2, 'Loading the face models…'],
   ready: [3, 'Ready'],
 };
 
+/** @param {keyof typeof BOOT_STEPS} stage */
 function bootStep(stage) {
   const [value, text] = BOOT_STEPS[stage];
   bootBar.value = Math.max(bootBar.value, value);
   bootText.textContent = text;
 }
 
+/** @param {string} text  said in the page's live region */
 function announce(text) {
   statusArea.textContent = text;
 }
@@ -89,7 +146,7 @@ async function boot() {
   } catch (error) {
     console.error(error);
     $('#boot').classList.add('failed');
-    const message = `The app could not start: ${error.message ?? error}. Reload the page to try again.`;
+    const message = `The app could not start: ${error instanceof Error ? error.message : error}. Reload the page to try again.`;
     bootText.textContent = message;
     announce(message);
     return;
@@ -97,8 +154,9 @@ async function boot() {
   const seconds = (performance.now() - startedAt) / 1000;
   window.googly.readyMs = Math.round(performance.now() - startedAt);
   window.googly.info = engine.info;
-  window.googlyTimeModel = (runs) => engine.timeModel(runs);
-  window.googlyMemory = () => engine.memory();  // scripts/soak.py
+  const started = engine;
+  window.googlyTimeModel = (runs) => started.timeModel(runs);  // scripts/bench
+  window.googlyMemory = () => started.memory();  // scripts/soak.py
   bootStep('ready');
   performance.mark('googly:ready');
   window.dispatchEvent(new Event('googly:ready'));
@@ -109,30 +167,31 @@ async function boot() {
   for (const photo of waiting.splice(0)) analyse(photo);
   // Offline caching (sw-register.js) and the Python snapshot for the next boot wait until the photos
   // dropped so far are done: both compete with them for the CPU (measured: ~0.6 s on the first result).
-  engine.whenIdle().then(() => {
+  started.whenIdle().then(() => {
     window.googly.idle = true;
     window.dispatchEvent(new Event('googly:idle'));
-    return engine.prepareNextBoot();
+    return started.prepareNextBoot();
   }).then((made) => { window.googly.snapshot = made; });
 }
 
 // ---- Photos: add, analyse, show --------------------------------------------------------------
 
+/**
+ * @param {File} file
+ * @returns {Photo}
+ */
 function newPhoto(file) {
-  const card = template.content.firstElementChild.cloneNode(true);
-  card.querySelector('.name').textContent = file.name;
+  const card = /** @type {HTMLElement} */ (template.content.firstElementChild?.cloneNode(true));
+  $('.name', HTMLElement, card).textContent = file.name;
   card.classList.add('pending');
   results.prepend(card);
   return {
-    id: `p${nextId++}`, file, name: file.name, card,
-    status: 'waiting',  // waiting -> done | failed
-    settings: null,     // null: follows the defaults
-    edits: { eyes: {}, added: [] },
-    history: [], future: [],  // undo / redo: earlier and later {settings, edits} as JSON
-    result: null,       // the latest render: {previewUrl, originalUrl, eyes, faces, width, height, ...}
+    id: `p${nextId++}`, file, name: file.name, card, status: 'waiting', settings: null,
+    edits: { eyes: {}, added: [] }, history: [], future: [], result: null, rendering: false, dirty: false,
   };
 }
 
+/** @param {File[]} files */
 function enqueue(files) {
   if (!files.length) return;
   for (const file of files) {
@@ -145,27 +204,34 @@ function enqueue(files) {
   announce(`${files.length} photo(s) added.`);
 }
 
+/**
+ * @param {Photo} photo
+ * @param {string} text
+ */
 function setSummary(photo, text) {
-  photo.card.querySelector('.summary').textContent = text;
+  $('.summary', HTMLElement, photo.card).textContent = text;
 }
 
+/** @param {Photo} photo */
 async function analyse(photo) {
   let started = performance.now();
   const onStart = () => {
     started = performance.now();
     setSummary(photo, 'Finding faces…');
   };
-  const answer = await engine.analyse(photo.id, photo.file, look.view(photo), onStart).catch((error) => ({
+  const answer = await ready().analyse(photo.id, photo.file, look.view(photo), onStart).catch((error) => /** @type {const} */ ({
     ok: false, error: { code: 'internal', message: `${photo.name}: ${error}`, hint: 'Reload the page and try again.' },
   }));
   const totalMs = performance.now() - started;
+  /** @type {import('./protocol.js').ResultRecord} */
   const record = { name: photo.name, ok: answer.ok, totalMs: Math.round(totalMs) };
   if (answer.ok) {
     photo.status = 'done';
-    photo.result = { faces: answer.faces, width: answer.width, height: answer.height, downloadName: answer.downloadName };
-    photo.result.originalUrl = URL.createObjectURL(new Blob([answer.original], { type: answer.originalMime }));
+    const originalUrl = URL.createObjectURL(new Blob([answer.original], { type: answer.originalMime }));
+    photo.result = { faces: answer.faces, width: answer.width, height: answer.height, downloadName: answer.downloadName,
+      originalUrl, previewUrl: '', eyes: [], newEye: answer.newEye, renderMs: 0 };
     showRender(photo, answer);
-    showCard(photo, totalMs, answer.timings);
+    showCard(photo, photo.result, totalMs, answer.timings);
     Object.assign(record, { faces: answer.faces.length, googlyEyes: answer.googlyEyes, width: answer.width, height: answer.height, timings: { ...answer.timings } });
   } else {
     photo.status = 'failed';
@@ -173,58 +239,80 @@ async function analyse(photo) {
     Object.assign(record, { error: answer.error.code, message: answer.error.message });
   }
   window.googly.results.push(record);
-  photoFinished(photo);
+  photoFinished();
 }
 
 // A new preview from Python: show it on the card (and in the editor, which listens for it).
+/**
+ * @param {Photo} photo
+ * @param {RenderAnswer} answer
+ */
 function showRender(photo, answer) {
-  const previous = photo.result.previewUrl;
-  photo.result.previewUrl = URL.createObjectURL(new Blob([answer.preview], { type: answer.previewMime }));
-  photo.result.eyes = answer.eyes;
-  photo.result.newEye = answer.newEye;
-  photo.result.renderMs = answer.timings.render;
-  photo.card.querySelector('.frame img').src = photo.result.previewUrl;
+  const { result } = photo;
+  if (!result) return;
+  const previous = result.previewUrl;
+  result.previewUrl = URL.createObjectURL(new Blob([answer.preview], { type: answer.previewMime }));
+  result.eyes = answer.eyes;
+  result.newEye = answer.newEye;
+  result.renderMs = answer.timings.render;
+  $('.frame img', HTMLImageElement, photo.card).src = result.previewUrl;
   if (previous) setTimeout(() => URL.revokeObjectURL(previous), 1000);
 }
 
+/** @param {number} count */
 function facesText(count) {
   return count ? `${count} face${count === 1 ? '' : 's'}` : 'No faces';
 }
 
-function showCard(photo, totalMs, timings) {
-  const { card, result } = photo;
+/**
+ * @param {Photo} photo
+ * @param {PhotoResult} result
+ * @param {number} totalMs
+ * @param {Record<string, number>} timings
+ */
+function showCard(photo, result, totalMs, timings) {
+  const { card } = photo;
   card.classList.remove('pending');
   const faces = result.faces.length;
-  const img = card.querySelector('.frame img');
+  const img = $('.frame img', HTMLImageElement, card);
   img.alt = faces ? `${photo.name} with googly eyes on ${facesText(faces).toLowerCase()}` : `${photo.name} (no faces found)`;
-  const frame = card.querySelector('.frame');
+  const frame = $('.frame', HTMLButtonElement, card);
   frame.disabled = false;
   frame.setAttribute('aria-label', `Edit ${photo.name}`);
   frame.addEventListener('click', () => editor.open(photo));
   setSummary(photo, `${facesText(faces)} · ${result.width}×${result.height} · ${Math.round(totalMs)} ms`);
-  card.querySelector('.summary').title = `Time by stage (ms): ${Object.entries(timings).map(([stage, ms]) => `${stage} ${Math.round(ms)}`).join(' · ')}`;
+  $('.summary', HTMLElement, card).title = `Time by stage (ms): ${Object.entries(timings).map(([stage, ms]) => `${stage} ${Math.round(ms)}`).join(' · ')}`;
   if (!faces) {
-    const text = card.querySelector('.message');
+    const text = $('.message', HTMLElement, card);
     text.textContent = 'No faces found in this photo. Open it to add googly eyes by hand.';
     text.hidden = false;
   }
-  card.querySelector('.edit').addEventListener('click', () => editor.open(photo));
-  card.querySelector('.edit').setAttribute('aria-label', `Edit ${photo.name}`);
-  card.querySelector('.download-image').addEventListener('click', () => downloadPhoto(photo, 'image'));
-  card.querySelector('.download-image').setAttribute('aria-label', `Download ${photo.name} with googly eyes`);
-  card.querySelector('.download-json').addEventListener('click', () => downloadPhoto(photo, 'json'));
-  card.querySelector('.download-json').setAttribute('aria-label', `Download the detections of ${photo.name} as JSON`);
-  card.querySelector('.actions').hidden = false;
+  /** @type {[string, string, () => void][]} */
+  const buttons = [
+    ['.edit', `Edit ${photo.name}`, () => editor.open(photo)],
+    ['.download-image', `Download ${photo.name} with googly eyes`, () => downloadPhoto(photo, 'image')],
+    ['.download-json', `Download the detections of ${photo.name} as JSON`, () => downloadPhoto(photo, 'json')],
+  ];
+  for (const [selector, label, action] of buttons) {
+    const button = $(selector, HTMLButtonElement, card);
+    button.addEventListener('click', action);
+    button.setAttribute('aria-label', label);
+  }
+  $('.actions', HTMLElement, card).hidden = false;
   announce(`${photo.name}: ${faces ? `${facesText(faces).toLowerCase()} got googly eyes` : 'no faces found'}.`);
 }
 
+/**
+ * @param {Photo} photo
+ * @param {Failure} failure
+ */
 function showError(photo, { message, hint }) {
   const { card } = photo;
   card.classList.remove('pending');
   card.classList.add('error');
-  card.querySelector('.frame').remove();
+  $('.frame', HTMLElement, card).remove();
   setSummary(photo, 'Could not be processed');
-  const text = card.querySelector('.message');
+  const text = $('.message', HTMLElement, card);
   text.textContent = `${message} ${hint}`;
   text.hidden = false;
   announce(message);  // the message names the file
@@ -233,13 +321,14 @@ function showError(photo, { message, hint }) {
 // ---- Re-rendering after a change of look -------------------------------------------------------
 
 // Render `photo` again with its current look; a change made while a render runs is rendered after it.
+/** @param {Photo} photo */
 async function rerender(photo) {
   if (photo.status !== 'done') return;
   if (photo.rendering) { photo.dirty = true; return; }
   photo.rendering = true;
   do {
     photo.dirty = false;
-    const answer = await engine.render(photo.id, photo.file, look.view(photo));
+    const answer = await ready().render(photo.id, photo.file, look.view(photo));
     if (answer.ok) showRender(photo, answer);
     else if (!photo.dirty) announce(`${photo.name}: ${answer.error.message}`);
   } while (photo.dirty);
@@ -387,7 +476,7 @@ const editor = new Editor({
 // ---- Input: drag and drop anywhere on the page, or the file picker ---------------------------
 
 fileInput.addEventListener('change', () => {
-  enqueue([...fileInput.files]);
+  enqueue([...(fileInput.files ?? [])]);
   fileInput.value = '';
 });
 
@@ -412,5 +501,5 @@ document.addEventListener('drop', (event) => {
 updateOutputControls();
 // From here on drops are accepted (they wait for Python if it is still loading): benchmarks read this mark.
 performance.mark('googly:drop-ready');
-document.head.append(document.querySelector('#preload-hints')?.content.cloneNode(true) ?? '');
+document.head.append($('#preload-hints', HTMLTemplateElement).content.cloneNode(true));
 boot();

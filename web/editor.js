@@ -1,3 +1,4 @@
+// @ts-check
 // The editor: one photo, large, with every control of its look and the hand fix-ups.
 //
 // A photo's look is plain data: `settings` (style, sizes, pupil mode, seed; null = the defaults)
@@ -6,34 +7,81 @@
 // asks Python to render again (app.js `rerender`). Python draws the googly eyes; this file only draws
 // the handles and the debug overlay in an SVG over the preview, so neither can reach a download.
 
+import { $, $$ } from './dom.js';
 import { LOOK_CHOICES, LOOK_SLIDERS, SPEC, addRadioButtons, applyRange, settingProblem } from './settings.js';
 
-const SVG = 'http://www.w3.org/2000/svg';
-const $ = (selector) => document.querySelector(selector);
-const EMPTY_EDITS = () => ({ eyes: {}, added: [] });
+/** @typedef {import('./app.js').Photo} Photo */
+/** @typedef {import('./app.js').PhotoResult} PhotoResult */
+/** @typedef {import('./settings.js').Look} Look */
+/** @typedef {import('./settings.js').LookName} LookName */
+/** @typedef {import('./protocol.js').Edits} Edits */
+/** @typedef {import('./protocol.js').EyeEdit} EyeEdit */
+/** @typedef {import('./protocol.js').EditorEye} EditorEye */
+/** @typedef {'move' | 'add-pair' | 'add-one'} Tool */
+/**
+ * A googly eye being dragged: where the drag started, and the new centre or radius so far.
+ * @typedef {{eye: EditorEye, resizing: boolean, start: number[], moved: boolean, pointer: number,
+ *   centre?: number[], radius?: number}} Drag
+ */
+/**
+ * What the editor needs from app.js.
+ * @typedef {object} EditorHooks
+ * @property {import('./app.js').LookKeeper} look  the defaults, and each photo's view
+ * @property {(photo: Photo) => void} rerender  render the photo again with its current look
+ * @property {() => void} rerenderDefaults  render again every photo that follows the defaults
+ * @property {(photo: Photo) => void} download
+ * @property {(text: string) => void} announce  say it in the page's live region
+ */
 
+const SVG = 'http://www.w3.org/2000/svg';
+const HINTS = {
+  move: 'Drag a googly eye to move it, drag its square to resize it. Pick a tool to add eyes where the detector missed.',
+  'add-pair': 'Click or tap between the eyes to add a pair of googly eyes.',
+  'add-one': 'Click or tap an eye to add one googly eye.',
+};
+
+/**
+ * @param {string} name
+ * @param {Record<string, string | number>} attributes
+ * @param {Element} [parent]
+ * @returns {SVGElement}
+ */
 function svgElement(name, attributes, parent) {
-  const element = document.createElementNS(SVG, name);
-  for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, value);
+  const element = /** @type {SVGElement} */ (document.createElementNS(SVG, name));
+  for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, String(value));
   parent?.append(element);
   return element;
 }
 
+/** @param {EditorEye} eye */
 function eyeLabel(eye) {
   if (eye.face < 0) return `Added eye ${eye.key.slice(1)}`;
   return `Face ${eye.face + 1}, ${eye.side === 'right' ? "person's right" : "person's left"} eye`;
 }
 
 export class Editor {
+  /** @param {EditorHooks} hooks */
   constructor({ look, rerender, rerenderDefaults, download, announce }) {
     Object.assign(this, { look, rerender, rerenderDefaults, download, announce });
-    this.dialog = $('#editor');
-    this.form = $('#controls');
-    this.image = $('#stage-image');
-    this.overlay = $('#overlay');
-    this.photo = null;
-    this.selected = null;  // key of the selected googly eye
+    /** @type {EditorHooks['look']} */ this.look = look;
+    /** @type {EditorHooks['rerender']} */ this.rerender = rerender;
+    /** @type {EditorHooks['rerenderDefaults']} */ this.rerenderDefaults = rerenderDefaults;
+    /** @type {EditorHooks['download']} */ this.download = download;
+    /** @type {EditorHooks['announce']} */ this.announce = announce;
+    this.dialog = $('#editor', HTMLDialogElement);
+    this.form = $('#controls', HTMLFormElement);
+    this.image = $('#stage-image', HTMLImageElement);
+    this.overlay = $('#overlay', SVGSVGElement);
+    /** @type {Photo | null} the photo being edited */
+    this.openPhoto = null;
+    /** @type {string | null} key of the selected googly eye */
+    this.selected = null;
+    /** @type {Drag | null} */
     this.drag = null;
+    /** @type {string | null} the look (JSON) when a slider drag began: one undo step per drag */
+    this.sliding = null;
+    /** @type {Tool} */
+    this.tool = 'move';
     this.comparing = false;
     this.makeControls();
     this.bindControls();
@@ -43,8 +91,22 @@ export class Editor {
 
   // ---- Opening and showing a photo --------------------------------------------------------
 
+  /** The photo being edited: the controls act only while one is open. */
+  get photo() {
+    if (!this.openPhoto) throw new Error('no photo is open in the editor');
+    return this.openPhoto;
+  }
+
+  /** Its latest render (an open photo has been analysed). */
+  get result() {
+    const { result } = this.photo;
+    if (!result) throw new Error(`${this.photo.name} has not been analysed`);
+    return result;
+  }
+
+  /** @param {Photo} photo */
   open(photo) {
-    this.photo = photo;
+    this.openPhoto = photo;
     this.selected = null;
     this.setComparing(false);
     this.setTool('move');
@@ -52,7 +114,7 @@ export class Editor {
     this.showControls();
     this.showImage();
     if (!this.dialog.open) this.dialog.showModal();
-    this.announce(`Editing ${photo.name}. ${photo.result.eyes.length} googly eye(s).`);
+    this.announce(`Editing ${photo.name}. ${this.result.eyes.length} googly eye(s).`);
   }
 
   close() {
@@ -60,8 +122,9 @@ export class Editor {
   }
 
   // app.js calls this after every render of any photo.
+  /** @param {Photo} photo */
   rendered(photo) {
-    if (photo !== this.photo || !this.dialog.open) return;
+    if (photo !== this.openPhoto || !this.dialog.open) return;
     this.showImage();
   }
 
@@ -70,7 +133,7 @@ export class Editor {
   }
 
   showImage() {
-    const { result } = this.photo;
+    const { result } = this;
     this.image.src = this.comparing ? result.originalUrl : result.previewUrl;
     this.image.alt = this.comparing ? `${this.photo.name} without googly eyes` : `${this.photo.name} with ${result.eyes.length} googly eye(s)`;
     this.overlay.setAttribute('viewBox', `0 0 ${result.width} ${result.height}`);
@@ -80,20 +143,20 @@ export class Editor {
   showControls() {
     const { settings } = this.view;
     for (const [name] of LOOK_CHOICES) {
-      this.form.querySelector(`input[name="${name}"][value="${settings[name]}"]`).checked = true;
+      $(`input[name="${name}"][value="${settings[name]}"]`, HTMLInputElement, this.form).checked = true;
     }
     for (const [name] of LOOK_SLIDERS) {
-      this.slider(name).value = settings[name];
+      this.slider(name).value = String(settings[name]);
       this.sliderValue(name).textContent = Number(settings[name]).toFixed(2);
     }
-    $('#seed').value = settings.seed;
+    $('#seed', HTMLInputElement).value = String(settings.seed);
     $('#look-at-hint').hidden = settings.pupil_mode !== 'look_at';
-    $('#undo').disabled = !this.photo.history.length;
-    $('#redo').disabled = !this.photo.future.length;
-    $('#reset-photo').disabled = !this.photo.settings && !this.hasEdits();
+    $('#undo', HTMLButtonElement).disabled = !this.photo.history.length;
+    $('#redo', HTMLButtonElement).disabled = !this.photo.future.length;
+    $('#reset-photo', HTMLButtonElement).disabled = !this.photo.settings && !this.hasEdits();
     const eye = this.selectedEye();
-    $('#delete-eye').disabled = !eye;
-    $('#reroll-eye').disabled = !eye;
+    $('#delete-eye', HTMLButtonElement).disabled = !eye;
+    $('#reroll-eye', HTMLButtonElement).disabled = !eye;
   }
 
   hasEdits() {
@@ -102,7 +165,7 @@ export class Editor {
   }
 
   selectedEye() {
-    return this.photo?.result.eyes.find((eye) => eye.key === this.selected) ?? null;
+    return this.openPhoto?.result?.eyes.find((eye) => eye.key === this.selected) ?? null;
   }
 
   // ---- Changing the look (with undo) -------------------------------------------------------
@@ -111,6 +174,7 @@ export class Editor {
     return JSON.stringify({ settings: this.photo.settings, edits: this.photo.edits });
   }
 
+  /** @param {string} json  a snapshot() */
   restore(json) {
     const { settings, edits } = JSON.parse(json);
     this.photo.settings = settings;
@@ -120,6 +184,11 @@ export class Editor {
   // Apply `mutate(settings, edits)` to copies of the photo's look, remember the old look, render.
   // A photo keeps following the defaults until one of its own settings changes;
   // `followDefaults` makes it follow them again.
+  /**
+   * @param {(settings: Look, edits: Edits) => void} mutate
+   * @param {string | null} [message]  for the live region
+   * @param {{followDefaults?: boolean}} [options]
+   */
   change(mutate, message, { followDefaults = false } = {}) {
     const photo = this.photo;
     photo.history.push(this.snapshot());
@@ -137,19 +206,20 @@ export class Editor {
   }
 
   undo() {
-    if (!this.photo?.history.length) return;
+    if (!this.openPhoto?.history.length) return;
     this.photo.future.push(this.snapshot());
-    this.restore(this.photo.history.pop());
+    this.restore(/** @type {string} */ (this.photo.history.pop()));
     this.afterHistoryMove('Undone.');
   }
 
   redo() {
-    if (!this.photo?.future.length) return;
+    if (!this.openPhoto?.future.length) return;
     this.photo.history.push(this.snapshot());
-    this.restore(this.photo.future.pop());
+    this.restore(/** @type {string} */ (this.photo.future.pop()));
     this.afterHistoryMove('Redone.');
   }
 
+  /** @param {string} message */
   afterHistoryMove(message) {
     this.showControls();
     this.rerender(this.photo);
@@ -157,6 +227,11 @@ export class Editor {
   }
 
   // Edit one googly eye: for a detected eye its entry in edits.eyes, for an added one its entry.
+  /**
+   * @param {string} key
+   * @param {(entry: EyeEdit) => EyeEdit} update  the fields to change, from the eye's current edit
+   * @param {string} [message]
+   */
   editEye(key, update, message) {
     this.change((settings, edits) => {
       const added = edits.added.find((eye) => eye.key === key);
@@ -169,7 +244,7 @@ export class Editor {
     const eye = this.selectedEye();
     if (!eye) return;
     // Keyboard users keep their place: focus moves to the next eye (or the tools), not to <body>.
-    const handles = [...this.overlay.querySelectorAll('.eye-handle')];
+    const handles = $$('.eye-handle', SVGGElement, this.overlay);
     const index = handles.findIndex((handle) => handle.dataset.key === eye.key);
     const hadFocus = handles[index] === document.activeElement;
     const next = handles[index + 1] ?? handles[index - 1] ?? null;
@@ -179,7 +254,7 @@ export class Editor {
     }, `${eyeLabel(eye)} deleted.`);
     this.selected = null;
     this.showControls();
-    if (hadFocus) (next ?? this.form.querySelector('input[name="tool"]:checked')).focus();
+    if (hadFocus) (next ?? $('input[name="tool"]:checked', HTMLInputElement, this.form)).focus();
   }
 
   rerollSelected() {
@@ -188,8 +263,12 @@ export class Editor {
   }
 
   // Add one googly eye at `point`, or a pair centred on it, sized as Python says (result.newEye).
+  /**
+   * @param {number[]} point  in photo pixels
+   * @param {boolean} pair
+   */
   addEyes(point, pair) {
-    const { radius, pairOffset } = this.photo.result.newEye;
+    const { radius, pairOffset } = this.result.newEye;
     const centres = pair ? [[point[0] - pairOffset, point[1]], [point[0] + pairOffset, point[1]]] : [point];
     const used = this.photo.edits.added.map((eye) => Number(eye.key.slice(1)));
     let next = Math.max(0, ...used) + 1;
@@ -207,26 +286,32 @@ export class Editor {
   makeControls() {
     for (const [name, field] of LOOK_CHOICES) addRadioButtons(this.form.querySelector(`[data-setting="${name}"]`), name, field);
     for (const [name, field] of LOOK_SLIDERS) applyRange(this.slider(name), field);
-    applyRange($('#seed'), SPEC.look.seed);
+    applyRange($('#seed', HTMLInputElement), SPEC.look.seed);
   }
 
-  /** @param {string} name @returns {HTMLInputElement} */
+  /** @param {string} name */
   slider(name) {
-    return this.form.querySelector(`input[type="range"][name="${name}"]`);
+    return $(`input[type="range"][name="${name}"]`, HTMLInputElement, this.form);
   }
 
-  /** @param {string} name @returns {HTMLOutputElement} */
+  /** @param {string} name */
   sliderValue(name) {
-    return $(`#${this.slider(name).id}-value`);
+    return $(`#${this.slider(name).id}-value`, HTMLOutputElement);
   }
 
   bindControls() {
+    /**
+     * @param {Look} settings
+     * @param {LookName} name
+     * @param {number} value
+     */
     const setNumber = (settings, name, value) => {
-      settings[name] = value;
+      const values = /** @type {Record<string, unknown>} */ (settings);
+      values[name] = value;
       // Keep ordered pairs (the pupil range) in order whichever end moved.
       for (const [low, high] of SPEC.ordered) {
-        if (name === low && settings[high] < value) settings[high] = value;
-        if (name === high && settings[low] > value) settings[low] = value;
+        if (name === low && Number(values[high]) < value) values[high] = value;
+        if (name === high && Number(values[low]) > value) values[low] = value;
       }
       return settings;
     };
@@ -247,23 +332,24 @@ export class Editor {
       });
     }
     for (const [name] of LOOK_CHOICES) {
-      for (const radio of this.form.querySelectorAll(`input[name="${name}"]`)) {
-        radio.addEventListener('change', () => this.change((settings) => { settings[name] = radio.value; }));
+      for (const radio of $$(`input[name="${name}"]`, HTMLInputElement, this.form)) {
+        radio.addEventListener('change', () => this.change((settings) => { Object.assign(settings, { [name]: radio.value }); }));
       }
     }
-    $('#seed').addEventListener('change', () => {
-      const text = $('#seed').value.trim();
+    const seedInput = $('#seed', HTMLInputElement);
+    seedInput.addEventListener('change', () => {
+      const text = seedInput.value.trim();
       const seed = Math.trunc(Number(text));
       if (text !== '' && !settingProblem('seed', SPEC.look.seed, seed)) this.change((settings) => { settings.seed = seed; });
-      else { $('#seed').value = this.view.settings.seed; this.announce(`The seed is a whole number from ${SPEC.look.seed.min} to ${SPEC.look.seed.max}.`); }
+      else { seedInput.value = String(this.view.settings.seed); this.announce(`The seed is a whole number from ${SPEC.look.seed.min} to ${SPEC.look.seed.max}.`); }
     });
     $('#reroll-all').addEventListener('click', () => {
       const { min, max } = SPEC.look.seed;
       const seed = min + (crypto.getRandomValues(new Uint32Array(1))[0] % (max - min + 1));
       this.change((settings) => { settings.seed = seed; }, `New pupils everywhere (seed ${seed}).`);
     });
-    for (const radio of this.form.querySelectorAll('input[name="tool"]')) {
-      radio.addEventListener('change', () => this.setTool(radio.value));
+    for (const radio of $$('input[name="tool"]', HTMLInputElement, this.form)) {
+      radio.addEventListener('change', () => this.setTool(/** @type {Tool} */ (radio.value)));
     }
     $('#delete-eye').addEventListener('click', () => this.deleteSelected());
     $('#reroll-eye').addEventListener('click', () => this.rerollSelected());
@@ -289,26 +375,28 @@ export class Editor {
     // On the document, not the dialog: deleting the focused eye (or undoing the one just added) drops
     // focus to <body>, and Ctrl+Z must still work then.
     document.addEventListener('keydown', (event) => { if (this.dialog.open) this.onKey(event); });
-    this.dialog.addEventListener('close', () => this.photo?.card.querySelector('.edit')?.focus());
+    this.dialog.addEventListener('close', () => {
+      const edit = this.openPhoto?.card.querySelector('.edit');
+      if (edit instanceof HTMLElement) edit.focus();
+    });
   }
 
+  /** @param {Tool} tool */
   setTool(tool) {
     this.tool = tool;
-    this.form.querySelector(`input[name="tool"][value="${tool}"]`).checked = true;
+    $(`input[name="tool"][value="${tool}"]`, HTMLInputElement, this.form).checked = true;
     this.overlay.dataset.tool = tool;
-    $('#stage-hint').textContent = {
-      move: 'Drag a googly eye to move it, drag its square to resize it. Pick a tool to add eyes where the detector missed.',
-      'add-pair': 'Click or tap between the eyes to add a pair of googly eyes.',
-      'add-one': 'Click or tap an eye to add one googly eye.',
-    }[tool];
+    $('#stage-hint').textContent = HINTS[tool];
   }
 
+  /** @param {boolean} on */
   setComparing(on) {
     this.comparing = on;
     $('#compare').setAttribute('aria-pressed', String(on));
-    if (this.photo) this.showImage();
+    if (this.openPhoto) this.showImage();
   }
 
+  /** @param {KeyboardEvent} event */
   onKey(event) {
     const key = event.key.toLowerCase();
     if ((event.ctrlKey || event.metaKey) && key === 'z') {
@@ -317,11 +405,13 @@ export class Editor {
       return;
     }
     if ((event.ctrlKey || event.metaKey) && key === 'y') { event.preventDefault(); this.redo(); return; }
-    if (event.target.closest('input, select, textarea')) return;
+    const target = event.target instanceof Element ? event.target : null;
+    if (target?.closest('input, select, textarea')) return;
     if (key === 'b') this.setComparing(!this.comparing);
     const eye = this.selectedEye();
-    if (!eye || !event.target.closest('.eye-handle')) return;
+    if (!eye || !target?.closest('.eye-handle')) return;
     const step = Math.max(1, eye.radius / 5) * (event.shiftKey ? 5 : 1);
+    /** @type {Record<string, number[]>} */
     const moves = { arrowleft: [-step, 0], arrowright: [step, 0], arrowup: [0, -step], arrowdown: [0, step] };
     if (moves[key]) {
       event.preventDefault();
@@ -348,17 +438,18 @@ export class Editor {
   // Photo pixels per screen pixel, for handles that keep their on-screen size.
   pixelScale() {
     const width = this.image.getBoundingClientRect().width;
-    return width ? this.photo.result.width / width : 1;
+    return width ? this.result.width / width : 1;
   }
 
   drawOverlay() {
-    if (!this.photo?.result) return;
-    const focusedKey = document.activeElement?.closest?.('.eye-handle')?.dataset.key;
+    if (!this.openPhoto?.result) return;
+    const focused = document.activeElement?.closest('.eye-handle');
+    const focusedKey = focused instanceof SVGElement ? focused.dataset.key : undefined;
     this.overlay.replaceChildren();
     const px = this.pixelScale();
-    if ($('#show-debug').checked) this.drawDebug(px);
+    if ($('#show-debug', HTMLInputElement).checked) this.drawDebug(px);
     if (this.comparing) return;
-    for (const eye of this.photo.result.eyes) {
+    for (const eye of this.result.eyes) {
       const group = svgElement('g', { class: 'eye-handle', tabindex: '0', role: 'button', 'data-key': eye.key, 'aria-label': eyeLabel(eye), 'aria-pressed': String(eye.key === this.selected) }, this.overlay);
       const [x, y] = eye.centre;
       svgElement('circle', { class: 'ring', cx: x, cy: y, r: eye.radius }, group);
@@ -371,9 +462,10 @@ export class Editor {
     }
   }
 
+  /** @param {number} px  photo pixels per screen pixel */
   drawDebug(px) {
     const layer = svgElement('g', { class: 'debug', 'aria-hidden': 'true' }, this.overlay);
-    for (const face of this.photo.result.faces) {
+    for (const face of this.result.faces) {
       const [x0, y0, x1, y1] = face.box;
       svgElement('rect', { class: 'face-box', x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, layer);
       for (const [x, y] of face.keypoints) svgElement('circle', { class: 'keypoint', cx: x, cy: y, r: 3 * px }, layer);
@@ -386,29 +478,36 @@ export class Editor {
     }
   }
 
+  /** @param {string | null} key */
   select(key) {
     this.selected = key;
     this.drawOverlay();
     this.showControls();
   }
 
+  /**
+   * Where a pointer event is, in photo pixels.
+   * @param {MouseEvent} event
+   * @returns {[number, number]}
+   */
   toPhoto(event) {
-    const point = new DOMPoint(event.clientX, event.clientY).matrixTransform(this.overlay.getScreenCTM().inverse());
+    const toScreen = this.overlay.getScreenCTM() ?? new DOMMatrix();
+    const point = new DOMPoint(event.clientX, event.clientY).matrixTransform(toScreen.inverse());
     return [point.x, point.y];
   }
 
   bindStage() {
     this.overlay.addEventListener('pointerdown', (event) => {
-      if (this.comparing) return;
+      if (this.comparing || !(event.target instanceof SVGElement)) return;
       const handle = event.target.closest('.eye-handle');
-      if (handle && this.tool === 'move') {
+      const eye = handle instanceof SVGElement ? this.result.eyes.find((item) => item.key === handle.dataset.key) : undefined;
+      if (eye && this.tool === 'move') {
         event.preventDefault();
-        const eye = this.photo.result.eyes.find((item) => item.key === handle.dataset.key);
         this.select(eye.key);
         const resizing = event.target.classList.contains('resize');
         this.drag = { eye, resizing, start: this.toPhoto(event), moved: false, pointer: event.pointerId };
         this.overlay.setPointerCapture(event.pointerId);
-        this.overlay.querySelector(`.eye-handle[data-key="${eye.key}"]`)?.focus({ preventScroll: true });
+        $(`.eye-handle[data-key="${eye.key}"]`, SVGGElement, this.overlay).focus({ preventScroll: true });
       }
     });
     this.overlay.addEventListener('pointermove', (event) => {
@@ -419,30 +518,33 @@ export class Editor {
       const ring = this.overlay.querySelector(`.eye-handle[data-key="${drag.eye.key}"] .ring`);
       if (drag.resizing) {
         drag.radius = Math.max(2, Math.hypot(x - cx, y - cy));
-        ring?.setAttribute('r', drag.radius);
+        ring?.setAttribute('r', String(drag.radius));
       } else {
         drag.centre = [cx + x - drag.start[0], cy + y - drag.start[1]];
-        ring?.setAttribute('cx', drag.centre[0]);
-        ring?.setAttribute('cy', drag.centre[1]);
+        ring?.setAttribute('cx', String(drag.centre[0]));
+        ring?.setAttribute('cy', String(drag.centre[1]));
       }
       drag.moved = true;
       this.overlay.querySelector('.resize')?.remove();
     });
+    /** @param {PointerEvent} event */
     const finish = (event) => {
       const drag = this.drag;
       if (!drag || event.pointerId !== drag.pointer) return;
       this.drag = null;
-      if (!drag.moved) return;
-      const round = (v) => Math.round(v * 10) / 10;
-      if (drag.resizing) this.editEye(drag.eye.key, () => ({ radius: round(drag.radius) }), `${eyeLabel(drag.eye)} resized.`);
-      else this.editEye(drag.eye.key, () => ({ centre: drag.centre.map(round) }), `${eyeLabel(drag.eye)} moved.`);
+      const { radius, centre } = drag;
+      const round = (/** @type {number} */ v) => Math.round(v * 10) / 10;
+      if (drag.moved && drag.resizing && radius) this.editEye(drag.eye.key, () => ({ radius: round(radius) }), `${eyeLabel(drag.eye)} resized.`);
+      else if (drag.moved && centre) this.editEye(drag.eye.key, () => ({ centre: centre.map(round) }), `${eyeLabel(drag.eye)} moved.`);
     };
     this.overlay.addEventListener('pointerup', finish);
     this.overlay.addEventListener('pointercancel', finish);
     // A click on the photo itself: add eyes, aim the pupils, or clear the selection.
     this.overlay.addEventListener('click', (event) => {
-      if (this.comparing || event.target.closest('.eye-handle')) return;
-      const point = this.toPhoto(event).map((v) => Math.round(v * 10) / 10);
+      if (this.comparing || (event.target instanceof Element && event.target.closest('.eye-handle'))) return;
+      const [x, y] = this.toPhoto(event);
+      /** @type {[number, number]} */
+      const point = [Math.round(x * 10) / 10, Math.round(y * 10) / 10];
       if (this.tool === 'add-pair' || this.tool === 'add-one') this.addEyes(point, this.tool === 'add-pair');
       else if (this.view.settings.pupil_mode === 'look_at') this.change((settings) => { settings.look_at = point; }, 'Every pupil now looks at that point.');
       else if (this.selected) this.select(null);

@@ -26,21 +26,8 @@
 /**
  * A photo's look: its settings (config.py's GooglySettings as JSON) and its hand edits (googly.py).
  * @typedef {object} View
- * @property {Settings} settings
+ * @property {import('./settings.js').Look} settings  config.GooglySettings, as settings.js declares it
  * @property {Edits} edits
- */
-
-/**
- * What the user can change about the googly eyes (config.GooglySettings).
- * @typedef {object} Settings
- * @property {number} gamma
- * @property {number} lambda_min
- * @property {number} lambda_max
- * @property {number} seed
- * @property {string} sizing
- * @property {string} pupil_mode
- * @property {number[] | null} look_at
- * @property {string} style
  */
 
 /**
@@ -177,7 +164,7 @@
  * @typedef {object} RenderAnswer
  * @property {true} ok
  * @property {string} name
- * @property {Uint8Array} preview
+ * @property {Uint8Array<ArrayBuffer>} preview
  * @property {string} previewMime
  * @property {EditorEye[]} eyes
  * @property {number} googlyEyes
@@ -188,7 +175,7 @@
 /**
  * A new photo's analysis and first preview.
  * @typedef {object} AnalyseExtra
- * @property {Uint8Array} original  the preview without googly eyes
+ * @property {Uint8Array<ArrayBuffer>} original  the preview without googly eyes
  * @property {string} originalMime
  * @property {OverlayFace[]} faces
  * @property {number} width  the photo's upright size
@@ -203,7 +190,7 @@
  * @typedef {object} ExportAnswer
  * @property {true} ok
  * @property {string} name
- * @property {Uint8Array} image
+ * @property {Uint8Array<ArrayBuffer>} image
  * @property {string} mime
  * @property {string} downloadName
  * @property {string} path  "canvas" | "pillow"

@@ -148,4 +148,3 @@ def test_the_answers_have_exactly_the_fields_protocol_js_declares(gallery):
     assert set(analysed["faces"][0]["eyes"][0]) == typedef_fields("OverlayEye")
     assert {"ok", "wasm_bytes", *gallery.memory()} == typedef_fields("MemoryAnswer")
     assert set(GalleryError("c", "m", "h").as_dict()) == typedef_fields("Failure")
-    assert set(GooglySettings().as_dict()) == typedef_fields("Settings")
