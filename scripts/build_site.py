@@ -4,7 +4,7 @@
 Why this script exists: the app runs entirely in the browser and must not depend on
 any CDN at run time, so everything it loads is copied next to index.html:
 
-  <web/ as is>                 index.html, main.py, pyscript.toml, css, ...
+  <web/ as is>                 index.html, the page's JS, worker.py, pyscript.toml, css, ...
                                (settings.js gets config.settings_spec() written in)
   models/                      the ONNX face detector(s), manifest.json, licence files
   vendor/pyscript/             the whole dist/ of @pyscript/core (it lazy-loads chunks)

@@ -4,7 +4,7 @@
 // version has been downloaded and waits. Also reloads the page once when the worker took control but
 // the page is not cross-origin isolated yet (hosts like GitHub Pages cannot send COOP/COEP; the worker
 // adds them), guarded by a sessionStorage flag so it can never loop. Threads stay optional: without
-// isolation main.py runs one thread. Without service workers (blocked, private mode, file://) this
+// isolation the app runs onnxruntime-web on one thread. Without service workers (blocked, private mode, file://) this
 // does nothing and the app works as before.
 
 const ISOLATION_RELOAD_KEY = 'googly-eyes:isolation-reload';
