@@ -31,7 +31,6 @@ import asyncio
 import base64
 import gzip
 import html
-import inspect
 import json
 import os
 import platform
@@ -49,12 +48,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "py"))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from googly_eyes import config  # noqa: E402
-from googly_eyes.config import GooglySettings  # noqa: E402
-from googly_eyes.inference import run_model  # noqa: E402
-from googly_eyes.models import load_native_models  # noqa: E402
-from googly_eyes.photo import encode_photo, load_photo, output_format  # noqa: E402
-from googly_eyes.pipeline import analyse_photo, detections_json, preview_of, render_googly  # noqa: E402
+from googly_eyes.gallery import Gallery, export_with_pillow  # noqa: E402
+from googly_eyes.models import load_native_models, time_detector  # noqa: E402
 from serve import QuietServer, make_handler  # noqa: E402
 
 SHARED = REPO.parent / "shared"
@@ -66,7 +61,6 @@ DOCS = REPO / "docs"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",  # as tests/e2e/conftest.py
                  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
-PREVIEW_QUALITY = 88  # web/worker.py: the preview is a JPEG at this quality (PNG when not RGB)
 TWELVE_MP = 12_000_000
 BOOT_TIMEOUT_MS = 180_000
 PHOTO_TIMEOUT_MS = 120_000
@@ -154,70 +148,36 @@ def make_photos(work: Path, quick: bool) -> tuple[list[Path], list[Path], Path |
 # ---- Native -------------------------------------------------------------------------------------
 
 def time_native_model(threads: int, detector_file: str, runs: int) -> dict:
-    from PIL import Image
-
+    """The face detector alone, as the page's worker times it (models.time_detector); 3 warm-up runs."""
     models = load_native_models(REPO / "models", threads=threads, overrides={"face_detector": detector_file})
-    detector = models.detector
-    feeds, _ = detector.prepare(Image.new("RGB", (640, 480), (128, 128, 128)))
-    names = [detector.spec.boxes_output, detector.spec.scores_output]
-    times = []
-    for _ in range(runs + 3):
-        start = time.perf_counter()
-        asyncio.run(run_model(detector.session, names, feeds))
-        times.append((time.perf_counter() - start) * 1000)
-    return stats(times[3:])
-
-
-def preview_bytes(image) -> bytes:
-    if image.mode == "RGB":
-        return encode_photo(image, "JPEG", PREVIEW_QUALITY)
-    return encode_photo(image, "PNG")
+    return stats(asyncio.run(time_detector(models, runs + 3))[3:])
 
 
 def native_pipeline(photos: list[Path], threads: int) -> dict:
-    """What web/worker.py does for each photo (analyse + first preview, then the full-resolution export),
-    natively. Returns per-photo timings and the scorer-format predictions."""
-    models = load_native_models(REPO / "models", threads=threads)
-    settings = GooglySettings()
+    """What the page's worker does for each photo, natively, through the very functions it calls:
+    Gallery.analyse (decode, detect, locate, first preview), then the full-resolution download
+    (Gallery.plan_export + export_with_pillow, the worker's path for photos the canvas cannot take).
+    Returns per-photo timings and the scorer-format predictions."""
+    gallery = Gallery(load_native_models(REPO / "models", threads=threads))
     records, predictions = [], {}
 
-    async def one(path: Path) -> dict:
+    async def one(photo_id: str, path: Path) -> dict:
         data = path.read_bytes()
-        start_all = time.perf_counter()
-        analysis = await analyse_photo(data, path.name, models)
-        timings = dict(analysis.timings_ms)
         start = time.perf_counter()
-        # preview_of takes the Photo (newer pipeline.py) or its image (older): follow web/worker.py either way
-        takes_photo = next(iter(inspect.signature(preview_of).parameters)) == "photo"
-        preview, scale = preview_of(analysis.photo if takes_photo else analysis.photo.image)
-        preview_bytes(preview)
-        timings["preview"] = (time.perf_counter() - start) * 1000
-        start = time.perf_counter()
-        painted, _ = render_googly(preview, analysis.faces, settings, None, scale)
-        timings["render"] = (time.perf_counter() - start) * 1000
-        start = time.perf_counter()
-        preview_bytes(painted)
-        timings["encode"] = (time.perf_counter() - start) * 1000
-        total = (time.perf_counter() - start_all) * 1000
-        export = {}
+        answer = await gallery.analyse(photo_id, data, path.name, None)
+        total = (time.perf_counter() - start) * 1000
         start_export = time.perf_counter()
-        start = time.perf_counter()
-        photo = load_photo(data, path.name)
-        export["decode"] = (time.perf_counter() - start) * 1000
-        start = time.perf_counter()
-        image, eyes = render_googly(photo.image, analysis.faces, settings)
-        export["render"] = (time.perf_counter() - start) * 1000
-        start = time.perf_counter()
-        pil_format, _, _ = output_format(photo, "auto")
-        size = len(encode_photo(image, pil_format, config.JPEG_QUALITY))
-        export["encode"] = (time.perf_counter() - start) * 1000
-        predictions[path.name] = detections_json(photo, analysis.faces, eyes, settings)["images"][0]["faces"]
-        return {"name": path.name, "faces": len(analysis.faces), "width": photo.size[0], "height": photo.size[1],
-                "timings": timings, "totalMs": total,
+        plan = gallery.plan_export(photo_id, None, {"format": "auto"})
+        export = {}
+        size = len(export_with_pillow(data, plan, export))
+        predictions[path.name] = plan.detections()["images"][0]["faces"]
+        gallery.forget(photo_id)
+        return {"name": path.name, "faces": len(answer["faces"]), "width": answer["width"], "height": answer["height"],
+                "timings": answer["timings"], "totalMs": total,
                 "export": {"timings": export, "totalMs": (time.perf_counter() - start_export) * 1000, "bytes": size}}
 
-    for path in photos:
-        records.append(asyncio.run(one(path)))
+    for index, path in enumerate(photos):
+        records.append(asyncio.run(one(f"p{index}", path)))
     return {"threads": threads, "records": records, "predictions": predictions}
 
 
