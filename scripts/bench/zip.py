@@ -13,7 +13,7 @@ Python's zipfile. Candidates (scripts/bench/zip_page/bench.js):
   fflate            npm fflate: Zip + ZipPassThrough (stored), chunks streamed into Response.blob()
   pyodide zipfile   Python's zipfile in a Pyodide worker, each write out at once as a Blob part
 
-Memory is resident memory read from /proc every 50 ms (as scripts/benchmark.py's MemorySampler does):
+Memory is resident memory as `ps` reports it, every 100 ms (like scripts/benchmark.py's MemorySampler):
 the renderer process (the page, its workers, its JavaScript heap and ArrayBuffers) and all Chromium
 processes together (the browser process keeps Blob data). Each run gets a fresh page; "growth" is the
 peak minus the value just before the run. Runs are interleaved (the order rotates each round) because
@@ -38,6 +38,7 @@ import sys
 import threading
 import time
 import zipfile
+from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -136,32 +137,20 @@ def serve(folder: Path) -> tuple[ThreadingHTTPServer, str]:
 
 
 def chromium_processes() -> list[tuple[bool, int]]:
-    """(is a renderer, RSS bytes) of every Chromium process started by this one."""
-    parents, names = {}, {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-                parents[int(entry.name)] = int(stat[stat.rindex(")") + 2:].split()[1])
-                names[int(entry.name)] = stat[stat.index("(") + 1:stat.rindex(")")]
-            except (OSError, ValueError):
-                continue
-    mine, grew = {os.getpid()}, True
-    while grew:
-        children = {pid for pid, parent in parents.items() if parent in mine} - mine
+    """(is a renderer, RSS bytes) of every Chromium process started by this one (as `ps` lists them)."""
+    listing = subprocess.run(["ps", "-eo", "pid=,ppid=,rss=,args="], capture_output=True, text=True, check=True).stdout
+    processes = {}  # pid: (parent pid, RSS in KiB, command line)
+    for line in listing.splitlines():
+        pid, parent, rss, args = line.split(maxsplit=3)
+        processes[int(pid)] = (int(parent), int(rss), args)
+    mine = {os.getpid()}
+    for _ in range(len(processes)):  # the descendants, one generation per pass
+        children = {pid for pid, (parent, _, _) in processes.items() if parent in mine} - mine
+        if not children:
+            break
         mine |= children
-        grew = bool(children)
-    found = []
-    for pid in mine:
-        if "chrom" in names.get(pid, ""):
-            try:
-                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-                status = Path(f"/proc/{pid}/status").read_text().splitlines()
-                rss = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
-            except (OSError, StopIteration):
-                continue
-            found.append((b"--type=renderer" in cmdline, rss))
-    return found
+    return [("--type=renderer" in args, rss * 1024) for pid, (_, rss, args) in processes.items()
+            if pid in mine and "chrom" in args.split(" ")[0]]
 
 
 def memory_now() -> tuple[int, int]:
@@ -170,27 +159,25 @@ def memory_now() -> tuple[int, int]:
     return max((rss for renderer, rss in found if renderer), default=0), sum(rss for _, rss in found)
 
 
-class PeakMemory:
-    """Peak of memory_now() while the `with` block runs, sampled every 50 ms."""
+@contextmanager
+def peak_memory(period_s: float = 0.1):
+    """Yields {"renderer", "total"}: the peaks of memory_now() while the `with` block runs."""
+    renderer, total = memory_now()
+    peak = {"renderer": renderer, "total": total}
+    stop = threading.Event()
 
-    def __init__(self):
-        self.renderer, self.total = memory_now()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.sample, daemon=True)
-
-    def sample(self):
-        while not self.stop.is_set():
+    def sample():
+        while not stop.wait(period_s):
             renderer, total = memory_now()
-            self.renderer, self.total = max(self.renderer, renderer), max(self.total, total)
-            self.stop.wait(0.05)
+            peak["renderer"], peak["total"] = max(peak["renderer"], renderer), max(peak["total"], total)
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join()
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield peak
+    finally:
+        stop.set()
+        sampler.join()
 
 
 # ---------------------------------------------------------------- runs
@@ -219,7 +206,7 @@ def run_once(browser, url: str, candidate: str, names: list[str], photos: Path) 
     page.wait_for_function("window.benchReady === true", timeout=RUN_TIMEOUT_MS)
     time.sleep(1.0)  # let the page's start-up settle before the "before" sample
     renderer_before, total_before = memory_now()
-    with PeakMemory() as peak:
+    with peak_memory() as peak:
         result = page.evaluate("(candidate) => window.runCandidate(candidate)", candidate)
     if errors:
         raise SystemExit(f"{candidate}: {errors}")
@@ -231,8 +218,8 @@ def run_once(browser, url: str, candidate: str, names: list[str], photos: Path) 
         download.value.delete()
     context.close()
     return {"seconds": result["ms"] / 1000, "zip_mb": result["bytes"] / MB,
-            "renderer_peak": peak.renderer / MB, "renderer_growth": (peak.renderer - renderer_before) / MB,
-            "total_peak": peak.total / MB, "total_growth": (peak.total - total_before) / MB}
+            "renderer_peak": peak["renderer"] / MB, "renderer_growth": (peak["renderer"] - renderer_before) / MB,
+            "total_peak": peak["total"] / MB, "total_growth": (peak["total"] - total_before) / MB}
 
 
 def table(results: dict[str, list[dict]], photo_mb: float) -> str:
