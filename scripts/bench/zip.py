@@ -1,6 +1,6 @@
 """Which ZIP writer for "Download all": time and peak memory of a 100-photo ZIP of 12 MP JPEGs.
 
-    python scripts/bench/zip.py [--photos 100] [--runs 3] [--candidates "client-zip,fflate"]
+    python scripts/bench/zip.py [--photos 100] [--runs 3] [--candidates "client-zip,fflate"] [--in-memory]
 
 Each candidate makes the same ZIP in real headless Chromium the way the page's downloadAll would: the
 photos arrive one at a time as fresh Uint8Arrays (served from a local folder, fetched once each, as the
@@ -17,7 +17,9 @@ Memory is resident memory as `ps` reports it, every 100 ms (like scripts/benchma
 the renderer process (the page, its workers, its JavaScript heap and ArrayBuffers) and all Chromium
 processes together (the browser process keeps Blob data). Each run gets a fresh page; "growth" is the
 peak minus the value just before the run. Runs are interleaved (the order rotates each round) because
-the machine is shared; the table shows min and median. Not part of the test run.
+the machine is shared; the table shows min and median. With --in-memory the page fetches every photo
+before the clock starts (the "pyodide zipfile" worker too), so the time is the ZIP writer's alone; its
+memory numbers then mean nothing. Not part of the test run.
 
 Needs: `./dev build` (for the site's Pyodide and the .venv with Playwright), Chromium (CHROMIUM or
 /usr/bin/chromium), npm (the two libraries are installed into .cache/bench/zip/npm at the versions below).
@@ -196,7 +198,7 @@ def check_zip(path: Path, names: list[str], photos: Path) -> None:
                 raise SystemExit(f"{path}: {name} differs from the photo")
 
 
-def run_once(browser, url: str, candidate: str, names: list[str], photos: Path) -> dict:
+def run_once(browser, url: str, candidate: str, names: list[str], photos: Path, in_memory: bool) -> dict:
     """One ZIP made by `candidate` on a fresh page: its time, size and peak memory, then checked."""
     context = browser.new_context(accept_downloads=True)
     page = context.new_page()
@@ -204,6 +206,8 @@ def run_once(browser, url: str, candidate: str, names: list[str], photos: Path) 
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(url + ("?python" if candidate == "pyodide zipfile" else ""))
     page.wait_for_function("window.benchReady === true", timeout=RUN_TIMEOUT_MS)
+    if in_memory:
+        page.evaluate("window.preload()")
     time.sleep(1.0)  # let the page's start-up settle before the "before" sample
     renderer_before, total_before = memory_now()
     with peak_memory() as peak:
@@ -248,6 +252,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--photos", type=int, default=100, help="how many 12 MP photos in the ZIP (100)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each candidate, interleaved (3)")
+    parser.add_argument("--in-memory", action="store_true", help="fetch the photos before timing: the writer's time alone")
     parser.add_argument("--candidates", default=",".join(CANDIDATES), help="comma-separated, from: " + ", ".join(CANDIDATES))
     args = parser.parse_args()
     candidates = [name.strip() for name in args.candidates.split(",")]
@@ -275,7 +280,7 @@ def main() -> int:
         for round_number in range(args.runs):
             order = candidates[round_number % len(candidates):] + candidates[:round_number % len(candidates)]
             for candidate in order:
-                run = run_once(browser, url, candidate, names, photos)
+                run = run_once(browser, url, candidate, names, photos, args.in_memory)
                 results[candidate].append(run)
                 print(f"  round {round_number + 1} {candidate:16} {run['seconds']:6.2f} s  renderer peak "
                       f"{run['renderer_peak']:5.0f} MB (+{run['renderer_growth']:.0f})  all Chromium peak "

@@ -9,14 +9,22 @@ try {
   pyodide.runPython(await (await fetch('./python_zip.py')).text());
   const openZip = pyodide.globals.get('open_zip');
   const add = pyodide.globals.get('add');
-  self.onmessage = async ({ data: { names } }) => {
+  /** @type {Uint8Array[] | null} every photo, when asked to fetch them beforehand (--in-memory) */
+  let preloaded = null;
+  self.onmessage = async ({ data: { names, preload } }) => {
     try {
+      if (preload) {
+        preloaded = [];
+        for (const name of names) preloaded.push(new Uint8Array(await (await fetch(`photos/${name}`)).arrayBuffer()));
+        self.postMessage({ preloaded: true });
+        return;
+      }
       const now = new Date();
       const dateTime = [now.getFullYear(), now.getMonth() + 1, now.getDate(), now.getHours(), now.getMinutes(), now.getSeconds()];
       const parts = [];
       const archive = openZip(parts);
-      for (const name of names) {
-        const bytes = new Uint8Array(await (await fetch(`photos/${name}`)).arrayBuffer());
+      for (const [index, name] of names.entries()) {
+        const bytes = preloaded ? preloaded[index] : new Uint8Array(await (await fetch(`photos/${name}`)).arrayBuffer());
         add(archive, name, bytes, dateTime);
       }
       archive.close();
