@@ -11,6 +11,7 @@ any CDN at run time, so everything it loads is copied next to index.html:
   vendor/pyodide/              the Pyodide runtime, a trimmed pyodide-lock.json and three
                                wheels: numpy, Pillow and our own googly_eyes
   vendor/ort/                  onnxruntime-web (wasm backend only)
+  vendor/client-zip/           client-zip (the ZIP stream behind "Download all") and its licence
   icons/                       PNG app icons (drawn here from favicon.svg's design)
   build-info.json              versions, the sha256 of every file above and the
                                service worker's cache version (stamped into sw.js)
@@ -70,6 +71,9 @@ PYSCRIPT_DIST = "@pyscript/core/dist"
 PYODIDE_RUNTIME = ["pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip"]
 PYODIDE_LOCK = "pyodide/pyodide-lock.json"
 ORT_FILES = ["ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"]
+# client-zip: the ES module app.js imports (its worker.js is for service workers) and its MIT licence,
+# which must travel with the copy (the minified file carries no notice).
+CLIENT_ZIP = ["client-zip/index.js", "client-zip/LICENSE.txt"]
 
 # Fixed timestamp for reproducible zips (the earliest a zip can store).
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -125,7 +129,7 @@ def vendor_sources(node_modules: Path) -> list[str]:
     )
     pyodide = [f"pyodide/{name}" for name in PYODIDE_RUNTIME] + [PYODIDE_LOCK]
     ort = [f"onnxruntime-web/dist/{name}" for name in ORT_FILES]
-    return pyscript + pyodide + ort
+    return pyscript + pyodide + ort + CLIENT_ZIP
 
 
 def site_path_for(source: str) -> str:
@@ -136,6 +140,8 @@ def site_path_for(source: str) -> str:
         return "vendor/pyodide/" + source[len("pyodide/") :]
     if source.startswith("onnxruntime-web/dist/"):
         return "vendor/ort/" + source[len("onnxruntime-web/dist/") :]
+    if source in CLIENT_ZIP:
+        return "vendor/" + source
     raise BuildError(f"no site location known for {source}")
 
 
@@ -601,7 +607,7 @@ def stamp_snapshot_key(out: Path) -> str:
 
 def package_versions(node_modules: Path) -> dict[str, str]:
     versions = {}
-    for package in ("@pyscript/core", "pyodide", "onnxruntime-web"):
+    for package in ("@pyscript/core", "pyodide", "onnxruntime-web", "client-zip"):
         package_json = node_modules / package / "package.json"
         versions[package] = json.loads(package_json.read_text())["version"]
     return versions

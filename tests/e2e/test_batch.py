@@ -1,4 +1,5 @@
-"""Batches in real headless Chromium: the summary with progress, "Download all" as one ZIP (web/zip.js)."""
+"""Batches in real headless Chromium: the summary with progress, "Download all" as one ZIP (client-zip,
+names and messages from web/download-all.js)."""
 
 import datetime
 import io
@@ -11,43 +12,51 @@ from support import REPO
 
 ASTRONAUT = REPO / "tests" / "fixtures" / "astronaut.jpg"
 UNICODE_NAME = "Üñí.cödé.holiday.2024.jpg"
+# Would leaving the page now ask first? (A cancelled beforeunload is what makes the browser ask.)
+ASKS_BEFORE_LEAVING = """() => {
+    const leaving = new Event('beforeunload', { cancelable: true });
+    window.dispatchEvent(leaving);
+    return leaving.defaultPrevented; }"""
 
 
-def zip_module(app, expression: str):
-    """Evaluate `expression` in the page with `zip` bound to web/zip.js (its pure functions)."""
-    return app.page.evaluate(f"import('./zip.js').then(async (zip) => {expression})")
+def download_all_module(app, expression: str):
+    """Evaluate `expression` in the page with `names` bound to web/download-all.js (its pure functions)."""
+    return app.page.evaluate(f"import('./download-all.js').then(async (names) => {expression})")
 
 
-def test_zip_writer_pieces(open_app, server_url):
+def test_zip_names_and_messages(open_app, server_url):
     app = open_app(server_url)
-    assert zip_module(app, "zip.crc32(new TextEncoder().encode('123456789'))") == 0xCBF43926
-    assert zip_module(app, "zip.crc32(new Uint8Array(0))") == 0
-    assert zip_module(app, "zip.uniqueNames(['photo.googly.jpg', 'photo.googly.jpg', 'PHOTO.googly.jpg', "
-                           "'a/b\\\\c.googly.png', '..', 'x.y.z', 'x.y.z', 'noext', 'noext'])") == [
-        "photo.googly.jpg", "photo (2).googly.jpg", "PHOTO (3).googly.jpg", "c.googly.png", "photo",
-        "x.y.z", "x.y (2).z", "noext", "noext (2)"]
-    assert zip_module(app, "zip.dosDateTime(new Date(2024, 6, 9, 13, 45, 31))") == {
-        "time": (13 << 11) | (45 << 5) | 15, "date": (44 << 9) | (7 << 5) | 9}
-    assert zip_module(app, "zip.zipFileName(new Date(2024, 0, 5))") == "googly-eyes-2024-01-05.zip"
-    # Above 4 GB, a clear refusal before any byte is read (no ZIP64).
-    message = zip_module(app, """{
-        try { zip.checkZipFits([{name: 'a.jpg', size: 3e9}, {name: 'b.jpg', size: 2e9}]); return 'accepted'; }
-        catch (error) { return error instanceof zip.ZipTooLargeError ? error.message : String(error); } }""")
-    assert "4 GB" in message and "5.0 GB" in message
-    assert zip_module(app, "zip.checkZipFits([{name: 'a.jpg', size: 4e9}])") < 2 ** 32
-    # A small archive: Python reads it back; empty entries and an empty archive are valid too.
-    data = zip_module(app, """{
-        const blob = await zip.makeZip([{name: 'ä/b.txt', data: 'hello'}, {name: 'empty', data: new Uint8Array(0)}],
-                                       new Date(2024, 1, 29, 23, 59, 58));
-        return Array.from(new Uint8Array(await blob.arrayBuffer())); }""")
+    raw = ("['photo.googly.jpg', 'photo.googly.jpg', 'PHOTO.googly.jpg', 'a/b\\\\c.googly.png', '..', "
+           "'x.y.z', 'x.y.z', 'noext', 'noext']")
+    expected = ["photo.googly.jpg", "photo (2).googly.jpg", "PHOTO (3).googly.jpg", "c.googly.png", "photo",
+                "x.y.z", "x.y (2).z", "noext", "noext (2)"]
+    assert download_all_module(app, f"names.uniqueNames({raw})") == expected
+    # Handed out one at a time, as photos reach the ZIP stream: the same names.
+    assert download_all_module(app, f"{{ const unique = new names.UniqueNames(); "
+                                    f"return {raw}.map((name) => unique.take(name)); }}") == expected
+    assert download_all_module(app, "names.zipFileName(new Date(2024, 0, 5))") == "googly-eyes-2024-01-05.zip"
+    assert download_all_module(app, "names.failureList(['a.jpg is empty.', 'b.jpg: boom'])") == "a.jpg is empty. b.jpg: boom."
+    assert download_all_module(app, "names.failureList(['a', 'b', 'c', 'd', 'e'])") == "a. b. c. And 2 more."
+    # Out of memory is named as such, with how far it got; so is a ZIP the browser could not keep;
+    # anything else is passed on as it is.
+    memory = download_all_module(app, "names.zipFailureMessage(new RangeError('Array buffer allocation failed'), 7, 31.4e6)")
+    assert memory.startswith("There was not enough memory for the ZIP (it stopped after 7 photo(s), 31 MB).")
+    kept = download_all_module(app, "names.zipFailureMessage(null, 70, 300e6)")
+    assert kept.startswith("The browser could not keep the ZIP (after 70 photo(s), 300 MB): it may be short of memory")
+    assert download_all_module(app, "names.zipFailureMessage(new TypeError('boom'), 0, 0)") == "The ZIP could not be made: boom"
+    # The vendored client-zip loads under the page's CSP; Python reads what it makes: UTF-8 names,
+    # an empty entry, the date given.
+    data = app.page.evaluate("""import('./vendor/client-zip/index.js').then(async ({ downloadZip }) => {
+        const when = new Date(2024, 1, 29, 23, 59, 58);
+        const blob = await downloadZip([{ name: 'ä/b.txt', input: 'hello', lastModified: when },
+                                        { name: 'empty', input: new Uint8Array(0), lastModified: when }]).blob();
+        return Array.from(new Uint8Array(await blob.arrayBuffer())); })""")
     with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
         assert archive.testzip() is None
         assert archive.namelist() == ["ä/b.txt", "empty"]
         assert archive.read("ä/b.txt") == b"hello" and archive.read("empty") == b""
         assert archive.getinfo("empty").date_time == (2024, 2, 29, 23, 59, 58)
         assert all(info.flag_bits & 0x800 and info.compress_type == zipfile.ZIP_STORED for info in archive.infolist())
-    empty = zip_module(app, "zip.makeZip([]).then(async (b) => Array.from(new Uint8Array(await b.arrayBuffer())))")
-    assert zipfile.ZipFile(io.BytesIO(bytes(empty))).namelist() == []
     assert app.errors == []
 
 
@@ -115,6 +124,41 @@ def test_download_all_zips_every_result(open_app, server_url, group_photo):
     with page.expect_download() as info:
         button.click()
     assert zipfile.ZipFile(info.value.path()).namelist() == expected
+    assert app.errors == []
+
+
+def test_download_all_leaves_out_a_photo_it_cannot_make(open_app, server_url, group_photo):
+    app = open_app(server_url)
+    app.drop([("party.jpg", group_photo.read_bytes()), ("astronaut.jpg", ASTRONAUT.read_bytes())])
+    app.wait_for_results(2)
+    page = app.page
+    # The astronaut's file goes bad after it was analysed (as if it changed on disk): its export fails.
+    page.evaluate("window.googly.photos[1].file = new File([new TextEncoder().encode('gone')], 'astronaut.jpg')")
+    with page.expect_download() as info:
+        # While the ZIP is being made (from the click on), leaving the page asks first.
+        assert page.evaluate(f"() => {{ document.querySelector('#download-all').click(); return ({ASKS_BEFORE_LEAVING})(); }}")
+    archive = zipfile.ZipFile(info.value.path())
+    assert archive.testzip() is None
+    assert archive.namelist() == ["party.googly.jpg", "detections.json"]
+    assert [image["file"] for image in json.loads(archive.read("detections.json"))["images"]] == ["party.jpg"]
+    message = page.locator("#batch-message")
+    message.wait_for(state="visible")
+    assert "is ready: 1 photo(s). Left out, as they could not be made: astronaut.jpg" in message.inner_text()
+    assert page.locator("#status").inner_text() == message.inner_text()
+    assert page.evaluate(ASKS_BEFORE_LEAVING) is False  # done: leaving is free again
+    assert [record["ok"] for record in page.evaluate("window.googly.exports")] == [True, False]
+
+    # When no photo can be made there is no ZIP, and the message says why.
+    page.evaluate("window.googly.photos[0].file = new File([new Uint8Array(0)], 'party.jpg')")
+    downloads = []
+    page.on("download", lambda download: downloads.append(download))
+    page.locator("#download-all").click()
+    page.wait_for_function("document.querySelector('#status').textContent.startsWith('No photo could be made')")
+    status = page.locator("#status").inner_text()
+    assert "party.jpg" in status and "astronaut.jpg" in status
+    assert status.startswith("No photo could be made, so there is no ZIP: ")
+    assert message.inner_text() == status and downloads == []
+    assert page.locator("#download-all").is_enabled()
     assert app.errors == []
 
 
