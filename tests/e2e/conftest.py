@@ -8,8 +8,8 @@ import base64
 import os
 from pathlib import Path
 import sys
-from typing import NamedTuple
 from urllib.parse import urlsplit
+from typing import NamedTuple
 
 import pytest
 
