@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 import sys
 from urllib.parse import urlsplit
+from typing import NamedTuple
 
 import pytest
 
@@ -75,6 +76,11 @@ def browser():
         browser.close()
 
 
+class Downloaded(NamedTuple):
+    name: str  # the file name the page suggested
+    data: bytes
+
+
 class AppPage:
     """One browser tab on the app, with its requests and console errors recorded."""
 
@@ -112,6 +118,13 @@ class AppPage:
     def wait_for_results(self, count: int):
         self.page.wait_for_function(f"window.googly.results.length >= {count}", timeout=PHOTO_TIMEOUT_MS * count)
         return self.page.evaluate("window.googly.results")
+
+    def download(self, button) -> Downloaded:
+        """Click `button` (a CSS selector or a Playwright locator) and take the file the browser saves."""
+        target = self.page.locator(button) if isinstance(button, str) else button
+        with self.page.expect_download() as info:
+            target.click()
+        return Downloaded(info.value.suggested_filename, Path(info.value.path()).read_bytes())
 
     def foreign_requests(self) -> list[str]:
         origin = urlsplit(self.url)[:2]

@@ -76,8 +76,9 @@ def walk_focus(page, start_in_dialog: bool, limit: int = 120) -> list[dict]:
 
 
 def assert_focus_visible(stops: list[dict]) -> None:
-    invisible = [(s["tag"], s["text"], s["look"]) for s in stops
-                 if s.get("blurred") is not None and s["look"] == s["blurred"]]
+    compared = [s for s in stops if s.get("blurred") is not None]  # an element may be gone once Tab moved on
+    assert len(compared) >= 0.9 * len(stops), f"only {len(compared)} of {len(stops)} focus stops could be compared"
+    invisible = [(s["tag"], s["text"], s["look"]) for s in compared if s["look"] == s["blurred"]]
     assert not invisible, f"no visible focus indicator on: {invisible}"
 
 

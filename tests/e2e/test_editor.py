@@ -56,17 +56,11 @@ def close_editor(app):
     assert not editor_open(app)
 
 
-def expect_download(app, click) -> bytes:
-    with app.page.expect_download() as info:
-        click()
-    return open(info.value.path(), "rb").read()
-
-
 def download_card(app, name: str, what: str) -> bytes:
     """The card's Download / JSON button (behind the modal editor: close it, download, open it again)."""
     was_open = editor_open(app)
     close_editor(app)
-    data = expect_download(app, lambda: card(app, name).locator(f".download-{what}").click())
+    data = app.download(card(app, name).locator(f".download-{what}")).data
     if was_open:
         open_editor(app, name)
     return data
@@ -77,7 +71,7 @@ def download_json(app, name: str) -> dict:
 
 
 def editor_download(app) -> bytes:
-    return expect_download(app, lambda: app.page.click("#editor-download"))
+    return app.download("#editor-download").data
 
 
 def choose(app, name: str, value: str):

@@ -8,6 +8,7 @@ import json
 import zipfile
 from urllib.parse import urlsplit
 
+from conftest import AppPage
 from support import FIXTURES
 
 ASTRONAUT = FIXTURES / "astronaut.jpg"
@@ -25,18 +26,13 @@ def settle(page):
                            timeout=60_000)
 
 
-def downloaded(page, click) -> bytes:
-    with page.expect_download() as info:
-        click()
-    return open(info.value.path(), "rb").read()
-
-
 def test_every_feature_sends_nothing_anywhere(browser, server_url, group_photo):
     context = browser.new_context(accept_downloads=True)
     requests = []
     context.on("request", lambda request: requests.append(
         (request.method, request.url, request.post_data_buffer)))
-    page = context.new_page()
+    app = AppPage(context, server_url)  # for its download helper: this test goes to the page itself
+    page = app.page
     page.add_init_script(VIOLATIONS)
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -83,7 +79,7 @@ def test_every_feature_sends_nothing_anywhere(browser, server_url, group_photo):
     page.click("#compare")
     page.check("#show-debug")
     settle(page)
-    image = downloaded(page, lambda: page.click("#editor-download"))
+    image = app.download("#editor-download").data
     page.click("#make-default")
     page.click("#reset-photo")
     settle(page)
@@ -91,10 +87,10 @@ def test_every_feature_sends_nothing_anywhere(browser, server_url, group_photo):
 
     # Downloads: one image, one JSON, and everything as a ZIP in each output format.
     card = page.locator("#results .result").filter(has_text=group_photo.name)
-    json.loads(downloaded(page, lambda: card.locator(".download-json").click()))
+    json.loads(app.download(card.locator(".download-json")).data)
     for fmt in ("png", "webp", "jpeg"):
         page.select_option("#output-format", fmt)
-        archive = zipfile.ZipFile(io.BytesIO(downloaded(page, lambda: page.click("#download-all"))))
+        archive = zipfile.ZipFile(io.BytesIO(app.download("#download-all").data))
         assert len(archive.namelist()) == 4  # three photos and detections.json
     assert image[:3] == b"\xff\xd8\xff"  # the editor's download: a JPEG, as the original
 

@@ -41,6 +41,13 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def installed(path: Path) -> Path:
+    """A file npm ci installs from the committed package-lock.json: without it a test fails, never skips."""
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run ./dev build (npm ci installs it from package-lock.json)")
+    return path
+
+
 @pytest.fixture
 def package_dir(tmp_path):
     package = tmp_path / "src" / "googly_eyes"
@@ -232,8 +239,8 @@ def test_pins_cover_every_shipped_node_modules_file():
     assert "onnxruntime-web/dist/ort-wasm-simd-threaded.wasm" in pins
     assert "@pyscript/core/dist/core.js" in pins
     assert not [source for source in pins if source.endswith(".map")]
-    if (REPO / "node_modules" / "@pyscript").is_dir():
-        assert sorted(pins) == sorted(build_site.vendor_sources(REPO / "node_modules"))
+    installed(REPO / "node_modules" / "@pyscript")
+    assert sorted(pins) == sorted(build_site.vendor_sources(REPO / "node_modules"))
 
 
 # ---------------------------------------------------------------- pyodide-lock.json
@@ -359,10 +366,7 @@ def test_pyodide_wheels_are_checked_against_pyodides_lock(tmp_path):
 
 
 def test_real_lock_ships_numpy_pillow_and_what_pyscript_toml_loads(package_dir, tmp_path):
-    lock_path = REPO / "node_modules" / "pyodide" / "pyodide-lock.json"
-    if not lock_path.is_file():
-        pytest.skip("node_modules not installed")
-    lock = build_site.read_lock(lock_path)
+    lock = build_site.read_lock(installed(REPO / "node_modules" / "pyodide" / "pyodide-lock.json"))
     result = build_site.site_lock(lock, write_wheel(package_dir, tmp_path / "site"))
     assert sorted(result.packages) == ["googly-eyes", "numpy", "pillow"]
     assert result.info == lock.info
@@ -584,8 +588,8 @@ PYODIDE_NPM = REPO / "node_modules" / "pyodide"
 PYTHON_312_MAGIC = (3531).to_bytes(2, "little") + b"\r\n"  # Pyodide 0.27 is Python 3.12
 
 
-@pytest.mark.skipif(not (PYODIDE_NPM / "pyodide.mjs").exists(), reason="needs npm ci (node_modules/pyodide)")
 def test_wheels_are_compiled_to_deterministic_sourceless_bytecode(package_dir, tmp_path):
+    installed(PYODIDE_NPM / "pyodide.mjs")
     name, data = build_site.build_wheel(package_dir, META)
     buffer = io.BytesIO(data)
     with zipfile.ZipFile(buffer, "a") as wheel:
@@ -609,6 +613,7 @@ def test_wheels_are_compiled_to_deterministic_sourceless_bytecode(package_dir, t
 
 
 def test_a_bad_archive_fails_the_build_with_its_name(tmp_path):
+    installed(PYODIDE_NPM / "pyodide.mjs")  # without it the build fails too, for another reason
     broken = tmp_path / "numpy-0-py3-none-any.whl"
     broken.write_bytes(b"not a zip")
     with pytest.raises(build_site.BuildError, match="numpy-0-py3-none-any.whl"):

@@ -77,10 +77,13 @@ def test_manifest_has_what_the_detector_needs(entry):
 def test_recorded_checks_passed(entry):
     checks = entry["checks"]
     assert checks["onnx_vs_tflite_max_abs_diff"]["passed"] is True
-    if checks["int8_vs_fp32"].get("photos"):
-        assert checks["int8_vs_fp32"]["faces_lost"] == 0
-        assert checks["int8_vs_fp32"]["faces_added"] == 0
-        assert checks["int8_vs_fp32"]["eye_delta_p95"] <= EYE_TOLERANCE
+    record = checks["int8_vs_fp32"]
+    # convert_model.py leaves the accuracy out where the dev set is absent: the shipped int8 model needs it
+    assert record.get("photos") and "faces_lost" in record, \
+        f"models/manifest.json: the face_detector has no int8_vs_fp32 accuracy on dev photos: {record}"
+    assert record["faces_lost"] == 0
+    assert record["faces_added"] == 0
+    assert record["eye_delta_p95"] <= EYE_TOLERANCE
 
 
 @pytest.mark.parametrize("kind", ["int8", "fp32"])
@@ -119,8 +122,6 @@ def detect_both(detectors, image):
 
 def test_int8_matches_fp32_on_the_committed_photo(detectors):
     photo = FIXTURES / "astronaut.jpg"
-    if not photo.exists():
-        pytest.skip("tests/fixtures/astronaut.jpg is not present")
     with Image.open(photo) as image:
         int8_faces, fp32_faces = detect_both(detectors, ImageOps.exif_transpose(image))
     assert len(fp32_faces) == 1
@@ -149,7 +150,7 @@ MESH_EYELIDS = {"right": (33, 133, 160, 158, 153, 144), "left": (362, 263, 385, 
 
 def landmark_entry(manifest, key):
     if key not in manifest["models"]:
-        pytest.skip(f"models/manifest.json has no {key}")
+        pytest.fail(f"models/manifest.json has no {key} entry (the page loads it)")
     return manifest["models"][key]
 
 
@@ -216,13 +217,15 @@ def test_landmark_recorded_checks_passed(manifest, key):
     checks = landmark_entry(manifest, key)["checks"]
     assert checks["onnx_vs_tflite_max_abs_diff"]["passed"] is True
     record = checks["int8_vs_fp32"]
-    if "rule" in record:
-        assert record["rule"]["passed"] is True
-        eyes = "eyelids" if key == "face_landmarks" else "eyelid"
-        for backend in record["backends"].values():
-            assert backend[f"{eyes}_p95"] <= EYE_TOLERANCE
-        if key == "face_landmarks":
-            assert record["flag_flips"] == 0
+    # convert_model.py leaves the rule out where the dev set is absent: the shipped int8 model needs it
+    assert "rule" in record, f"models/manifest.json: {key} has no int8_vs_fp32 accuracy rule: {record}"
+    assert record["rule"]["passed"] is True
+    eyes = "eyelids" if key == "face_landmarks" else "eyelid"
+    assert record["backends"], f"models/manifest.json: {key}'s int8_vs_fp32 measured no backend"
+    for backend in record["backends"].values():
+        assert backend[f"{eyes}_p95"] <= EYE_TOLERANCE
+    if key == "face_landmarks":
+        assert record["flag_flips"] == 0
 
 
 def square_crop(image, centre, side, size, mirror=False):
@@ -258,10 +261,7 @@ def run_both(manifest, key, feeds_array):
 
 @pytest.fixture(scope="module")
 def astronaut():
-    photo = FIXTURES / "astronaut.jpg"
-    if not photo.exists():
-        pytest.skip("tests/fixtures/astronaut.jpg is not present")
-    with Image.open(photo) as image:
+    with Image.open(FIXTURES / "astronaut.jpg") as image:
         return ImageOps.exif_transpose(image).convert("RGB")
 
 

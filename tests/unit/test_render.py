@@ -90,9 +90,14 @@ def golden_scene() -> Image.Image:
 
 
 def compare_with_golden(rendered: Image.Image, path: Path) -> None:
+    """Compare with the committed golden; with UPDATE_GOLDENS set, write it and skip instead (comparing
+    the picture just written with itself would pass whatever was drawn)."""
     if os.environ.get("UPDATE_GOLDENS"):
         path.parent.mkdir(exist_ok=True)
         rendered.save(path)
+        pytest.skip(f"UPDATE_GOLDENS: wrote {path}; look at it before committing it")
+    if not path.exists():
+        pytest.fail(f"{path} is missing: goldens are committed (make one with UPDATE_GOLDENS=1 and look at it)")
     golden = np.asarray(Image.open(path).convert("RGB"), float)
     diff = np.abs(np.asarray(rendered, float) - golden)
     assert diff.mean() <= MEAN_TOLERANCE
