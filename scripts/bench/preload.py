@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 
-from scripts.bench import benchmark
+from scripts.bench.browser import DROP_EARLY_SCRIPT, WATCH_SCRIPT, boot_once
 from scripts.common import CHROMIUM, CHROMIUM_ARGS, FACES_DEV, FIXTURES, REPO
 from scripts.serve import start_server
 
@@ -64,7 +64,7 @@ def main() -> int:
     photo = FACES_DEV / "images" / "afw_4285163979.jpg"
     if not photo.exists():
         photo = FIXTURES / "astronaut.jpg"
-    early = benchmark.DROP_EARLY_SCRIPT % (json.dumps(photo.name), json.dumps(base64.b64encode(photo.read_bytes()).decode()))
+    early = DROP_EARLY_SCRIPT % (json.dumps(photo.name), json.dumps(base64.b64encode(photo.read_bytes()).decode()))
     with tempfile.TemporaryDirectory(prefix="googly-preload-") as work:
         without = Path(work) / "site"
         shutil.copytree(args.site, without)
@@ -79,9 +79,9 @@ def main() -> int:
                     profile = tempfile.mkdtemp(dir=work)
                     context = playwright.chromium.launch_persistent_context(
                         profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-                    context.add_init_script(benchmark.WATCH_SCRIPT)
+                    context.add_init_script(WATCH_SCRIPT)
                     context.add_init_script(early)
-                    boot = benchmark.boot_once(context, url)
+                    boot = boot_once(context, url)
                     context.close()
                     rows[name].append(boot)
                     print(f"{repeat + 1}/{args.repeats} {name}: drop zone {boot['dropReady']:.0f}, ready "
