@@ -223,6 +223,7 @@ def test_pin_mismatch_names_file_hashes_and_fix(tmp_path):
     assert "core.js.map" not in message
 
 
+@pytest.mark.npm
 def test_pins_cover_every_shipped_node_modules_file():
     pins = json.loads((REPO / "scripts" / "vendor_pins.json").read_text())["files"]
     assert "pyodide/pyodide-lock.json" in pins
@@ -355,6 +356,7 @@ def test_pyodide_wheels_are_checked_against_pyodides_lock(tmp_path):
         build_site.fetch_pyodide_wheels(lock, tmp_path / "cache", [("test", fetch)])
 
 
+@pytest.mark.npm
 def test_real_lock_ships_numpy_pillow_and_what_pyscript_toml_loads(package_dir, tmp_path):
     lock_path = REPO / "node_modules" / "pyodide" / "pyodide-lock.json"
     if not lock_path.is_file():
@@ -582,6 +584,7 @@ PYTHON_312_MAGIC = (3531).to_bytes(2, "little") + b"\r\n"  # Pyodide 0.27 is Pyt
 
 
 @pytest.mark.skipif(not (PYODIDE_NPM / "pyodide.mjs").exists(), reason="needs npm ci (node_modules/pyodide)")
+@pytest.mark.npm
 def test_wheels_are_compiled_to_deterministic_sourceless_bytecode(package_dir, tmp_path):
     name, data = build_site.build_wheel(package_dir, META)
     buffer = io.BytesIO(data)
@@ -605,6 +608,7 @@ def test_wheels_are_compiled_to_deterministic_sourceless_bytecode(package_dir, t
         assert any(n.endswith(".dist-info/METADATA") for n in names)  # everything else as it was
 
 
+@pytest.mark.npm
 def test_a_bad_archive_fails_the_build_with_its_name(tmp_path):
     broken = tmp_path / "numpy-0-py3-none-any.whl"
     broken.write_bytes(b"not a zip")
