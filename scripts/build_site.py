@@ -421,7 +421,7 @@ def record_compiled_sha256(lock: PyodideLockSpec, folder: Path) -> None:
 def model_files(manifest: dict) -> dict[str, str]:
     """Every model file models/manifest.json lists, with its sha256: {file name: sha256}.
 
-    Schema (written by scripts/convert_model.py):
+    Schema (written by scripts/models/convert.py):
     {"models": {"face_detector": {"shipped": "x.int8.onnx", "files": {"x.int8.onnx": {"sha256": ...}}}}}
     """
     files = {}
@@ -441,7 +441,7 @@ def copy_models(models_dir: Path, out: Path) -> list[str]:
     manifest_path = models_dir / "manifest.json"
     if not manifest_path.is_file():
         raise BuildError(f"{manifest_path} not found: the site needs its face detector "
-                         "(scripts/convert_model.py writes models/)")
+                         "(python -m scripts.models.convert writes models/)")
     manifest = json.loads(manifest_path.read_text())
     names = ["manifest.json"]
     for name, expected in model_files(manifest).items():
@@ -452,7 +452,7 @@ def copy_models(models_dir: Path, out: Path) -> list[str]:
         if actual != expected:
             raise BuildError(
                 f"model {name}: sha256 mismatch, expected {expected} (manifest) got {actual} "
-                f"(at {source}); rerun scripts/convert_model.py or fix the manifest"
+                f"(at {source}); rerun python -m scripts.models.convert or fix the manifest"
             )
         names.append(name)
     names += sorted(
