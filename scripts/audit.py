@@ -16,7 +16,6 @@ goes on. pip-audit lives in its own venv, .venv/audit, from requirements/audit.t
 """
 
 import argparse
-import hashlib
 import html
 import json
 from pathlib import Path
@@ -24,9 +23,10 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = Path(__file__).resolve().parent.parent
-AUDIT_VENV = ROOT / ".venv" / "audit"
-AUDIT_REQUIREMENTS = ROOT / "requirements" / "audit.txt"
+from scripts.common import REPO, sha256_file
+
+AUDIT_VENV = REPO / ".venv" / "audit"
+AUDIT_REQUIREMENTS = REPO / "requirements" / "audit.txt"
 PYODIDE_WHEELS = {"numpy": "2.0.2", "pillow": "10.2.0"}  # keep in step with scripts/vendor_pins.json
 TIMEOUT = 300
 COLUMNS = ["source", "package", "version", "advisory", "severity", "fixed in"]
@@ -47,7 +47,7 @@ def pip_audit() -> Path:
     """pip-audit from .venv/audit, (re)installed when requirements/audit.txt changed."""
     python = AUDIT_VENV / "bin" / "python"
     stamp = AUDIT_VENV / ".requirements.sha256"
-    want = hashlib.sha256(AUDIT_REQUIREMENTS.read_bytes()).hexdigest()
+    want = sha256_file(AUDIT_REQUIREMENTS)
     if not python.exists():
         result = run([sys.executable, "-m", "venv", str(AUDIT_VENV)])
         if result.returncode:
@@ -84,7 +84,7 @@ def python_findings(tool: Path, source: str, arguments: list[str]) -> list[dict]
 
 
 def npm_findings() -> list[dict]:
-    result = run(["npm", "audit", "--json", "--package-lock-only"], cwd=ROOT)
+    result = run(["npm", "audit", "--json", "--package-lock-only"], cwd=REPO)
     try:
         report = json.loads(result.stdout)
     except json.JSONDecodeError:
@@ -142,7 +142,7 @@ def main() -> int:
     args = parser.parse_args()
 
     rows, problems = [], []
-    site_packages = next((ROOT / ".venv" / "lib").glob("python3*/site-packages"), None)
+    site_packages = next((REPO / ".venv" / "lib").glob("python3*/site-packages"), None)
     try:
         tool = pip_audit()
         with tempfile.TemporaryDirectory() as tmp:

@@ -51,7 +51,8 @@ from pyodide_lock import PyodideLockSpec
 from pyodide_lock.spec import PackageSpec
 from pyodide_lock.utils import add_wheels_to_spec, update_package_sha256
 
-REPO = Path(__file__).resolve().parent.parent
+from scripts.common import REPO, sha256_bytes, sha256_file
+
 PINS_FILE = REPO / "scripts" / "vendor_pins.json"
 
 PYODIDE_VERSION = "0.27.7"
@@ -88,18 +89,6 @@ class SourceFailed(Exception):
 
 
 # ---------------------------------------------------------------- small helpers
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -147,7 +136,7 @@ def site_path_for(source: str) -> str:
 
 def load_pins(pins_file: Path) -> dict[str, str]:
     if not pins_file.is_file():
-        raise BuildError(f"{pins_file} is missing: run `python scripts/build_site.py --update-pins`")
+        raise BuildError(f"{pins_file} is missing: run `python -m scripts.build_site --update-pins`")
     return json.loads(pins_file.read_text())["files"]
 
 
@@ -156,7 +145,7 @@ def write_pins(node_modules: Path, pins_file: Path) -> None:
     files = {source: sha256_file(node_modules / source) for source in vendor_sources(node_modules)}
     document = {
         "comment": "sha256 of every file build_site.py copies from node_modules; "
-        "regenerate with `python scripts/build_site.py --update-pins` after `npm ci`.",
+        "regenerate with `python -m scripts.build_site --update-pins` after `npm ci`.",
         "files": files,
     }
     pins_file.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
@@ -185,7 +174,7 @@ def check_pins(node_modules: Path, pins: dict[str, str]) -> None:
             "node_modules does not match scripts/vendor_pins.json:\n"
             + "\n".join(problems)
             + "\nFix: run `npm ci` (package-lock.json pins the versions); if you upgraded "
-            "a package on purpose, run `python scripts/build_site.py --update-pins`."
+            "a package on purpose, run `python -m scripts.build_site --update-pins`."
         )
 
 
@@ -438,7 +427,7 @@ def record_compiled_sha256(lock: PyodideLockSpec, folder: Path) -> None:
 def model_files(manifest: dict) -> dict[str, str]:
     """Every model file models/manifest.json lists, with its sha256: {file name: sha256}.
 
-    Schema (written by scripts/convert_model.py):
+    Schema (written by scripts/models/convert.py):
     {"models": {"face_detector": {"shipped": "x.int8.onnx", "files": {"x.int8.onnx": {"sha256": ...}}}}}
     """
     files = {}
@@ -458,7 +447,7 @@ def copy_models(models_dir: Path, out: Path) -> list[str]:
     manifest_path = models_dir / "manifest.json"
     if not manifest_path.is_file():
         raise BuildError(f"{manifest_path} not found: the site needs its face detector "
-                         "(scripts/convert_model.py writes models/)")
+                         "(python -m scripts.models.convert writes models/)")
     manifest = json.loads(manifest_path.read_text())
     names = ["manifest.json"]
     for name, expected in model_files(manifest).items():
@@ -469,7 +458,7 @@ def copy_models(models_dir: Path, out: Path) -> list[str]:
         if actual != expected:
             raise BuildError(
                 f"model {name}: sha256 mismatch, expected {expected} (manifest) got {actual} "
-                f"(at {source}); rerun scripts/convert_model.py or fix the manifest"
+                f"(at {source}); rerun python -m scripts.models.convert or fix the manifest"
             )
         names.append(name)
     names += sorted(

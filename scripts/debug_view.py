@@ -1,6 +1,6 @@
 """Draw what the pipeline sees on a photo: the googly-eyed result and a debug view side by side.
 
-    .venv/bin/python scripts/debug_view.py PHOTO OUT.png [--crop x0,y0,x1,y1] [--models-dir models]
+    .venv/bin/python -m scripts.debug_view PHOTO OUT.png [--crop x0,y0,x1,y1] [--models-dir models]
 """
 
 import argparse
@@ -8,14 +8,12 @@ import asyncio
 from pathlib import Path
 import sys
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "py"))
+from PIL import Image
 
-from PIL import Image  # noqa: E402
-
-from googly_eyes.models import load_native_models  # noqa: E402
-from googly_eyes.pipeline import process_photo  # noqa: E402
-from googly_eyes.render import draw_debug  # noqa: E402
+from googly_eyes.models import load_native_models
+from googly_eyes.pipeline import process_photo
+from googly_eyes.render import draw_debug
+from scripts.common import MODELS
 
 
 def main() -> int:
@@ -23,7 +21,7 @@ def main() -> int:
     parser.add_argument("photo", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--crop", help="x0,y0,x1,y1 of the photo to show")
-    parser.add_argument("--models-dir", type=Path, default=REPO / "models")
+    parser.add_argument("--models-dir", type=Path, default=MODELS)
     args = parser.parse_args()
     models = load_native_models(args.models_dir)
     result = asyncio.run(process_photo(args.photo.read_bytes(), args.photo.name, models))

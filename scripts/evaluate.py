@@ -1,6 +1,6 @@
 """Run the shipped pipeline over an annotation file and write predictions the scorer reads.
 
-    python scripts/evaluate.py GT.json PRED.json [--model models/face_detector.int8.onnx] [--score]
+    .venv/bin/python -m scripts.evaluate GT.json PRED.json [--model models/face_detector.int8.onnx] [--score]
 
 GT.json is in the format of ../shared/data/faces-dev/dev.json (image paths relative to it). PRED.json
 has the same shape, one entry per image, as `../shared/tools/score_eyes.py GT.json PRED.json` expects.
@@ -15,15 +15,11 @@ import statistics
 import subprocess
 import sys
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "py"))
-
-from googly_eyes.config import GooglySettings  # noqa: E402
-from googly_eyes.models import Models, load_native_models  # noqa: E402
-from googly_eyes.photo import PhotoError  # noqa: E402
-from googly_eyes.pipeline import process_photo  # noqa: E402
-
-SCORER = REPO.parent / "shared" / "tools" / "score_eyes.py"
+from googly_eyes.config import GooglySettings
+from googly_eyes.models import Models, load_native_models
+from googly_eyes.photo import PhotoError
+from googly_eyes.pipeline import process_photo
+from scripts.common import MODELS, SCORER
 
 
 async def predict(gt_path: Path, models: Models, limit: int | None) -> tuple[dict, dict]:
@@ -51,7 +47,7 @@ def main() -> int:
     parser.add_argument("--mesh", help="a face-mesh file the manifest lists, other than the shipped one")
     parser.add_argument("--no-mesh", action="store_true", help="the detector's eye points alone (no refinement)")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--models-dir", type=Path, default=REPO / "models", help="a folder with manifest.json")
+    parser.add_argument("--models-dir", type=Path, default=MODELS, help="a folder with manifest.json")
     parser.add_argument("--limit", type=int, help="only the first N images")
     parser.add_argument("--score", action="store_true", help="run ../shared/tools/score_eyes.py afterwards")
     args = parser.parse_args()

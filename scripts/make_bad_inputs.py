@@ -1,6 +1,6 @@
 """Write the bad-input corpus: files people really drop, each with the outcome the app must give it.
 
-    .venv/bin/python scripts/make_bad_inputs.py --out /tmp/corpus [--no-big]
+    .venv/bin/python -m scripts.make_bad_inputs --out /tmp/corpus [--no-big]
 
 Every file is made here, deterministically, from the two committed fixtures (tests/fixtures) with
 Pillow, numpy and the standard library: nothing is downloaded. `manifest.json` lists each file:
@@ -27,8 +27,8 @@ import zlib
 import numpy as np
 from PIL import Image, ImageOps
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO / "tests" / "fixtures"
+from scripts.common import FIXTURES
+
 ASTRONAUT = FIXTURES / "astronaut.jpg"
 NO_FACE = FIXTURES / "coffee_no_face.jpg"
 

@@ -19,7 +19,7 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from scripts.common import REPO
 
 ISOLATION_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",

@@ -1,13 +1,10 @@
 """Shared test fixtures: paths, the real shipped detector, and the dev set (skipped when absent)."""
 
 import json
-from pathlib import Path
-import sys
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from support import FACES_DEV, MODELS  # noqa: E402
+from support import FACES_DEV, MODELS
 
 
 @pytest.fixture(scope="session")

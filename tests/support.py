@@ -3,16 +3,9 @@
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-import sys
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "py"))
+from scripts.common import FACES_DEV, FIXTURES, MODELS, REPO, SCORER, SHARED  # noqa: F401 (used by the tests)
 
-MODELS = REPO / "models"
-FIXTURES = REPO / "tests" / "fixtures"
-SHARED = REPO.parent / "shared"
-FACES_DEV = SHARED / "data" / "faces-dev"
-SCORER = SHARED / "tools" / "score_eyes.py"
 DEV_GROUP = FACES_DEV / "images" / "afw_4285163979.jpg"  # a dev photo of ten people, hand-annotated
 
 

@@ -157,7 +157,7 @@ async function boot() {
   window.googly.info = engine.info;
   const started = engine;
   window.googlyTimeModel = (runs) => started.timeModel(runs);  // scripts/bench
-  window.googlyMemory = () => started.memory();  // scripts/soak.py
+  window.googlyMemory = () => started.memory();  // scripts/bench/soak.py
   bootStep('ready');
   performance.mark('googly:ready');
   window.dispatchEvent(new Event('googly:ready'));

@@ -150,7 +150,7 @@ export class Engine {
     return this.schedule(() => this.calls.forget({ id }), true);
   }
 
-  // For scripts/soak.py: the worker's memory.
+  // For scripts/bench/soak.py: the worker's memory.
   memory() {
     return this.schedule(() => this.calls.memory(), true);
   }

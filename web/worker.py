@@ -205,7 +205,7 @@ async def time_model(request):
 
 
 def memory(request=None):
-    """Memory now (MemoryAnswer), for scripts/soak.py: the Python heap's wasm memory (it only grows; a
+    """Memory now (MemoryAnswer), for scripts/bench/soak.py: the Python heap's wasm memory (it only grows; a
     plateau means no leak) and what the gallery keeps."""
     import pyodide_js
 

@@ -10,7 +10,7 @@ by several windows or levels comes out once, with the points of its closest view
 Pure numpy + Pillow. The model itself is run through `inference.run_model`, so the same code serves
 onnxruntime in CPython and onnxruntime-web in the browser. Everything the decoder needs to know about
 the model (input size, normalisation, anchors, keypoint order) comes from `models/manifest.json`,
-written by scripts/convert_model.py next to the model it describes.
+written by scripts/models/convert.py next to the model it describes.
 
 Coordinates: every point returned is in pixels of the image passed in, continuous convention
 (pixel (i, j) spans [i, i+1) x [j, j+1); its centre is (i + 0.5, j + 0.5)).

@@ -1,6 +1,6 @@
 """Which ZIP writer for "Download all": time and peak memory of a 100-photo ZIP of 12 MP JPEGs.
 
-    python scripts/bench/zip.py [--photos 100] [--runs 3] [--candidates "client-zip,fflate"] [--in-memory]
+    python -m scripts.bench.zip [--photos 100] [--runs 3] [--candidates "client-zip,fflate"] [--in-memory]
 
 Each candidate makes the same ZIP in real headless Chromium the way the page's downloadAll would: the
 photos arrive one at a time as fresh Uint8Arrays (served from a local folder, fetched once each, as the
@@ -13,7 +13,7 @@ Python's zipfile. Candidates (scripts/bench/zip_page/bench.js):
   fflate            npm fflate: Zip + ZipPassThrough (stored), chunks streamed into Response.blob()
   pyodide zipfile   Python's zipfile in a Pyodide worker, each write out at once as a Blob part
 
-Memory is resident memory as `ps` reports it, every 100 ms (like scripts/benchmark.py's MemorySampler):
+Memory is resident memory as `ps` reports it, every 100 ms (like scripts/bench/browser.py's MemorySampler):
 the renderer process (the page, its workers, its JavaScript heap and ArrayBuffers) and all Chromium
 processes together (the browser process keeps Blob data). Each run gets a fresh page; "growth" is the
 peak minus the value just before the run. Runs are interleaved (the order rotates each round) because
@@ -45,7 +45,8 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from scripts.common import CHROMIUM, CHROMIUM_ARGS, FIXTURES as FIXTURE_DIR, REPO
+
 PAGE = Path(__file__).resolve().parent / "zip_page"
 CACHE = REPO / ".cache" / "bench" / "zip"
 PYODIDE = REPO / "build" / "site" / "vendor" / "pyodide"
@@ -57,9 +58,6 @@ LIBRARY_FILES = {"client-zip.js": "client-zip/index.js", "fflate.js": "fflate/es
 # The last commit with the hand-written web/zip.js (the baseline), before it was replaced.
 BASELINE_COMMIT = "5ef7aa13f2d90845940172dda083dd800bfae8cb"
 CANDIDATES = ["read only", "zip.js (today)", "client-zip", "fflate", "pyodide zipfile"]
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 RUN_TIMEOUT_MS = 600_000
 MB = 1e6
 
@@ -77,7 +75,7 @@ def make_photos(folder: Path, count: int) -> list[str]:
     if missing:
         print(f"making {len(missing)} photos of {PHOTO_SIZE[0]}x{PHOTO_SIZE[1]} in {folder} (once)…", flush=True)
         folder.mkdir(parents=True, exist_ok=True)
-        sources = [Image.open(REPO / "tests" / "fixtures" / name).convert("RGB") for name in FIXTURES]
+        sources = [Image.open(FIXTURE_DIR / name).convert("RGB") for name in FIXTURES]
     for number in missing:
         rng = np.random.default_rng(number)
         source = sources[number % len(sources)]

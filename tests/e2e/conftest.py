@@ -7,21 +7,16 @@ here records its requests; a test fails if any went to another origin.
 import base64
 import os
 from pathlib import Path
-import sys
 from urllib.parse import urlsplit
 from typing import NamedTuple
 
 import pytest
 
-from support import DEV_GROUP, REPO, collage_of_faces
-
-sys.path.insert(0, str(REPO / "scripts"))
-from serve import start_server  # noqa: E402
+from scripts.common import CHROMIUM, CHROMIUM_ARGS, REPO
+from scripts.serve import start_server
+from support import DEV_GROUP, collage_of_faces
 
 SITE = Path(os.environ.get("GOOGLY_SITE", REPO / "build" / "site"))  # ./dev test builds it
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
 BOOT_TIMEOUT_MS = 120_000  # a cold Pyodide boot is ~8 s here; a loaded CI machine can be much slower
 PHOTO_TIMEOUT_MS = 60_000
 

@@ -3,15 +3,12 @@ then a hundred small photos at once: every file ends as a result or a clear mess
 """
 
 import io
-import sys
 
 import pytest
 from PIL import Image
 
-from support import FIXTURES, REPO
-
-sys.path.insert(0, str(REPO / "scripts"))
-import make_bad_inputs  # noqa: E402
+from scripts import make_bad_inputs
+from support import FIXTURES
 
 # What the page may log as an error while it works through the corpus: nothing yet (a photo that cannot be
 # used is a card with a message, not a console error).

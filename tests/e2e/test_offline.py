@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 
 from conftest import BOOT_TIMEOUT_MS, SITE, AppPage
-from serve import start_server
-import build_site
+from scripts import build_site
+from scripts.serve import start_server
 
 PRECACHE_TIMEOUT_S = 120  # 41 MB from localhost, each file sha256-checked
 

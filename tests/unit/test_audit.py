@@ -6,14 +6,10 @@ the Markdown must be a table GitHub renders with one cell per column whatever an
 
 import re
 import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
-
-import audit  # noqa: E402
+from scripts import audit
 
 FINDINGS = [
     {"source": "requirements/dev.txt (.venv)", "package": "pillow", "version": "10.2.0",

@@ -7,16 +7,13 @@ and a hint saying what to do: never any other exception.
 import json
 import math
 from pathlib import Path
-import sys
 
 import pytest
 
 from googly_eyes.photo import PhotoError
 from googly_eyes.pipeline import process_photo
-from support import REPO, run
-
-sys.path.insert(0, str(REPO / "scripts"))
-import make_bad_inputs  # noqa: E402
+from scripts import make_bad_inputs
+from support import run
 
 REQUIRED_KINDS = [
     "empty file", "truncated JPEG", "random bytes named .jpg", "PDF", "text file", "SVG", "HEIC (iPhone)", "AVIF",

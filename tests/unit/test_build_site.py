@@ -22,11 +22,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
-
-import build_site  # noqa: E402
-import serve  # noqa: E402
+from scripts import build_site, serve
+from scripts.common import REPO
 
 META = {
     "name": "googly_eyes",
@@ -233,6 +230,7 @@ def test_pin_mismatch_names_file_hashes_and_fix(tmp_path):
     assert "core.js.map" not in message
 
 
+@pytest.mark.npm
 def test_pins_cover_every_shipped_node_modules_file():
     pins = json.loads((REPO / "scripts" / "vendor_pins.json").read_text())["files"]
     assert "pyodide/pyodide-lock.json" in pins
@@ -365,6 +363,7 @@ def test_pyodide_wheels_are_checked_against_pyodides_lock(tmp_path):
         build_site.fetch_pyodide_wheels(lock, tmp_path / "cache", [("test", fetch)])
 
 
+@pytest.mark.npm
 def test_real_lock_ships_numpy_pillow_and_what_pyscript_toml_loads(package_dir, tmp_path):
     lock = build_site.read_lock(installed(REPO / "node_modules" / "pyodide" / "pyodide-lock.json"))
     result = build_site.site_lock(lock, write_wheel(package_dir, tmp_path / "site"))
@@ -487,9 +486,9 @@ def test_prefix_without_slash_redirects(prefixed_server):
 
 def test_command_line_prints_the_url(site):
     process = subprocess.Popen(
-        [sys.executable, str(REPO / "scripts" / "serve.py"), "--port", "0", "--dir", str(site),
+        [sys.executable, "-m", "scripts.serve", "--port", "0", "--dir", str(site),
          "--prefix", "/googly-eyes/"],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, text=True, cwd=REPO,
     )
     try:
         line = process.stdout.readline().strip()
@@ -588,6 +587,7 @@ PYODIDE_NPM = REPO / "node_modules" / "pyodide"
 PYTHON_312_MAGIC = (3531).to_bytes(2, "little") + b"\r\n"  # Pyodide 0.27 is Python 3.12
 
 
+@pytest.mark.npm
 def test_wheels_are_compiled_to_deterministic_sourceless_bytecode(package_dir, tmp_path):
     installed(PYODIDE_NPM / "pyodide.mjs")
     name, data = build_site.build_wheel(package_dir, META)
@@ -612,6 +612,7 @@ def test_wheels_are_compiled_to_deterministic_sourceless_bytecode(package_dir, t
         assert any(n.endswith(".dist-info/METADATA") for n in names)  # everything else as it was
 
 
+@pytest.mark.npm
 def test_a_bad_archive_fails_the_build_with_its_name(tmp_path):
     installed(PYODIDE_NPM / "pyodide.mjs")  # without it the build fails too, for another reason
     broken = tmp_path / "numpy-0-py3-none-any.whl"

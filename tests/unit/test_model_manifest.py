@@ -1,4 +1,4 @@
-"""models/: the files scripts/convert_model.py wrote match models/manifest.json, and the shipped models work.
+"""models/: the files scripts/models/convert.py wrote match models/manifest.json, and the shipped models work.
 
 The int8 detector is checked against the fp32 one on real photos: the committed astronaut fixture, and
 three photos of the dev set beside the repo (skipped where ../shared is absent). The int8 face mesh and

@@ -11,16 +11,13 @@ import json
 import math
 import shutil
 import subprocess
-import sys
 
 import pytest
 
 from googly_eyes import config, photo
 from googly_eyes.config import GooglySettings, setting_problem, settings_spec
+from scripts import build_site
 from support import REPO
-
-sys.path.insert(0, str(REPO / "scripts"))
-import build_site  # noqa: E402
 
 FACTORY = GooglySettings().as_dict()
 NAN, INF = float("nan"), float("inf")

@@ -1,6 +1,6 @@
 """Soak: many photos in one page, memory sampled as they go; a bounded loop that stops by itself.
 
-    .venv/bin/python scripts/soak.py [--photos 200] [--batch 20] [--bound-mb 64]
+    .venv/bin/python -m scripts.bench.soak [--photos 200] [--batch 20] [--bound-mb 64]
 
 Drops `--photos` photos (the test fixtures at several sizes, each with its own name) in batches of
 `--batch`, waits for each batch, and after each one reads: the Python worker's wasm memory (Pyodide's
@@ -21,12 +21,10 @@ from pathlib import Path
 
 from PIL import Image
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "scripts"))
-from serve import start_server  # noqa: E402
+from scripts.common import CHROMIUM, CHROMIUM_ARGS, FIXTURES, REPO
+from scripts.serve import start_server
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync", "--js-flags=--expose-gc"]
+SOAK_CHROMIUM_ARGS = [*CHROMIUM_ARGS, "--js-flags=--expose-gc"]  # window.gc(): the JS heap after a collection
 SOURCES = ["astronaut.jpg", "chelsea_cat.jpg", "coffee_no_face.jpg"]
 SIZES = [(512, 512), (1200, 900), (2000, 1500), (3000, 2000)]
 
@@ -35,7 +33,7 @@ def photos(count: int, folder: Path) -> list[Path]:
     """`count` distinct JPEGs: the fixtures resized to a few sizes, each under its own name."""
     paths = []
     for index in range(count):
-        source = Image.open(REPO / "tests" / "fixtures" / SOURCES[index % len(SOURCES)]).convert("RGB")
+        source = Image.open(FIXTURES / SOURCES[index % len(SOURCES)]).convert("RGB")
         size = SIZES[(index // len(SOURCES)) % len(SIZES)]
         path = folder / f"soak-{index:03d}.jpg"
         source.resize(size).save(path, quality=85)
@@ -95,8 +93,7 @@ def main() -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
         files = photos(args.photos, Path(folder))
-        browser = playwright.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-                                             args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=SOAK_CHROMIUM_ARGS)
         page = browser.new_context().new_page()
         page.goto(url)
         page.wait_for_function("window.googly && window.googly.readyMs !== null", timeout=180_000)

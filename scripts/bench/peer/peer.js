@@ -1,4 +1,4 @@
-// Runs MediaPipe's @mediapipe/face_detection on photos, for scripts/benchmark.py (and by hand:
+// Runs MediaPipe's @mediapipe/face_detection on photos, for scripts/bench/benchmark.py (and by hand:
 // drop photos on the page). window.peer.detect(file) answers
 // {name, width, height, decodeMs, detectMs, faces: [{box, right_eye, left_eye, score}]}
 // in pixels of the photo as displayed (EXIF orientation applied), the scorer's format.

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Cold boots on a slow connection, with and without the page's preload hints, side by side.
 
-    .venv/bin/python scripts/bench_preload.py [--mbps 20] [--latency-ms 30] [--repeats 3]
+    .venv/bin/python -m scripts.bench.preload [--mbps 20] [--latency-ms 30] [--repeats 3]
 
-On localhost every file arrives at once, so preload hints cannot show there (scripts/benchmark.py).
+On localhost every file arrives at once, so preload hints cannot show there (scripts/bench/benchmark.py).
 This serves the built site (build/site: run ./dev build first) twice through one simulated link
 (all connections share --mbps; each response waits --latency-ms first): as built, and a copy with
 the <link rel="preload"> lines taken out of index.html. Each cold boot is a new browser profile;
@@ -25,11 +25,9 @@ import tempfile
 import threading
 import time
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import benchmark  # noqa: E402
-from serve import start_server  # noqa: E402
-
-REPO = Path(__file__).resolve().parent.parent
+from scripts.bench.browser import DROP_EARLY_SCRIPT, WATCH_SCRIPT, boot_once
+from scripts.common import CHROMIUM, CHROMIUM_ARGS, FACES_DEV, FIXTURES, REPO
+from scripts.serve import start_server
 
 
 class Link:
@@ -63,10 +61,10 @@ def main() -> int:
 
     link = Link(args.mbps, args.latency_ms)
     http.server.SimpleHTTPRequestHandler.copyfile = lambda handler, source, output: link.copyfile(source, output)
-    photo = benchmark.FACES_DEV / "images" / "afw_4285163979.jpg"
+    photo = FACES_DEV / "images" / "afw_4285163979.jpg"
     if not photo.exists():
-        photo = REPO / "tests" / "fixtures" / "astronaut.jpg"
-    early = benchmark.DROP_EARLY_SCRIPT % (json.dumps(photo.name), json.dumps(base64.b64encode(photo.read_bytes()).decode()))
+        photo = FIXTURES / "astronaut.jpg"
+    early = DROP_EARLY_SCRIPT % (json.dumps(photo.name), json.dumps(base64.b64encode(photo.read_bytes()).decode()))
     with tempfile.TemporaryDirectory(prefix="googly-preload-") as work:
         without = Path(work) / "site"
         shutil.copytree(args.site, without)
@@ -80,10 +78,10 @@ def main() -> int:
                 for name, (_, url) in variants.items():
                     profile = tempfile.mkdtemp(dir=work)
                     context = playwright.chromium.launch_persistent_context(
-                        profile, executable_path=benchmark.CHROMIUM, args=benchmark.CHROMIUM_ARGS, headless=True)
-                    context.add_init_script(benchmark.WATCH_SCRIPT)
+                        profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+                    context.add_init_script(WATCH_SCRIPT)
                     context.add_init_script(early)
-                    boot = benchmark.boot_once(context, url)
+                    boot = boot_once(context, url)
                     context.close()
                     rows[name].append(boot)
                     print(f"{repeat + 1}/{args.repeats} {name}: drop zone {boot['dropReady']:.0f}, ready "

@@ -1,8 +1,8 @@
-"""What differs between the models scripts/convert_model.py converts: their dev inputs and their checks.
+"""What differs between the models scripts/models/convert.py converts: their dev inputs and their checks.
 
 Each model's `Checks` object says how to make its inputs from the dev photos, how to compare a candidate's
 outputs with fp32's, the accuracy part of the rule that picks the shipped int8 variant, the summary
-table's columns and the manifest's "int8_vs_fp32" record. convert_model.py does the rest the same way
+table's columns and the manifest's "int8_vs_fp32" record. convert.py does the rest the same way
 for every model (fetch, convert, check against TFLite, quantize, measure natively and in wasm, write).
 
 - FaceDetectorChecks: BlazeFace on letterboxed whole photos; faces lost/added and eye keypoint movement
@@ -29,10 +29,7 @@ from typing import Callable
 import numpy as np
 import onnxruntime as ort
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "py"))
-
-from googly_eyes.detect import DetectorSpec, Face, FaceDetector, box_iou  # noqa: E402
+from googly_eyes.detect import DetectorSpec, Face, FaceDetector, box_iou
 
 EYE_P95_LIMIT = 0.02  # p95 of landmark / eye keypoint movement vs fp32, as a fraction of the unit
 NOISE_SEEDS = 5  # fp32 with +-1 grey level of input noise: the pipeline's own noise floor
