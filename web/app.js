@@ -9,8 +9,8 @@ import { Engine } from './engine.js';
 import { Editor } from './editor.js';
 import { downloadZip } from './vendor/client-zip/index.js';
 import { UniqueNames, combinedDetections, failureList, isOutOfMemory, zipFailureMessage, zipFileName } from './download-all.js';
-import { SPEC, addOptions, applyRange, lookProblems, savedDefaults } from './settings.js';
-import { $ } from './dom.js';
+import { SPEC, lookProblems, savedDefaults } from './settings.js';
+import { $, addOptions, applyRange } from './dom.js';
 
 /** @typedef {import('./settings.js').Look} Look */
 /** @typedef {import('./protocol.js').View} View */

@@ -29,3 +29,42 @@ export function $(selector, type, root = document) {
 export function $$(selector, type, root = document) {
   return [...root.querySelectorAll(selector)].filter(/** @returns {element is T} */ (element) => element instanceof type);
 }
+
+// ---- Controls made from the settings spec (web/settings.js) ---------------------------------------
+
+/** @typedef {import('./settings.js').ChoiceField} ChoiceField */
+/** @typedef {import('./settings.js').NumberField} NumberField */
+
+/**
+ * Fill `container` with one radio button per choice, labelled as the spec says, the default checked.
+ * @param {Element | null} container
+ * @param {string} name
+ * @param {ChoiceField} field
+ */
+export function addRadioButtons(container, name, field) {
+  if (!container) throw new Error(`index.html has no place for the ${name} choices (data-setting="${name}")`);
+  container.replaceChildren(...field.choices.map(({ value, label }) => {
+    const wrapper = document.createElement('label');
+    wrapper.append(Object.assign(document.createElement('input'), { type: 'radio', name, value, checked: value === field.default }), ` ${label}`);
+    return wrapper;
+  }));
+}
+
+/**
+ * Fill a <select> with one option per choice, the default selected.
+ * @param {HTMLSelectElement} select
+ * @param {ChoiceField} field
+ */
+export function addOptions(select, field) {
+  select.replaceChildren(...field.choices.map(({ value, label }) => new Option(label, value, value === field.default, value === field.default)));
+}
+
+/**
+ * Give a range or number input the spec's slider (or, without one, the valid range) and the default.
+ * @param {HTMLInputElement} input
+ * @param {NumberField} field
+ */
+export function applyRange(input, field) {
+  const { min, max, step } = field.slider ?? { min: field.min, max: field.max, step: field.kind === 'integer' ? 1 : 'any' };
+  Object.assign(input, { min: String(min), max: String(max), step: String(step), value: String(field.default) });
+}

@@ -7,8 +7,8 @@
 // asks Python to render again (app.js `rerender`). Python draws the googly eyes; this file only draws
 // the handles and the debug overlay in an SVG over the preview, so neither can reach a download.
 
-import { $, $$ } from './dom.js';
-import { LOOK_CHOICES, LOOK_SLIDERS, SPEC, addRadioButtons, applyRange, settingProblem } from './settings.js';
+import { $, $$, addRadioButtons, applyRange } from './dom.js';
+import { LOOK_CHOICES, LOOK_SLIDERS, SPEC, settingProblem } from './settings.js';
 
 /** @typedef {import('./app.js').Photo} Photo */
 /** @typedef {import('./app.js').PhotoResult} PhotoResult */

@@ -1,3 +1,4 @@
+// @ts-check
 // The worker protocol, written down once: every request engine.js sends to the Python worker
 // (worker.py, functions on `pyscript.sync`) and every answer it gets back. Types only: this module
 // exports nothing at run time; `tsc --noEmit` checks the page's code against it (./dev test), and

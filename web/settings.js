@@ -7,8 +7,9 @@
 // checks the code that reads them against the shape declared here.
 //
 // Also here: the one rule for a look's settings (lookProblems, the same as config.GooglySettings.from_dict:
-// tests/unit/test_settings_spec.py runs both on a table of cases), the saved defaults built on it, and
-// small helpers that make the controls from the spec (editor.js, app.js).
+// tests/unit/test_settings_spec.py runs both on a table of cases) and the saved defaults built on it.
+// The controls are made from the spec in dom.js, so this module has no DOM in it (the service worker's
+// types reach it through protocol.js).
 
 /**
  * @typedef {{value: string, label: string}} Choice
@@ -112,40 +113,4 @@ export function savedDefaults(saved) {
     if (Number(look[low]) > Number(look[high])) Object.assign(look, { [low]: factory[low], [high]: factory[high] });
   }
   return /** @type {Look} */ (look);
-}
-
-// ---- Controls made from the spec ------------------------------------------------------------------
-
-/**
- * Fill `container` with one radio button per choice, labelled as the spec says, the default checked.
- * @param {Element | null} container
- * @param {string} name
- * @param {ChoiceField} field
- */
-export function addRadioButtons(container, name, field) {
-  if (!container) throw new Error(`index.html has no place for the ${name} choices (data-setting="${name}")`);
-  container.replaceChildren(...field.choices.map(({ value, label }) => {
-    const wrapper = document.createElement('label');
-    wrapper.append(Object.assign(document.createElement('input'), { type: 'radio', name, value, checked: value === field.default }), ` ${label}`);
-    return wrapper;
-  }));
-}
-
-/**
- * Fill a <select> with one option per choice, the default selected.
- * @param {HTMLSelectElement} select
- * @param {ChoiceField} field
- */
-export function addOptions(select, field) {
-  select.replaceChildren(...field.choices.map(({ value, label }) => new Option(label, value, value === field.default, value === field.default)));
-}
-
-/**
- * Give a range or number input the spec's slider (or, without one, the valid range) and the default.
- * @param {HTMLInputElement} input
- * @param {NumberField} field
- */
-export function applyRange(input, field) {
-  const { min, max, step } = field.slider ?? { min: field.min, max: field.max, step: field.kind === 'integer' ? 1 : 'any' };
-  Object.assign(input, { min: String(min), max: String(max), step: String(step), value: String(field.default) });
 }
