@@ -2,9 +2,10 @@
 
 engine.js calls the functions published on `pyscript.sync` at the end, each with one request object,
 and gets one answer object back: `{ok: true, ...}` or `{ok: false, error: {code, message, hint}}`.
-web/protocol.js declares every request and answer. This file only converts between JavaScript and
-Python, opens the models with onnxruntime-web, and makes a download on the browser's canvas
-(`export_on_canvas`); the rest is googly_eyes.gallery, which CPython runs and tests too.
+web/protocol.js declares every request and answer. This file only publishes those calls and opens the models
+with onnxruntime-web (ort_web.py); requests and answers are converted in js_bridge.py, downloads are
+made on the browser's canvas in canvas_export.py; everything else is googly_eyes.gallery, which
+CPython runs and tests too.
 """
 
 import json
@@ -16,15 +17,14 @@ import js
 # Pillow and googly_eyes are installed (pyodide-boot.mjs); the imports below are timed too.
 STARTED_MS = js.performance.now()
 
-from pyodide.ffi import JsProxy, to_js  # noqa: E402 (the imports after the clock reading are part of the boot)
-from pyscript import sync
+from pyscript import sync  # noqa: E402 (the imports after the clock reading are part of the boot)
 
 import ort_web
+from canvas_export import export_on_canvas
 from googly_eyes import __version__
-from googly_eyes.gallery import Gallery, export_with_pillow, failure, timed
+from googly_eyes.gallery import Gallery, export_with_pillow, timed
 from googly_eyes.models import load_models, time_detector
-from googly_eyes.photo import PhotoError
-from googly_eyes.render import googly_layers
+from js_bridge import answer, failed, fetch_bytes, js_bytes, js_object, request_of
 
 IMPORTED_MS = js.performance.now()
 
@@ -32,54 +32,7 @@ gallery: Gallery | None = None
 export_path = "canvas"  # or "pillow" (?export=pillow: for benchmarks comparing the two)
 
 
-# ---- Between JavaScript and Python --------------------------------------------------------------
-
-def js_object(mapping: dict):
-    return to_js(mapping, dict_converter=js.Object.fromEntries)
-
-
-def js_bytes(data: bytes):
-    array = js.Uint8Array.new(len(data))
-    array.assign(data)
-    return array
-
-
-def answer(values: dict):
-    """An answer for engine.js: {ok: true, ...values}, bytes as Uint8Array."""
-    return js_object({"ok": True, **{key: js_bytes(value) if isinstance(value, bytes) else value
-                                     for key, value in values.items()}})
-
-
-def failed(error: Exception, name: str = "photo"):
-    """The one failure answer, {ok: false, error: {code, message, hint}} (gallery.failure)."""
-    if not isinstance(error, PhotoError):
-        traceback.print_exc()  # a bug of ours: its trace goes to the console
-    return js_object({"ok": False, "error": failure(error, name)})
-
-
-def request_of(request, *js_fields: str) -> dict:
-    """A request object from engine.js as a dict: plain values converted, Uint8Arrays as bytes, except
-    `js_fields`, left as JavaScript values (a photo's bytes the canvas decodes never enter Python)."""
-    values = {}
-    for key in js.Object.keys(request):
-        value = getattr(request, key)
-        if key in js_fields:
-            values[key] = value
-        elif isinstance(value, JsProxy):
-            values[key] = value.to_bytes() if js.ArrayBuffer.isView(value) else value.to_py()
-        else:
-            values[key] = value
-    return values
-
-
 # ---- What engine.js calls -----------------------------------------------------------------------
-
-async def fetch_bytes(url: str) -> bytes:
-    response = await js.fetch(url)
-    if not response.ok:
-        raise RuntimeError(f"{url} could not be loaded (HTTP {response.status}).")
-    return (await response.arrayBuffer()).to_bytes()
-
 
 def python_start() -> dict:
     """How Python started in this worker (ms): from a snapshot or not, see pyodide-boot.mjs."""
@@ -140,12 +93,9 @@ async def render(request):
 
 
 async def export(request):
-    """The full-resolution download (ExportRequest -> ExportAnswer): the file and its detections JSON.
-
-    The browser decodes the original, blends the googly-eye layers Python paints (render.googly_layers)
-    on a canvas and encodes it: the 12 MP photo never crosses into Python, and the browser's codecs are
-    several times faster than Pillow's in wasm. Photos the browser cannot decode (TIFF, ...) or whose
-    upright size it sees differently take the Pillow path (gallery.export_with_pillow)."""
+    """The full-resolution download (ExportRequest -> ExportAnswer): the file and its detections JSON,
+    made on the browser's canvas (canvas_export.py) or, for photos the browser cannot decode or sees
+    at another size, with Pillow (gallery.export_with_pillow)."""
     values = request_of(request, "bytes")
     try:
         plan = gallery.plan_export(values["id"], values.get("view"), values.get("output"))
@@ -162,35 +112,6 @@ async def export(request):
         return reply
     except Exception as error:
         return failed(error, gallery.name_of(values["id"]))
-
-
-async def export_on_canvas(data, plan, timings):
-    """Decode with the browser (EXIF orientation applied), blend the layers, encode: a Uint8Array, or
-    None if the browser cannot decode the photo or sees another size than Pillow did."""
-    size = tuple(plan.photo.size)
-    with timed(timings, "decode"):
-        try:
-            bitmap = await js.createImageBitmap(js.Blob.new(to_js([data])),
-                                                js_object({"imageOrientation": "from-image"}))
-        except Exception:
-            return None
-        if (bitmap.width, bitmap.height) != size:
-            bitmap.close()
-            return None
-        canvas = js.OffscreenCanvas.new(bitmap.width, bitmap.height)
-        context = canvas.getContext("2d")
-        context.drawImage(bitmap, 0, 0)
-        bitmap.close()
-    with timed(timings, "render"):
-        for left, top, layer in googly_layers(size, plan.eyes, plan.settings.style):
-            pixels = js.Uint8ClampedArray.new(layer.width * layer.height * 4)
-            pixels.assign(layer.tobytes())
-            sprite = await js.createImageBitmap(js.ImageData.new(pixels, layer.width, layer.height))
-            context.drawImage(sprite, left, top)
-            sprite.close()
-    with timed(timings, "encode"):
-        blob = await canvas.convertToBlob(js_object({"type": plan.mime, "quality": plan.quality / 100}))
-        return js.Uint8Array.new(await blob.arrayBuffer())
 
 
 def forget(request):
