@@ -2,7 +2,7 @@
 // The worker protocol, written down once: every request engine.js sends to the Python worker
 // (worker.py, functions on `pyscript.sync`) and every answer it gets back. Types only: this module
 // exports nothing at run time; `tsc --noEmit` checks the page's code against it (./dev test), and
-// tests/unit/test_protocol.py checks that the Python side answers exactly these fields.
+// tests/unit/test_gallery.py checks that the Python side answers exactly these fields.
 //
 // Every call takes one request object and answers one object: `{ok: true, ...}` or `Failed`.
 // Field names are the JSON the core writes (googly_eyes.gallery), so Python and JavaScript read the
