@@ -61,6 +61,7 @@
  * @property {string | null} model  another face detector file the manifest pins
  * @property {string | null} mesh  another face mesh file the manifest pins
  * @property {string | null} export  "pillow": downloads made by Pillow instead of the canvas
+ * @property {string | null} turns  "upright": the whole photo is looked at upright only, not in four turns
  */
 
 /**

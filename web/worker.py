@@ -67,6 +67,8 @@ async def boot(request):
         traceback.print_exc()
         return js_object({"ok": False, "error": {"code": "models-failed", "hint": "Reload the page to try again.",
                                                  "message": f"The face models could not be loaded: {error}"}})
+    if options.get("turns") == "upright":  # ?turns=upright: the whole photo looked at upright only (benchmarks)
+        models.detector.quarter_turns = (0,)
     gallery = Gallery(models)
     return answer({"model": models.files["face_detector"], "models": models.files, "threads": threads,
                    "version": __version__, "models_ms": round(timings["models"]), "python": python_start(),

@@ -18,6 +18,22 @@ def native_result(path, models):
     return run(process_photo(path.read_bytes(), path.name, models))
 
 
+def assert_googly_eyes_painted(result: Image.Image, original: Image.Image, faces: list[dict]) -> None:
+    """At every googly eye, opposite its pupil, the download is white where the photo was not; the pupil dark."""
+    pixels, before = np.asarray(result, float), np.asarray(original, float)
+    for face in faces:
+        for side in ("right", "left"):
+            eye = face["googly_eyes"][side]
+            (cx, cy), (px, py), radius = eye["centre"], eye["pupil_centre"], eye["radius"]
+            norm = math.hypot(px - cx, py - cy) or 1.0
+            x = int(cx - (px - cx) / norm * radius * 0.5)
+            y = int(cy - (py - cy) / norm * radius * 0.5)
+            assert pixels[y, x].min() > 225, (face["box"], side, pixels[y, x])
+            pupil = pixels[int(py), int(px)]
+            assert pupil.max() < 80, (face["box"], side, pupil)
+    assert np.abs(pixels - before).mean() > 0.1  # something was painted
+
+
 def card_button(app, card_index: int, link_class: str):
     return app.page.locator("#results .result").nth(card_index).locator(f".{link_class}")
 
@@ -55,19 +71,7 @@ def test_dropped_group_photo_gets_googly_eyes_on_the_eyes(open_app, server_url, 
         assert face["presence"] >= 0.5
         assert all(len(face["eyes"][side]["contour"]) == 16 for side in ("right", "left"))
 
-    # Pixels: at every googly eye, opposite its pupil, the download is white where the photo was not.
-    pixels, before = np.asarray(result, float), np.asarray(original, float)
-    for face in detections["faces"]:
-        for side in ("right", "left"):
-            eye = face["googly_eyes"][side]
-            (cx, cy), (px, py), radius = eye["centre"], eye["pupil_centre"], eye["radius"]
-            norm = math.hypot(px - cx, py - cy) or 1.0
-            x = int(cx - (px - cx) / norm * radius * 0.5)
-            y = int(cy - (py - cy) / norm * radius * 0.5)
-            assert pixels[y, x].min() > 225, (face["box"], side, pixels[y, x])
-            pupil = pixels[int(py), int(px)]
-            assert pupil.max() < 80, (face["box"], side, pupil)
-    assert np.abs(pixels - before).mean() > 0.1  # something was painted
+    assert_googly_eyes_painted(result, original, detections["faces"])
 
     # The browser's detections are the native pipeline's: same faces, eyes within 0.5 px.
     native = native_result(photo, models).detections()["images"][0]["faces"]
@@ -75,6 +79,46 @@ def test_dropped_group_photo_gets_googly_eyes_on_the_eyes(open_app, server_url, 
     for browser_face, native_face in zip(detections["faces"], native):
         for key in ("right_eye", "left_eye"):
             assert math.dist(browser_face[key], native_face[key]) <= 0.5, (key, browser_face, native_face)
+    assert app.errors == []
+
+
+# (x, y) on the upright photo (w x h) -> on the photo turned counter-clockwise (as a phone held sideways
+# and a photo upside down arrive when their pixels are turned and no EXIF tag says so)
+TURNED = {"sideways": (Image.Transpose.ROTATE_90, lambda x, y, w, h: (y, w - x)),
+          "upside-down": (Image.Transpose.ROTATE_180, lambda x, y, w, h: (w - x, h - y))}
+
+
+def test_sideways_and_upside_down_group_photos_get_googly_eyes_on_the_eyes(open_app, server_url, models,
+                                                                         group_photo, tmp_path):
+    upright = tmp_path / "upright.png"
+    Image.open(group_photo).convert("RGB").save(upright)
+    width, height = Image.open(upright).size
+    expected = native_result(upright, models).detections()["images"][0]["faces"]
+    assert len(expected) >= 3
+    photos = []
+    for label, (transpose, _) in TURNED.items():
+        photos.append(tmp_path / f"{label}.png")
+        Image.open(upright).transpose(transpose).save(photos[-1])
+    app = open_app(server_url)
+    app.drop(photos)
+    records = app.wait_for_results(2)
+    for index, (label, (_, move)) in enumerate(TURNED.items()):
+        record = next(r for r in records if r["name"] == f"{label}.png")
+        assert record["ok"] and record["faces"] >= len(expected), record
+        card = app.page.locator("#results .result").filter(has_text=f"{label}.png")
+        name, image_bytes = app.download(card.locator(".download-image"))
+        _, json_bytes = app.download(card.locator(".download-json"))
+        assert name == f"{label}.googly.png"
+        faces = json.loads(json_bytes)["images"][0]["faces"]
+        # every face of the upright photo is found turned, each eye where the turn puts it (the subject's
+        # right eye still "right_eye"), within a tenth of the eye distance
+        for face in expected:
+            right, left = (move(*face[key], width, height) for key in ("right_eye", "left_eye"))
+            tolerance = 0.1 * math.dist(right, left)
+            assert any(math.dist(f["right_eye"], right) <= tolerance and math.dist(f["left_eye"], left) <= tolerance
+                       for f in faces), (label, face["box"])
+        turned = Image.open(photos[index]).convert("RGB")
+        assert_googly_eyes_painted(Image.open(io.BytesIO(image_bytes)).convert("RGB"), turned, faces)
     assert app.errors == []
 
 

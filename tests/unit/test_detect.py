@@ -9,6 +9,7 @@ from PIL import Image
 from support import run
 import googly_eyes.detect as detect_module
 from googly_eyes.detect import (
+    best_turn,
     DetectorSpec, FaceDetector, Letterbox, decode_detections, inner_edge_cut, letterbox, make_anchors, merge_windows,
     to_input_tensor, weighted_nms,
 )
@@ -130,14 +131,15 @@ def test_input_tensor_is_nchw_float32_in_minus_one_to_one():
 
 
 class FakeSession:
-    """Stands in for onnxruntime: checks the feeds and returns fixed outputs (like MediaPipe's tests)."""
+    """Stands in for onnxruntime: checks the feeds and returns fixed outputs (like MediaPipe's tests):
+    `outputs` for the first run, `later` (if given) for every run after it (the whole photo turned)."""
 
-    def __init__(self, outputs):
-        self.outputs, self.calls = outputs, []
+    def __init__(self, outputs, later=None):
+        self.outputs, self.later, self.calls = outputs, later, []
 
     def run(self, output_names, feeds):
         self.calls.append((output_names, {name: (a.shape, a.dtype) for name, a in feeds.items()}))
-        return list(self.outputs)
+        return list(self.outputs if len(self.calls) == 1 or self.later is None else self.later)
 
 
 class AsyncFakeSession(FakeSession):
@@ -155,11 +157,12 @@ def whole_photo_only(width, height, input_size):
 def test_detector_returns_faces_in_original_image_pixels(session_type):
     anchor = 48 * 24 + 24  # the middle of the model input: (98, 98) input px
     regress = [0, 0, 48, 48, -12, -6, 12, -6, 0, 6, 0, 18, -24, 0, 24, 0]
-    session = session_type(raw_outputs([(anchor, regress, 0.95)]))
+    session = session_type(raw_outputs([(anchor, regress, 0.95)]), later=raw_outputs([]))
     detector = FaceDetector(session, FULL_RANGE, plan=whole_photo_only)
     image = Image.new("RGB", (800, 400))  # letterbox scale 0.24, pad 48 rows on top
     faces = run(detector.detect(image))
-    assert session.calls == [(["boxes", "scores"], {"input": ((1, 3, 192, 192), np.float32)})]
+    # the whole photo upright, then turned by one, two and three quarters (nothing found turned)
+    assert session.calls == [(["boxes", "scores"], {"input": ((1, 3, 192, 192), np.float32)})] * 4
     assert len(faces) == 1
     face = faces[0]
     scale = 192 / 800
@@ -216,10 +219,11 @@ def test_a_tile_detection_comes_back_in_photo_pixels():
     assert tile.level_rect((800, 600)) == (384, 288, 576, 480)
     anchor = 48 * 24 + 24  # (98, 98) in the model input
     regress = [0, 0, 48, 48, -12, -6, 12, -6, 0, 6, 0, 18, -24, 0, 24, 0]
-    session = SequenceSession([raw_outputs([]), raw_outputs([(anchor, regress, 0.9)])])
+    session = SequenceSession([raw_outputs([])] * 4 + [raw_outputs([(anchor, regress, 0.9)])] + [raw_outputs([])] * 3)
     detector = FaceDetector(session, FULL_RANGE, plan=lambda w, h, size: [whole_photo(w, h, size), tile])
     faces = run(detector.detect(Image.new("RGB", (800, 600))))
-    assert session.calls == 2 and len(faces) == 1
+    # the whole photo in four turns finds nothing, so level 1 is looked at in four turns too; upright first
+    assert session.calls == 4 + 4 and len(faces) == 1
     np.testing.assert_allclose(faces[0].box, [400 + 74 / 0.96, 300 + 74 / 0.96, 400 + 122 / 0.96, 300 + 122 / 0.96])
     np.testing.assert_allclose(faces[0].right_eye, [400 + 86 / 0.96, 300 + 92 / 0.96])
     np.testing.assert_allclose(faces[0].left_eye, [400 + 110 / 0.96, 300 + 92 / 0.96])
@@ -272,7 +276,7 @@ def test_a_square_seen_by_many_windows_and_cut_by_a_tile_edge_comes_out_once_whe
     assert cutting and whole_in
     session = SquareFinder()
     faces = run(FaceDetector(session, FULL_RANGE).detect(square_photo(size, square)))
-    assert session.calls == len(plan)
+    assert session.calls == len(plan) + 3  # the whole photo is also looked at in three more turns
     assert len(faces) == 1
     finest_px = 1 / (whole_in[0].level_size[0] / size[0])  # one model pixel of the tiles, in photo pixels
     np.testing.assert_allclose(faces[0].box, square, atol=1.5 * finest_px)
@@ -344,3 +348,114 @@ def test_detector_spec_reads_the_manifest(manifest):
     assert spec.input_size == 192 and spec.strides == (4,)
     assert spec.keypoint_names[:2] == ("right_eye", "left_eye")
     assert make_anchors(spec).shape[0] == 2304
+
+
+# ---- Faces at any roll: the whole photo in four quarter turns, the tiles in the best one. ----
+
+class UprightFinder:
+    """A stand-in for BlazeFace with the one trait that matters here: it finds a face only upright. The
+    "face" is a bright square whose top quarter is grey (a forehead); shown sideways or upside down it is
+    not found. Box = the square in the model input; eyes a quarter of its width left and right of its
+    centre (image-left is the subject's right eye). `found` says, per run, whether it saw the face."""
+
+    def __init__(self):
+        self.anchors = make_anchors(FULL_RANGE)
+        self.found = []
+
+    def run(self, output_names, feeds):
+        picture = feeds["input"][0, 0]
+        ys, xs = np.nonzero(picture > -0.5)  # grey and white
+        upright = False
+        if len(xs):
+            x0, y0, x1, y1 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
+            quarter = max(1, (y1 - y0) // 4)
+            top, bottom = picture[y0:y0 + quarter, x0:x1].mean(), picture[y1 - quarter:y1, x0:x1].mean()
+            upright = top < bottom - 0.3
+        self.found.append(bool(upright))
+        if not upright:
+            return raw_outputs([])
+        centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+        anchor = int(np.argmin(np.linalg.norm(self.anchors * 192 - centre, axis=1)))
+        offset = centre - self.anchors[anchor] * 192
+        eye = (x1 - x0) / 4
+        points = [offset[0] - eye, offset[1], offset[0] + eye, offset[1]] + [*offset] * 4
+        return raw_outputs([(anchor, [*offset, x1 - x0, y1 - y0, *points], 0.9)])
+
+
+def forehead_photo(size=(400, 300), square=(150, 100, 214, 164)):
+    image = Image.new("RGB", size, (0, 0, 0))
+    image.paste((255, 255, 255), square)
+    image.paste((128, 128, 128), (square[0], square[1], square[2], square[1] + (square[3] - square[1]) // 4))
+    return image
+
+
+# (x, y) on the upright photo (width w, height h) -> on the photo turned counter-clockwise by 90/180/270
+TURNS = {
+    Image.Transpose.ROTATE_90: lambda x, y, w, h: (y, w - x),
+    Image.Transpose.ROTATE_180: lambda x, y, w, h: (w - x, h - y),
+    Image.Transpose.ROTATE_270: lambda x, y, w, h: (h - y, x),
+}
+
+
+@pytest.mark.parametrize("transpose", list(TURNS), ids=["90", "180", "270"])
+def test_a_face_in_a_turned_photo_is_found_and_comes_back_where_it_is(transpose):
+    photo = forehead_photo()
+    detector = FaceDetector(UprightFinder(), FULL_RANGE, plan=whole_photo_only)
+    [upright] = run(detector.detect(photo))
+    [turned] = run(detector.detect(photo.transpose(transpose)))
+    w, h = photo.size
+    move = TURNS[transpose]
+    model_px = 400 / 192  # one model pixel of the whole-photo look, in photo pixels
+    # the subject's right eye stays the right eye, wherever the turn puts it
+    np.testing.assert_allclose(turned.right_eye, move(*upright.right_eye, w, h), atol=1.2 * model_px)
+    np.testing.assert_allclose(turned.left_eye, move(*upright.left_eye, w, h), atol=1.2 * model_px)
+    corners = np.array([move(x, y, w, h) for x in upright.box[0::2] for y in upright.box[1::2]])
+    np.testing.assert_allclose(turned.box, [*corners.min(axis=0), *corners.max(axis=0)], atol=1.2 * model_px)
+    assert turned.score == pytest.approx(0.9)
+
+
+def test_the_tiles_run_in_the_turn_where_the_whole_photo_found_faces():
+    photo = forehead_photo(size=(800, 600), square=(500, 300, 564, 364)).transpose(Image.Transpose.ROTATE_270)
+    tile = Window((200.0, 400.0, 400.0, 600.0), 1, (600, 800))  # holds the square, turned: (236, 500)-(300, 564)
+    finder = UprightFinder()
+    detector = FaceDetector(finder, FULL_RANGE, plan=lambda w, h, size: [whole_photo(w, h, size), tile])
+    faces = run(detector.detect(photo))
+    # upright, one, two, three quarter turns; only the one quarter turn shows the face upright; the tile
+    # runs in that turn and finds it too; both views are one face
+    assert finder.found == [False, True, False, False, True]
+    assert len(faces) == 1
+
+
+def test_best_turn_leaves_upright_only_for_a_clearly_better_turn():
+    logit = lambda p: math.log(p / (1 - p))  # noqa: E731
+    assert best_turn({0: logit(0.3), 1: logit(0.9), 2: logit(0.1), 3: logit(0.2)}) == (1, True)
+    assert best_turn({0: logit(0.9), 1: logit(0.9), 2: logit(0.1), 3: logit(0.2)}) == (0, True)  # a tie: upright
+    assert best_turn({0: logit(0.1), 1: logit(0.2), 2: logit(0.45), 3: logit(0.2)}) == (0, False)  # unsure
+    assert best_turn({0: -math.inf, 1: -math.inf, 2: -math.inf, 3: -math.inf}) == (0, False)  # a broken model
+    assert best_turn({0: logit(0.2)}) == (0, False)  # upright only (benchmarks)
+    assert best_turn({0: logit(0.2), 1: logit(0.7), 2: 0, 3: 0}, min_score=0.85) == (0, False)  # tiles: stricter
+
+
+class SmallFaceFinder(UprightFinder):
+    """UprightFinder that is unsure of small faces: a square under 20 model pixels scores 0.4 (below the
+    detector's threshold and TURN_MIN_SCORE), as BlazeFace is of faces too small for the whole-photo look."""
+
+    def run(self, output_names, feeds):
+        outputs = super().run(output_names, feeds)
+        ys, xs = np.nonzero(feeds["input"][0, 0] > -0.5)
+        if self.found[-1] and xs.max() - xs.min() + 1 < 20:
+            outputs[1][outputs[1] > 0] = math.log(0.4 / 0.6)
+        return outputs
+
+
+def test_when_the_whole_photo_cannot_tell_the_next_level_is_looked_at_in_every_turn_too():
+    photo = forehead_photo(size=(800, 600), square=(500, 300, 540, 340)).transpose(Image.Transpose.ROTATE_270)
+    level_1 = Window((200.0, 400.0, 400.0, 600.0), 1, (600, 800))  # holds the (turned) square
+    level_2 = Window((250.0, 450.0, 350.0, 550.0), 2, (1200, 1600))
+    finder = SmallFaceFinder()
+    detector = FaceDetector(finder, FULL_RANGE, plan=lambda w, h, size: [whole_photo(w, h, size), level_1, level_2])
+    faces = run(detector.detect(photo))
+    # the whole photo: a 10 px square, found upright in turn 1 but unsure (0.4); level 1 in all four turns,
+    # sure in turn 1; level 2 only in turn 1
+    assert finder.found == [False, True, False, False] + [False, True, False, False] + [True]
+    assert len(faces) == 1
