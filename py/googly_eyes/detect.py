@@ -46,6 +46,11 @@ FINE_SCALE_SHARE = 0.75
 QUARTER_TURNS = (0, 1, 2, 3)  # counter-clockwise, as seen on screen
 TURN_MIN_SCORE = 0.5
 TURN_MIN_SCORE_TILES = 0.85
+# The turned looks are skipped when the upright look is sure of its faces (a score of at least
+# UPRIGHT_SURE_SCORE) and every face it found holds its eye line within LEVEL_ROLL_DEGREES of level: the
+# photo is upright. (A sideways photo's faces that BlazeFace finds upright anyway lie near 90 degrees.)
+UPRIGHT_SURE_SCORE = 0.85
+LEVEL_ROLL_DEGREES = 30.0
 
 
 @dataclass(frozen=True)
@@ -356,6 +361,15 @@ class FaceDetector:
         return (transform.to_image(boxes.reshape(-1, 2, 2)).reshape(-1, 4), transform.to_image(keypoints),
                 scores)
 
+    def upright_for_sure(self, keypoints: np.ndarray, scores: np.ndarray) -> bool:
+        """Whether the upright look's faces say the photo is upright (UPRIGHT_SURE_SCORE explains)."""
+        if not len(scores) or scores.max() < UPRIGHT_SURE_SCORE:
+            return False
+        names = self.spec.keypoint_names
+        line = keypoints[:, names.index("left_eye")] - keypoints[:, names.index("right_eye")]
+        roll = np.degrees(np.arctan2(line[:, 1], line[:, 0]))
+        return bool(np.all(np.abs(roll) <= LEVEL_ROLL_DEGREES))
+
     def faces(self, boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray) -> list[Face]:
         return [Face(box, points, float(score), self.spec.keypoint_names)
                 for box, points, score in zip(boxes, keypoints, scores)]
@@ -394,6 +408,9 @@ class FaceDetector:
                 keep = ~inner_edge_cut(boxes, window.rect, image.size, EDGE_MARGIN / scale)
                 found.append((window.level, quarter_turns,
                               (boxes[keep], keypoints[keep], scores[keep], np.full(keep.sum(), scale))))
+                if window.level == 0 and quarter_turns == 0 and self.upright_for_sure(keypoints, scores):
+                    turns = (0,)
+                    break
         if len(turns) > 1:  # the plan ended while still looking in every turn
             turn, _ = best_turn(best, TURN_MIN_SCORE if level == 0 else TURN_MIN_SCORE_TILES)
         # Every turn's faces of the whole photo are kept (a group may hold heads rolled either way; no turn

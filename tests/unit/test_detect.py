@@ -161,8 +161,8 @@ def test_detector_returns_faces_in_original_image_pixels(session_type):
     detector = FaceDetector(session, FULL_RANGE, plan=whole_photo_only)
     image = Image.new("RGB", (800, 400))  # letterbox scale 0.24, pad 48 rows on top
     faces = run(detector.detect(image))
-    # the whole photo upright, then turned by one, two and three quarters (nothing found turned)
-    assert session.calls == [(["boxes", "scores"], {"input": ((1, 3, 192, 192), np.float32)})] * 4
+    # the whole photo upright only: a sure (0.95), level face says the photo is upright
+    assert session.calls == [(["boxes", "scores"], {"input": ((1, 3, 192, 192), np.float32)})]
     assert len(faces) == 1
     face = faces[0]
     scale = 192 / 800
@@ -276,7 +276,7 @@ def test_a_square_seen_by_many_windows_and_cut_by_a_tile_edge_comes_out_once_whe
     assert cutting and whole_in
     session = SquareFinder()
     faces = run(FaceDetector(session, FULL_RANGE).detect(square_photo(size, square)))
-    assert session.calls == len(plan) + 3  # the whole photo is also looked at in three more turns
+    assert session.calls == len(plan)  # the upright look found a sure, level face: no turned looks
     assert len(faces) == 1
     finest_px = 1 / (whole_in[0].level_size[0] / size[0])  # one model pixel of the tiles, in photo pixels
     np.testing.assert_allclose(faces[0].box, square, atol=1.5 * finest_px)
@@ -424,6 +424,22 @@ def test_the_tiles_run_in_the_turn_where_the_whole_photo_found_faces():
     # runs in that turn and finds it too; both views are one face
     assert finder.found == [False, True, False, False, True]
     assert len(faces) == 1
+
+
+@pytest.mark.parametrize("score, eye_line, looks", [
+    (0.9, (24, 0), 1),    # sure and level: upright only
+    (0.9, (22, 11), 1),   # rolled 27 degrees: still level enough
+    (0.9, (20, 14), 4),   # rolled 35 degrees: every turn
+    (0.7, (24, 0), 4),    # not sure enough: every turn
+    (0.9, (0, 24), 4),    # sure, but the eye line stands on end (a sideways photo): every turn
+])
+def test_the_turned_looks_are_skipped_only_for_a_sure_level_upright_face(score, eye_line, looks):
+    anchor = 48 * 24 + 24
+    dx, dy = eye_line
+    regress = [0, 0, 48, 48, -dx / 2, -dy / 2, dx / 2, dy / 2, 0, 6, 0, 18, -24, 0, 24, 0]
+    session = FakeSession(raw_outputs([(anchor, regress, score)]), later=raw_outputs([]))
+    run(FaceDetector(session, FULL_RANGE, plan=whole_photo_only).detect(Image.new("RGB", (400, 400))))
+    assert len(session.calls) == looks
 
 
 def test_best_turn_leaves_upright_only_for_a_clearly_better_turn():
