@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image
 
 from . import config
+from .googly import head_roll_degrees
 from .inference import run_model
 from .tiles import plan_windows
 
@@ -365,10 +366,8 @@ class FaceDetector:
         """Whether the upright look's faces say the photo is upright (UPRIGHT_SURE_SCORE explains)."""
         if not len(scores) or scores.max() < UPRIGHT_SURE_SCORE:
             return False
-        names = self.spec.keypoint_names
-        line = keypoints[:, names.index("left_eye")] - keypoints[:, names.index("right_eye")]
-        roll = np.degrees(np.arctan2(line[:, 1], line[:, 0]))
-        return bool(np.all(np.abs(roll) <= LEVEL_ROLL_DEGREES))
+        right, left = (self.spec.keypoint_names.index(name) for name in ("right_eye", "left_eye"))
+        return all(abs(head_roll_degrees(points[right], points[left])) <= LEVEL_ROLL_DEGREES for points in keypoints)
 
     def faces(self, boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray) -> list[Face]:
         return [Face(box, points, float(score), self.spec.keypoint_names)
@@ -390,7 +389,7 @@ class FaceDetector:
         for window in self.plan(*image.size, self.spec.input_size):
             if window.level != level:  # the photo resized once per level; its tiles are cut from that
                 if len(turns) > 1 and level is not None:  # a level seen in every turn: choose, if sure
-                    turn, sure = best_turn(best, TURN_MIN_SCORE if level == 0 else TURN_MIN_SCORE_TILES)
+                    turn, sure = best_turn(best, turn_min_score(level))
                     if sure or level >= 1:
                         turns = (turn,)
                 level = window.level
@@ -412,13 +411,18 @@ class FaceDetector:
                     turns = (0,)
                     break
         if len(turns) > 1:  # the plan ended while still looking in every turn
-            turn, _ = best_turn(best, TURN_MIN_SCORE if level == 0 else TURN_MIN_SCORE_TILES)
+            turn, _ = best_turn(best, turn_min_score(level))
         # Every turn's faces of the whole photo are kept (a group may hold heads rolled either way; no turn
         # of a no-person photo ever reached the detector's threshold there); of the finer levels only the
         # chosen turn's, as their looks in the other turns found false faces in tiles of no-person photos.
         kept = [parts for window_level, quarter_turns, parts in found if window_level == 0 or quarter_turns == turn]
         boxes, keypoints, scores, scales = (np.concatenate(parts) for parts in zip(*kept))
         return self.faces(*merge_windows(boxes, keypoints, scores, scales))
+
+
+def turn_min_score(level: int) -> float:
+    """The score a turn needs, after looking at `level` in every turn, to be taken for the finer levels."""
+    return TURN_MIN_SCORE if level == 0 else TURN_MIN_SCORE_TILES
 
 
 def best_turn(best_logits: dict[int, float], min_score: float = TURN_MIN_SCORE) -> tuple[int, bool]:
