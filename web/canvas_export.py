@@ -3,6 +3,8 @@ blends the googly-eye layers Python paints (render.googly_layers) on a canvas an
 The 12 MP photo never crosses into Python, and the browser's codecs are several times faster than
 Pillow's in wasm. worker.py falls back to gallery.export_with_pillow when this answers None."""
 
+import math
+
 import js
 from pyodide.ffi import to_js
 
@@ -16,18 +18,24 @@ async def export_on_canvas(data, plan: ExportPlan, timings: dict):
     a Uint8Array, or None if the browser cannot decode the photo (TIFF, ...) or sees another upright
     size than Pillow did."""
     size = tuple(plan.photo.size)
+    turn = plan.photo.turn  # quarter turns clockwise asked for by hand
+    upright = size[::-1] if turn % 2 else size  # the size before that turn
     with timed(timings, "decode"):
         try:
             bitmap = await js.createImageBitmap(js.Blob.new(to_js([data])),
                                                 js_object({"imageOrientation": "from-image"}))
         except Exception:
             return None
-        if (bitmap.width, bitmap.height) != size:
+        if (bitmap.width, bitmap.height) != upright:
             bitmap.close()
             return None
-        canvas = js.OffscreenCanvas.new(bitmap.width, bitmap.height)
+        canvas = js.OffscreenCanvas.new(*size)
         context = canvas.getContext("2d")
+        if turn:  # turn the canvas about its origin, then move the turned photo back into view
+            context.translate(*{1: (size[0], 0), 2: size, 3: (0, size[1])}[turn])
+            context.rotate(turn * math.pi / 2)
         context.drawImage(bitmap, 0, 0)
+        context.setTransform(1, 0, 0, 1, 0, 0)
         bitmap.close()
     with timed(timings, "render"):
         for left, top, layer in googly_layers(size, plan.eyes, plan.settings.style):

@@ -99,6 +99,7 @@
  * @property {string} name  its file name
  * @property {Uint8Array} bytes  the file as dropped
  * @property {View} view
+ * @property {number} turn  quarter turns clockwise asked for by hand (the editor's Rotate), 0..3
  */
 
 /**
@@ -183,6 +184,7 @@
  * @property {number} width  the photo's upright size
  * @property {number} height
  * @property {number} orientation  the EXIF orientation applied
+ * @property {number} turn  the quarter turns clockwise applied after it (AnalyseRequest.turn)
  * @property {string} downloadName
  * @typedef {RenderAnswer & AnalyseExtra} AnalyseAnswer
  */

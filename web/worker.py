@@ -79,7 +79,8 @@ async def analyse(request):
     """Find the faces in a new photo and render its first preview (AnalyseRequest -> AnalyseAnswer)."""
     values = request_of(request)
     try:
-        return answer(await gallery.analyse(values["id"], values["bytes"], values["name"], values.get("view")))
+        return answer(await gallery.analyse(values["id"], values["bytes"], values["name"], values.get("view"),
+                                            values.get("turn") or 0))
     except Exception as error:
         return failed(error, values.get("name", "photo"))
 

@@ -139,7 +139,7 @@ class ExportPlan:
 def export_with_pillow(data: bytes, plan: ExportPlan, timings: dict) -> bytes:
     """The download made by Pillow alone: decode the original, paint at full size, encode."""
     with timed(timings, "decode"):
-        photo = load_photo(data, plan.photo.name)
+        photo = load_photo(data, plan.photo.name, turn=plan.photo.turn)
     with timed(timings, "render"):
         image, _ = render_googly(photo.image, plan.faces, plan.settings, plan.edits)
     with timed(timings, "encode"):
@@ -171,10 +171,12 @@ class Gallery:
         kept = self.kept.get(photo_id)
         return kept.photo.name if kept else default
 
-    async def analyse(self, photo_id: str, data: bytes, name: str, view: dict | None) -> dict:
+    async def analyse(self, photo_id: str, data: bytes, name: str, view: dict | None, turn: int = 0) -> dict:
         """Find the faces in a new photo and render its first preview: the preview with and without
-        googly eyes, the faces for the overlay, the googly eyes for the editor, and timings."""
-        analysis = await analyse_photo(data, name, self.models)
+        googly eyes, the faces for the overlay, the googly eyes for the editor, and timings.
+        Analysing a photo again with another `turn` (quarter turns clockwise: the editor's Rotate)
+        replaces what was kept of it: renders and downloads then have the new orientation."""
+        analysis = await analyse_photo(data, name, self.models, turn=turn)
         photo = analysis.photo
         self.kept[photo_id] = Kept(photo.without_pixels(), analysis.faces)
         timings = analysis.timings_ms
@@ -185,7 +187,7 @@ class Gallery:
         answer = self._render_preview(photo_id, view, timings)
         answer.update({"original": original, "originalMime": original_mime,
                        "faces": faces_for_overlay(analysis.faces), "width": photo.size[0],
-                       "height": photo.size[1], "orientation": photo.orientation,
+                       "height": photo.size[1], "orientation": photo.orientation, "turn": photo.turn,
                        "downloadName": output_name(name, output_format(photo)[2])})
         return answer
 
@@ -197,7 +199,7 @@ class Gallery:
             if data is None:
                 raise GalleryError("preview-gone", f"The preview of {kept.photo.name} was let go to save memory.",
                                    "Send the photo's bytes to decode it again.")
-            photo = load_photo(data, kept.photo.name, config.ANALYSIS_MAX_PIXELS)
+            photo = load_photo(data, kept.photo.name, config.ANALYSIS_MAX_PIXELS, kept.photo.turn)
             self._keep_preview(photo_id, preview_of(photo))
         self.previews.move_to_end(photo_id)
         return self._render_preview(photo_id, view, {})

@@ -46,6 +46,7 @@ class Photo:
     source_format: str  # as Pillow names it: "JPEG", "PNG", "WEBP", ...
     orientation: int  # the EXIF orientation that was applied (1 = none)
     full_size: tuple[int, int] | None = None  # upright size when `image` is reduced
+    turn: int = 0  # quarter turns clockwise the person asked for ("Rotate"), applied after the EXIF orientation
 
     @property
     def size(self) -> tuple[int, int]:
@@ -62,11 +63,14 @@ class Photo:
         return self.image.width / width, self.image.height / height
 
 
-def load_photo(data: bytes, name: str = "photo", max_pixels: int | None = None) -> Photo:
+def load_photo(data: bytes, name: str = "photo", max_pixels: int | None = None, turn: int = 0) -> Photo:
     """Decode, check size, apply EXIF orientation, and convert to RGB (or RGBA if it has alpha).
 
     With `max_pixels`, a bigger photo comes back reduced to at most that many pixels (JPEG: decoded
-    at a smaller scale directly; others: decoded, then box-reduced); `Photo.size` stays the full size."""
+    at a smaller scale directly; others: decoded, then box-reduced); `Photo.size` stays the full size.
+    `turn` rotates the upright photo by that many quarter turns clockwise (the editor's "Rotate right";
+    -1 or 3 is "Rotate left"): everything after this works on the turned photo."""
+    turn = int(turn) % 4
     if not data:
         raise PhotoError("empty-file", f"{name} is empty (0 bytes).",
                          "Check that the file finished copying or downloading, then drop it again.")
@@ -107,23 +111,27 @@ def load_photo(data: bytes, name: str = "photo", max_pixels: int | None = None) 
 
     if orientation != 1:
         image = image.transpose(UPRIGHT[orientation])
+    if turn:
+        image = image.transpose(CLOCKWISE[turn])
     image = _to_8_bit(image)
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
     image = image.convert("RGBA" if has_alpha else "RGB")
     full_size = None
     if max_pixels and width * height > max_pixels:
-        full_size = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+        full_size = (height, width) if (orientation in (5, 6, 7, 8)) != (turn % 2 == 1) else (width, height)
         factor = math.ceil(math.sqrt(image.width * image.height / max_pixels))
         if factor > 1:  # still too big (not a JPEG, or more than 1/8 needed): box-reduce
             image = image.reduce(factor)
     return Photo(name=name, image=image, source_format=source_format, orientation=orientation,
-                 full_size=full_size)
+                 full_size=full_size, turn=turn)
 
 
 # EXIF orientation -> the transpose that shows the stored pixels upright (as ImageOps.exif_transpose).
 UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
            5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
            8: Image.Transpose.ROTATE_90}
+# Quarter turns clockwise -> the transpose that makes them (Pillow's ROTATE_90 turns counter-clockwise).
+CLOCKWISE = {1: Image.Transpose.ROTATE_270, 2: Image.Transpose.ROTATE_180, 3: Image.Transpose.ROTATE_90}
 TOO_LARGE_HINT = "Resize it to a smaller size and drop it again."
 DAMAGED_HINT = "Open it in another app and save it again as JPEG or PNG."
 

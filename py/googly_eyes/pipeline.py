@@ -72,14 +72,14 @@ async def locate_eyes(image: Image.Image, faces: list[Face], locator: EyeLocator
 
 
 async def analyse_photo(data: bytes, name: str, models: Models,
-                        max_pixels: int = config.ANALYSIS_MAX_PIXELS) -> Analysis:
+                        max_pixels: int = config.ANALYSIS_MAX_PIXELS, turn: int = 0) -> Analysis:
     """Decode, detect, locate eyes. Raises photo.PhotoError for files we cannot use.
 
     A photo over `max_pixels` is analysed on a reduced copy (`photo.image`); the faces come back in
-    the photo's own pixels either way."""
+    the photo's own pixels either way. `turn`: quarter turns clockwise asked for by hand (load_photo)."""
     timings = {}
     start = time.perf_counter()
-    photo = load_photo(data, name, max_pixels)
+    photo = load_photo(data, name, max_pixels, turn)
     timings["decode"] = (time.perf_counter() - start) * 1000
 
     start = time.perf_counter()
@@ -174,6 +174,7 @@ def detections_json(photo: Photo, faces: list[LocatedFace], eyes: list[GooglyEye
             "width": width,
             "height": height,
             "exif_orientation_applied": photo.orientation,
+            "rotated_by_hand_degrees": 90 * photo.turn,  # clockwise, after the EXIF orientation
             "faces": face_entries,
             # Eyes the user added by hand (not on a detected face), and the hand edits themselves.
             "added_googly_eyes": [eye.as_dict() for eye in eyes if eye.face_index < 0],

@@ -93,6 +93,28 @@ def test_export_with_pillow_is_the_full_resolution_photo(gallery):
     assert json.loads(answer["json"]) == json.loads(json.dumps(expected.detections()))
 
 
+def test_a_photo_analysed_again_turned_has_its_faces_renders_and_download_turned(gallery):
+    upright = run(gallery.analyse("p1", ASTRONAUT, "astronaut.jpg", VIEW))
+    width, height = upright["width"], upright["height"]
+    turned = run(gallery.analyse("p1", ASTRONAUT, "astronaut.jpg", VIEW, turn=1))
+    assert (turned["width"], turned["height"], turned["turn"]) == (height, width, 1)
+    assert gallery.memory()["photos"] == 1 and len(turned["faces"]) == 1
+    # found again in the turned photo: each eye where turning the upright eye puts it ((x, y) -> (h - y, x)),
+    # and the subject's right eye is still the right one
+    for before, after in zip(upright["eyes"], turned["eyes"]):
+        x, y = before["centre"]
+        assert before["side"] == after["side"]
+        assert after["centre"] == pytest.approx([height - y, x], abs=0.02 * width)
+    assert decoded(turned["preview"]).size == (height, width)
+    plan = gallery.plan_export("p1", VIEW, {"format": "png"})
+    assert plan.photo.size == (height, width) and plan.detections()["images"][0]["rotated_by_hand_degrees"] == 90
+    data = export_with_pillow(ASTRONAUT, plan, {})
+    assert decoded(data).size == (height, width)
+    # a preview let go is decoded again turned
+    gallery.previews.clear()
+    assert decoded(gallery.render("p1", VIEW, ASTRONAUT)["preview"]).size == (height, width)
+
+
 def test_failures_have_one_shape_and_say_what_to_do():
     photo_error = PhotoError("corrupt", "x.jpg could not be decoded.", "Export it again.")
     assert failure(photo_error) == {"code": "corrupt", "message": "x.jpg could not be decoded.", "hint": "Export it again."}

@@ -40,6 +40,28 @@ def test_exif_orientation_is_applied_so_the_photo_looks_as_the_user_sees_it(orie
     assert red[0] > 200 and red[1] < 60, red
 
 
+@pytest.mark.parametrize("turn, size, red_at", [
+    (1, (40, 60), (37, 2)),     # Rotate right: the top-left corner goes to the top right
+    (2, (60, 40), (57, 37)),
+    (3, (40, 60), (2, 57)),     # Rotate left: to the bottom left
+    (-1, (40, 60), (2, 57)),    # -1 is the same as 3
+])
+def test_a_turn_by_hand_comes_after_the_exif_orientation(turn, size, red_at):
+    data = encoded(marked_image(), "PNG")
+    photo = load_photo(data, "scan.png", turn=turn)
+    assert photo.size == size and photo.turn == turn % 4
+    red = np.asarray(photo.image)[red_at[1], red_at[0]]
+    assert red[0] > 200 and red[1] < 60, red
+    # on a photo the EXIF already turns upright (6: 90 clockwise), one more clockwise turn is 180 in all
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    phone = load_photo(encoded(marked_image(), "JPEG", exif=exif, quality=95), "phone.jpg", turn=1)
+    assert phone.size == (60, 40) and np.asarray(phone.image)[37, 57][0] > 200
+    # reduced for analysis, the full size is the turned one
+    big = load_photo(encoded(marked_image((600, 400)), "JPEG", exif=exif), "big.jpg", max_pixels=70_000, turn=turn)
+    assert big.size == ((400, 600) if turn % 2 == 0 else (600, 400)) and big.scale == (0.5, 0.5)
+
+
 @pytest.mark.parametrize("fmt, orientation, expected_image", [
     ("JPEG", 1, (300, 200)),   # DCT-scaled decode at 1/2
     ("JPEG", 6, (200, 300)),   # the same, upright (width and height swapped)
