@@ -23,6 +23,7 @@ import { $, addOptions, applyRange } from './dom.js';
  * @property {import('./protocol.js').OverlayFace[]} faces
  * @property {number} width  the photo's upright size, in pixels
  * @property {number} height
+ * @property {number} turn  the quarter turns the photo had when it was analysed (Photo.turn may be ahead)
  * @property {string} downloadName
  * @property {string} originalUrl  the preview without googly eyes (blob: URL)
  * @property {string} previewUrl  the preview with them (blob: URL)
@@ -41,11 +42,15 @@ import { $, addOptions, applyRange } from './dom.js';
  * @property {'waiting' | 'done' | 'failed'} status
  * @property {Look | null} settings  null: follows the defaults
  * @property {import('./protocol.js').Edits} edits
- * @property {string[]} history  undo: earlier {settings, edits} as JSON
+ * @property {number} turn  quarter turns clockwise asked for in the editor (Rotate), 0..3
+ * @property {string[]} history  undo: earlier {settings, edits, turn} as JSON
  * @property {string[]} future  redo
  * @property {PhotoResult | null} result  null until analysed
  * @property {boolean} rendering  a render is on its way
  * @property {boolean} dirty  the look changed while it was: render again
+ * @property {boolean} turning  it is being analysed again after a Rotate
+ * @property {boolean} turnAgain  it was turned again meanwhile: analyse once more
+ * @property {boolean} removed  the person removed it (its card is gone, the worker let it go)
  */
 
 /**
@@ -68,6 +73,7 @@ const batchBar = $('#batch-progress', HTMLProgressElement);
 const batchText = $('#batch-text');
 const batchMessage = $('#batch-message');
 const downloadAllButton = $('#download-all', HTMLButtonElement);
+const clearAllButton = $('#clear-all', HTMLButtonElement);
 const zipJson = $('#zip-json', HTMLInputElement);
 const outputFormat = $('#output-format', HTMLSelectElement);
 const outputQuality = $('#output-quality', HTMLInputElement);
@@ -183,13 +189,25 @@ async function boot() {
  */
 function newPhoto(file) {
   const card = /** @type {HTMLElement} */ (template.content.firstElementChild?.cloneNode(true));
-  $('.name', HTMLElement, card).textContent = file.name;
+  const name = $('.name', HTMLElement, card);
+  name.textContent = file.name;
+  name.title = file.name;  // a long name is cut with an ellipsis on screen (app.css); the full one on hover
   card.classList.add('pending');
   results.prepend(card);
-  return {
+  /** @type {Photo} */
+  const photo = {
     id: `p${nextId++}`, file, name: file.name, card, status: 'waiting', settings: null,
-    edits: { eyes: {}, added: [] }, history: [], future: [], result: null, rendering: false, dirty: false,
+    edits: { eyes: {}, added: [] }, turn: 0, history: [], future: [], result: null, rendering: false, dirty: false,
+    turning: false, turnAgain: false, removed: false,
   };
+  const remove = $('.remove', HTMLButtonElement, card);
+  remove.setAttribute('aria-label', `Remove ${file.name}`);
+  remove.title = `Remove ${file.name} (Delete)`;
+  remove.addEventListener('click', () => removePhoto(photo));
+  card.addEventListener('keydown', (event) => {
+    if (event.key === 'Delete' && !event.repeat) { event.preventDefault(); removePhoto(photo); }
+  });
+  return photo;
 }
 
 /** @param {File[]} files */
@@ -220,16 +238,18 @@ async function analyse(photo) {
     started = performance.now();
     setSummary(photo, 'Finding faces…');
   };
-  const answer = await ready().analyse(photo.id, photo.file, look.view(photo), onStart).catch((error) => /** @type {const} */ ({
+  const cancelled = () => photo.removed;
+  const answer = await ready().analyse(photo.id, photo.file, look.view(photo), { onStart, cancelled }).catch((error) => /** @type {const} */ ({
     ok: false, error: { code: 'internal', message: `${photo.name}: ${error}`, hint: 'Reload the page and try again.' },
   }));
+  if (photo.removed) return;  // removed while it was analysed: removePhoto has told the worker to let it go
   const totalMs = performance.now() - started;
   /** @type {import('./protocol.js').ResultRecord} */
   const record = { name: photo.name, ok: answer.ok, totalMs: Math.round(totalMs) };
   if (answer.ok) {
     photo.status = 'done';
     const originalUrl = URL.createObjectURL(new Blob([answer.original], { type: answer.originalMime }));
-    photo.result = { faces: answer.faces, width: answer.width, height: answer.height, downloadName: answer.downloadName,
+    photo.result = { faces: answer.faces, width: answer.width, height: answer.height, turn: answer.turn, downloadName: answer.downloadName,
       originalUrl, previewUrl: '', eyes: [], newEye: answer.newEye, renderMs: 0 };
     showRender(photo, answer);
     showCard(photo, photo.result, totalMs, answer.timings);
@@ -273,21 +293,12 @@ function facesText(count) {
  */
 function showCard(photo, result, totalMs, timings) {
   const { card } = photo;
-  card.classList.remove('pending');
-  const faces = result.faces.length;
-  const img = $('.frame img', HTMLImageElement, card);
-  img.alt = faces ? `${photo.name} with googly eyes on ${facesText(faces).toLowerCase()}` : `${photo.name} (no faces found)`;
   const frame = $('.frame', HTMLButtonElement, card);
   frame.disabled = false;
   frame.setAttribute('aria-label', `Edit ${photo.name}`);
   frame.addEventListener('click', () => editor.open(photo));
-  setSummary(photo, `${facesText(faces)} · ${result.width}×${result.height} · ${Math.round(totalMs)} ms`);
-  $('.summary', HTMLElement, card).title = `Time by stage (ms): ${Object.entries(timings).map(([stage, ms]) => `${stage} ${Math.round(ms)}`).join(' · ')}`;
-  if (!faces) {
-    const text = $('.message', HTMLElement, card);
-    text.textContent = 'No faces found in this photo. Open it to add googly eyes by hand.';
-    text.hidden = false;
-  }
+  describeCard(photo, result, totalMs, timings);
+  const faces = result.faces.length;
   /** @type {[string, string, () => void][]} */
   const buttons = [
     ['.edit', `Edit ${photo.name}`, () => editor.open(photo)],
@@ -319,6 +330,62 @@ function showError(photo, { message, hint }) {
   announce(message);  // the message names the file
 }
 
+// The card's words for its latest analysis: faces, size, time; the no-faces message.
+/**
+ * @param {Photo} photo
+ * @param {PhotoResult} result
+ * @param {number} totalMs
+ * @param {Record<string, number>} timings
+ */
+function describeCard(photo, result, totalMs, timings) {
+  const { card } = photo;
+  card.classList.remove('pending');
+  const faces = result.faces.length;
+  const img = $('.frame img', HTMLImageElement, card);
+  img.alt = faces ? `${photo.name} with googly eyes on ${facesText(faces).toLowerCase()}` : `${photo.name} (no faces found)`;
+  setSummary(photo, `${facesText(faces)} · ${result.width}×${result.height} · ${Math.round(totalMs)} ms`);
+  $('.summary', HTMLElement, card).title = `Time by stage (ms): ${Object.entries(timings).map(([stage, ms]) => `${stage} ${Math.round(ms)}`).join(' · ')}`;
+  const text = $('.message', HTMLElement, card);
+  text.textContent = faces ? '' : 'No faces found in this photo. Open it to add googly eyes by hand.';
+  text.hidden = faces > 0;
+}
+
+// ---- Rotating by hand: the photo is analysed again in its new orientation -------------------
+
+// The editor turned the photo (or undid a turn): find the faces again with photo.turn. Turns made
+// while an analysis runs are coalesced: the latest wins.
+/** @param {Photo} photo */
+async function reanalyse(photo) {
+  const { result } = photo;
+  if (photo.status !== 'done' || !result) return;
+  if (photo.turning) { photo.turnAgain = true; return; }
+  photo.turning = true;
+  photo.card.classList.add('pending');
+  editor.rendered(photo);
+  let answer;
+  let started;
+  do {
+    photo.turnAgain = false;
+    started = performance.now();
+    answer = await ready().analyse(photo.id, photo.file, look.view(photo), { turn: photo.turn, urgent: true, cancelled: () => photo.removed });
+  } while (photo.turnAgain && !photo.removed);
+  photo.turning = false;
+  if (photo.removed) return;
+  photo.card.classList.remove('pending');
+  if (answer.ok) {
+    URL.revokeObjectURL(result.originalUrl);
+    Object.assign(result, { faces: answer.faces, width: answer.width, height: answer.height, turn: answer.turn,
+      originalUrl: URL.createObjectURL(new Blob([answer.original], { type: answer.originalMime })) });
+    showRender(photo, answer);
+    describeCard(photo, result, performance.now() - started, answer.timings);
+    const faces = answer.faces.length;
+    announce(`${photo.name} rotated: ${faces ? `${facesText(faces).toLowerCase()} found` : 'no faces found'}.`);
+  } else {
+    announce(`${photo.name} could not be rotated: ${answer.error.message} ${answer.error.hint}`);
+  }
+  editor.rendered(photo);
+}
+
 // ---- Re-rendering after a change of look -------------------------------------------------------
 
 // Render `photo` again with its current look; a change made while a render runs is rendered after it.
@@ -340,6 +407,49 @@ async function rerender(photo) {
 // The defaults changed: every photo that follows them gets drawn again (in the background).
 function rerenderDefaults() {
   for (const photo of photos) if (!photo.settings) rerender(photo);
+}
+
+// ---- Removing photos ----------------------------------------------------------------------------
+
+// Take a photo off the page: its card, its blob: URLs, and everything the worker keeps of it. A photo
+// still waiting is never analysed; one being analysed is let go as soon as that finishes (the worker
+// runs one call at a time, so the forget queued here comes after it).
+/**
+ * @param {Photo} photo
+ * @param {{quiet?: boolean}} [options]
+ */
+function removePhoto(photo, { quiet = false } = {}) {
+  if (photo.removed) return;
+  photo.removed = true;
+  if (editor.openPhoto === photo) editor.close();
+  const cards = [...results.children];
+  const index = cards.indexOf(photo.card);
+  const hadFocus = photo.card.contains(document.activeElement);
+  photos.splice(photos.indexOf(photo), 1);
+  if (waiting.includes(photo)) waiting.splice(waiting.indexOf(photo), 1);
+  photo.card.remove();
+  if (photo.result) {
+    URL.revokeObjectURL(photo.result.originalUrl);
+    if (photo.result.previewUrl) URL.revokeObjectURL(photo.result.previewUrl);
+  }
+  if (engine) engine.forget(photo.id);
+  updateBatch();
+  if (quiet) return;
+  // Keyboard users keep their place: the next card (or the one before), else the drop zone.
+  const next = /** @type {HTMLElement | undefined} */ (cards[index + 1] ?? cards[index - 1]);
+  if (hadFocus) (next ? $('.remove', HTMLButtonElement, next) : dropZone).focus();
+  announce(`${photo.name} removed.${photos.length ? '' : ' Drop photos to begin again.'}`);
+}
+
+// "Clear all": every photo goes (the files on the device are not touched).
+function clearAll() {
+  const count = photos.length;
+  if (!count) return;
+  if (count > 1 && !window.confirm(`Remove all ${count} photos from this page? The files on your device are not changed.`)) return;
+  for (const photo of [...photos]) removePhoto(photo, { quiet: true });
+  batchMessage.hidden = true;
+  dropZone.focus();
+  announce(`All ${count} photo(s) removed. Drop photos to begin again.`);
 }
 
 // ---- Batch summary and downloads -----------------------------------------------------------------
@@ -367,6 +477,7 @@ function updateBatch() {
   batchBar.value = done;
   batchText.textContent = batchSummary();
   downloadAllButton.disabled = ok === 0 || downloadAllButton.dataset.busy === '1';
+  clearAllButton.disabled = added === 0 || downloadAllButton.dataset.busy === '1';
 }
 
 function photoFinished() {
@@ -460,6 +571,7 @@ async function downloadAll() {
   async function* entries() {
     try {
       for (const [index, photo] of finished.entries()) {
+        if (photo.removed) continue;  // removed while the ZIP was being made
         announce(`Preparing ${zipName}: photo ${index + 1} of ${finished.length}…`);
         let answer;
         try {
@@ -517,12 +629,14 @@ function askBeforeLeaving(event) {
 }
 
 downloadAllButton.addEventListener('click', downloadAll);
+clearAllButton.addEventListener('click', clearAll);
 
 // ---- The editor ------------------------------------------------------------------------------
 
 const editor = new Editor({
   look,
   rerender,
+  reanalyse,
   rerenderDefaults,
   download: (photo) => downloadPhoto(photo, 'image'),
   announce,

@@ -28,6 +28,7 @@ import { LOOK_CHOICES, LOOK_SLIDERS, SPEC, settingProblem } from './settings.js'
  * @typedef {object} EditorHooks
  * @property {import('./app.js').LookKeeper} look  the defaults, and each photo's view
  * @property {(photo: Photo) => void} rerender  render the photo again with its current look
+ * @property {(photo: Photo) => void} reanalyse  find its faces again after a turn (photo.turn)
  * @property {() => void} rerenderDefaults  render again every photo that follows the defaults
  * @property {(photo: Photo) => void} download
  * @property {(text: string) => void} announce  say it in the page's live region
@@ -61,10 +62,10 @@ function eyeLabel(eye) {
 
 export class Editor {
   /** @param {EditorHooks} hooks */
-  constructor({ look, rerender, rerenderDefaults, download, announce }) {
-    Object.assign(this, { look, rerender, rerenderDefaults, download, announce });
+  constructor({ look, rerender, reanalyse, rerenderDefaults, download, announce }) {
     /** @type {EditorHooks['look']} */ this.look = look;
     /** @type {EditorHooks['rerender']} */ this.rerender = rerender;
+    /** @type {EditorHooks['reanalyse']} */ this.reanalyse = reanalyse;
     /** @type {EditorHooks['rerenderDefaults']} */ this.rerenderDefaults = rerenderDefaults;
     /** @type {EditorHooks['download']} */ this.download = download;
     /** @type {EditorHooks['announce']} */ this.announce = announce;
@@ -134,6 +135,7 @@ export class Editor {
 
   showImage() {
     const { result } = this;
+    $('#stage').setAttribute('aria-busy', String(this.photo.turning));
     this.image.src = this.comparing ? result.originalUrl : result.previewUrl;
     this.image.alt = this.comparing ? `${this.photo.name} without googly eyes` : `${this.photo.name} with ${result.eyes.length} googly eye(s)`;
     this.overlay.setAttribute('viewBox', `0 0 ${result.width} ${result.height}`);
@@ -171,14 +173,18 @@ export class Editor {
   // ---- Changing the look (with undo) -------------------------------------------------------
 
   snapshot() {
-    return JSON.stringify({ settings: this.photo.settings, edits: this.photo.edits });
+    return JSON.stringify({ settings: this.photo.settings, edits: this.photo.edits, turn: this.photo.turn });
   }
 
-  /** @param {string} json  a snapshot() */
+  /**
+   * @param {string} json  a snapshot()
+   * @returns {boolean} whether the photo's turn changed (its faces must be found again)
+   */
   restore(json) {
-    const { settings, edits } = JSON.parse(json);
-    this.photo.settings = settings;
-    this.photo.edits = edits;
+    const { settings, edits, turn } = JSON.parse(json);
+    const turned = turn !== this.photo.turn;
+    Object.assign(this.photo, { settings, edits, turn });
+    return turned;
   }
 
   // Apply `mutate(settings, edits)` to copies of the photo's look, remember the old look, render.
@@ -208,22 +214,48 @@ export class Editor {
   undo() {
     if (!this.openPhoto?.history.length) return;
     this.photo.future.push(this.snapshot());
-    this.restore(/** @type {string} */ (this.photo.history.pop()));
-    this.afterHistoryMove('Undone.');
+    this.afterHistoryMove(this.restore(/** @type {string} */ (this.photo.history.pop())), 'Undone.');
   }
 
   redo() {
     if (!this.openPhoto?.future.length) return;
     this.photo.history.push(this.snapshot());
-    this.restore(/** @type {string} */ (this.photo.future.pop()));
-    this.afterHistoryMove('Redone.');
+    this.afterHistoryMove(this.restore(/** @type {string} */ (this.photo.future.pop())), 'Redone.');
   }
 
-  /** @param {string} message */
-  afterHistoryMove(message) {
+  /**
+   * @param {boolean} turned  the step undone or redone was a Rotate
+   * @param {string} message
+   */
+  afterHistoryMove(turned, message) {
+    this.selected = null;
     this.showControls();
-    this.rerender(this.photo);
-    this.announce(message);
+    if (turned) this.reanalyse(this.photo); else this.rerender(this.photo);
+    this.announce(turned ? `${message} Finding the faces again…` : message);
+  }
+
+  // Rotate a quarter turn (+1 right, -1 left): one undoable step. The faces are found again in the
+  // new orientation (app.js reanalyse); eyes added by hand and a look-at point turn with the photo;
+  // fixes to detected eyes start over, as those eyes are found anew.
+  /** @param {1 | -1} by */
+  rotate(by) {
+    const photo = this.photo;
+    // The size now: the latest analysis's, swapped if turns made since have not been analysed yet.
+    const { result } = this;
+    const [width, height] = (photo.turn - result.turn) % 2 ? [result.height, result.width] : [result.width, result.height];
+    /** @param {number[]} point */
+    const turned = ([x, y]) => (by === 1 ? [height - y, x] : [y, width - x]);
+    photo.history.push(this.snapshot());
+    photo.future = [];
+    const fixes = Object.keys(photo.edits.eyes).length;
+    photo.edits = { eyes: {}, added: photo.edits.added.map((eye) => ({ ...eye, centre: turned(eye.centre) })) };
+    const lookAt = photo.settings?.look_at;
+    if (photo.settings && lookAt) photo.settings = { ...photo.settings, look_at: /** @type {[number, number]} */ (turned(lookAt)) };
+    photo.turn = (photo.turn + by + 4) % 4;
+    this.selected = null;
+    this.showControls();
+    this.reanalyse(photo);
+    this.announce(`Rotated ${by === 1 ? 'right' : 'left'}. Finding the faces again…${fixes ? ' Fixes to detected eyes start over.' : ''}`);
   }
 
   // Edit one googly eye: for a detected eye its entry in edits.eyes, for an added one its entry.
@@ -354,6 +386,8 @@ export class Editor {
     $('#delete-eye').addEventListener('click', () => this.deleteSelected());
     $('#reroll-eye').addEventListener('click', () => this.rerollSelected());
     $('#undo').addEventListener('click', () => this.undo());
+    $('#rotate-left').addEventListener('click', () => this.rotate(-1));
+    $('#rotate-right').addEventListener('click', () => this.rotate(1));
     $('#redo').addEventListener('click', () => this.redo());
     $('#compare').addEventListener('click', () => this.setComparing(!this.comparing));
     $('#show-debug').addEventListener('change', () => this.drawOverlay());

@@ -106,17 +106,29 @@ export class Engine {
   }
 
   /**
-   * Find faces in a new photo and render its first preview; `onStart()` runs when its turn comes.
+   * Find faces in a photo and render its first preview. Options: `turn` (quarter turns clockwise, the
+   * editor's Rotate), `urgent` (ahead of the queued batch: a photo being edited), `onStart()` when its
+   * turn comes, `cancelled()` checked then: a photo removed while it waited is not analysed at all.
    * @param {string} id
    * @param {File} file
    * @param {View} view
-   * @param {() => void} [onStart]
+   * @param {{turn?: number, urgent?: boolean, onStart?: () => void, cancelled?: () => boolean}} [options]
+   * @returns {Promise<import('./protocol.js').AnalyseAnswer | Failed>}
    */
-  analyse(id, file, view, onStart) {
+  analyse(id, file, view, { turn = 0, urgent = false, onStart, cancelled } = {}) {
     return this.schedule(async () => {
+      if (cancelled?.()) return Engine.removed(file.name);
       onStart?.();
-      return this.calls.analyse({ id, name: file.name, bytes: await Engine.bytesOf(file), view });
-    }, false);
+      return this.calls.analyse({ id, name: file.name, bytes: await Engine.bytesOf(file), view, turn });
+    }, urgent);
+  }
+
+  /**
+   * @param {string} name
+   * @returns {Failed}
+   */
+  static removed(name) {
+    return { ok: false, error: { code: 'removed', message: `${name} was removed.`, hint: '' } };
   }
 
   /**

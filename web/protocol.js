@@ -205,7 +205,8 @@
 /**
  * @typedef {object} MemoryAnswer
  * @property {true} ok
- * @property {number} wasm_bytes
+ * @property {number} wasm_bytes  the wasm heap (it only grows)
+ * @property {number} malloc_bytes  bytes malloc has handed out and not had back
  * @property {number} photos
  * @property {number} previews
  */

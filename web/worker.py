@@ -129,11 +129,17 @@ async def time_model(request):
 
 
 def memory(request=None):
-    """Memory now (MemoryAnswer), for scripts/bench/soak.py: the Python heap's wasm memory (it only grows; a
-    plateau means no leak) and what the gallery keeps."""
+    """Memory now (MemoryAnswer), for scripts/bench/soak.py and the tests of removing photos: the Python
+    heap's wasm memory (it only grows; a plateau means no leak), the bytes malloc has handed out and
+    not had back (mallinfo's uordblks: this one falls when photos are let go), and what the gallery keeps."""
     import pyodide_js
 
-    return answer({"wasm_bytes": int(pyodide_js._module.HEAP8.byteLength), **gallery.memory()})
+    import numpy as np
+
+    module = pyodide_js._module
+    info = np.zeros(10, np.uint32)  # struct mallinfo (ten ints), which wasm32 C returns through a pointer
+    module._mallinfo(info.__array_interface__["data"][0])
+    return answer({"wasm_bytes": int(module.HEAP8.byteLength), "malloc_bytes": int(info[7]), **gallery.memory()})
 
 
 sync.boot = boot

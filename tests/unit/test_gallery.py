@@ -168,5 +168,5 @@ def test_the_answers_have_exactly_the_fields_protocol_js_declares(gallery):
     assert set(rendered["eyes"][0]) == typedef_fields("EditorEye")
     assert set(analysed["faces"][0]) == typedef_fields("OverlayFace")
     assert set(analysed["faces"][0]["eyes"][0]) == typedef_fields("OverlayEye")
-    assert {"ok", "wasm_bytes", *gallery.memory()} == typedef_fields("MemoryAnswer")
+    assert {"ok", "wasm_bytes", "malloc_bytes", *gallery.memory()} == typedef_fields("MemoryAnswer")
     assert set(GalleryError("c", "m", "h").as_dict()) == typedef_fields("Failure")

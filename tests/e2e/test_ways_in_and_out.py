@@ -1,0 +1,189 @@
+"""Every way a photo comes in and goes out, and tidying the gallery, in real headless Chromium with the
+real models: rotate by hand (and undo it), remove a photo and clear all (the worker's memory let go),
+long names; paste, drops from other pages, the share target; Share, Copy image, photo information.
+
+Each check ends in what a person gets: the downloaded file's pixels, size and EXIF, the detections
+JSON, the cards on the page, the worker's own memory report.
+"""
+
+import io
+import json
+import math
+
+import numpy as np
+from PIL import Image
+
+from support import FIXTURES
+
+ASTRONAUT = FIXTURES / "astronaut.jpg"
+TIMEOUT_MS = 60_000
+
+
+def card(app, name: str):
+    return app.page.locator("#results .result").filter(has_text=name)
+
+
+def photo(app, name: str, field: str):
+    """A field of the page's record of the photo called `name` (window.googly.photos)."""
+    return app.page.evaluate("([name, field]) => { const p = window.googly.photos.find((p) => p.name === name);"
+                             " return p ? JSON.parse(JSON.stringify(p[field])) : undefined; }", [name, field])
+
+
+def wait_settled(app, name: str, expect: str = "true"):
+    """Until the photo is neither being analysed again nor rendered, and `expect` (JS of `p`) holds."""
+    app.page.wait_for_function(
+        f"() => {{ const p = window.googly.photos.find((p) => p.name === {json.dumps(name)});"
+        f" return p && p.result && !p.turning && !p.rendering && ({expect}); }}", timeout=TIMEOUT_MS)
+
+
+def download_json(app, name: str) -> dict:
+    if app.page.evaluate("document.querySelector('#editor').open"):
+        app.page.click("#editor-close")
+    return json.loads(app.download(card(app, name).locator(".download-json")).data)
+
+
+def download_image(app, name: str) -> Image.Image:
+    if app.page.evaluate("document.querySelector('#editor').open"):
+        app.page.click("#editor-close")
+    return Image.open(io.BytesIO(app.download(card(app, name).locator(".download-image")).data))
+
+
+def eye_centres(document: dict) -> list[tuple[str, list[float]]]:
+    image = document["images"][0]
+    eyes = [(f"{side}", eye["centre"]) for face in image["faces"] for side, eye in sorted(face["googly_eyes"].items())]
+    return eyes + [(eye["key"], eye["centre"]) for eye in image["added_googly_eyes"]]
+
+
+# ---- Rotate by hand -------------------------------------------------------------------------------
+
+def test_rotate_right_and_left_find_the_faces_again_and_undo_brings_the_photo_back(open_app, server_url, tmp_path):
+    wide = tmp_path / "astronaut-wide.jpg"  # not square, so a quarter turn shows in the size
+    Image.open(ASTRONAUT).crop((0, 0, 512, 400)).save(wide, quality=95)
+    app = open_app(server_url)
+    app.drop([wide])
+    [record] = app.wait_for_results(1)
+    width, height = record["width"], record["height"]
+    assert (width, height) == (512, 400)
+    upright = download_json(app, wide.name)
+    [(_, right), (_, left)] = eye_centres(upright)[:2]
+    card(app, wide.name).locator(".edit").click()
+    # an eye added by hand at a known point must turn with the photo
+    app.page.evaluate("""() => { const p = window.googly.photos[0];
+        p.edits = {eyes: {}, added: [{key: 'a1', centre: [100, 40], radius: 20}]}; }""")
+
+    app.page.click("#rotate-right")
+    wait_settled(app, wide.name, f"p.result.width === {height} && p.turn === 1")
+    assert "Rotated right" in app.page.locator("#status").inner_text() or "rotated" in app.page.locator("#status").inner_text()
+    turned = download_json(app, wide.name)
+    image = turned["images"][0]
+    assert (image["width"], image["height"], image["rotated_by_hand_degrees"]) == (height, width, 90)
+    [face] = image["faces"]
+    # found again in the turned photo: each eye where a clockwise turn puts it ((x, y) -> (h - y, x)),
+    # the subject's right eye still the right one
+    eye_distance = math.dist(right, left)
+    for found, before in ((face["right_eye"], upright["images"][0]["faces"][0]["right_eye"]),
+                          (face["left_eye"], upright["images"][0]["faces"][0]["left_eye"])):
+        assert math.dist(found, [height - before[1], before[0]]) < 0.1 * eye_distance, (found, before)
+    assert image["added_googly_eyes"][0]["centre"] == [height - 40, 100]
+    downloaded = download_image(app, wide.name)
+    assert downloaded.size == (height, width)
+    # the download is the original turned, googly eyes aside: compare a corner away from the face
+    original = Image.open(wide).convert("RGB").transpose(Image.Transpose.ROTATE_270)
+    corner = (0, height - 120, 120, height)
+    difference = np.abs(np.asarray(downloaded.convert("RGB").crop(corner), float) - np.asarray(original.crop(corner), float))
+    assert difference.mean() < 6, difference.mean()
+
+    # Rotate left twice from there: a quarter turn left of upright; Undo twice: upright again
+    card(app, wide.name).locator(".edit").click()
+    app.page.click("#rotate-left")
+    app.page.click("#rotate-left")  # clicked before the first analysis is back: the turns coalesce
+    wait_settled(app, wide.name, f"p.turn === 3 && p.result.width === {height}")
+    left_turned = download_json(app, wide.name)["images"][0]
+    assert left_turned["rotated_by_hand_degrees"] == 270
+    assert left_turned["added_googly_eyes"][0]["centre"] == [40, width - 100]
+    card(app, wide.name).locator(".edit").click()
+    for _ in range(3):
+        app.page.click("#undo")
+    wait_settled(app, wide.name, f"p.turn === 0 && p.result.width === {width}")
+    back = download_json(app, wide.name)
+    assert back["images"][0]["rotated_by_hand_degrees"] == 0
+    assert back["images"][0]["faces"][0]["right_eye"] == upright["images"][0]["faces"][0]["right_eye"]
+    assert download_image(app, wide.name).size == (width, height)
+    # and Redo turns it right again
+    card(app, wide.name).locator(".edit").click()
+    app.page.click("#redo")
+    wait_settled(app, wide.name, f"p.turn === 1 && p.result.width === {height}")
+    assert app.errors == []
+
+
+# ---- Gallery housekeeping ---------------------------------------------------------------------------
+
+def worker_memory(app) -> dict:
+    return app.page.evaluate("window.googlyMemory()")
+
+
+def test_remove_one_and_clear_all_let_the_worker_memory_go(open_app, server_url, group_photo):
+    app = open_app(server_url)
+    before = worker_memory(app)
+    names = [f"party {index}.jpg" for index in range(4)]
+    app.drop([(name, group_photo.read_bytes()) for name in names])
+    app.wait_for_results(len(names))
+    full = worker_memory(app)
+    assert full["photos"] == 4 and full["previews"] >= 1
+    assert full["malloc_bytes"] > before["malloc_bytes"] + 4e6, (before, full)
+
+    # the card's close button
+    card(app, names[0]).locator(".remove").click()
+    assert card(app, names[0]).count() == 0
+    assert "party 0.jpg removed" in app.page.locator("#status").inner_text()
+    # Delete on a focused card, and focus moves on to a card still there
+    card(app, names[1]).locator(".edit").focus()
+    app.page.keyboard.press("Delete")
+    assert card(app, names[1]).count() == 0
+    assert app.page.evaluate("document.activeElement.closest('.result')?.textContent.includes('party')")
+    assert worker_memory(app)["photos"] == 2
+    assert app.page.locator("#batch-text").inner_text() == "All 2 done"
+
+    # Clear all asks first (more than one photo); declining keeps everything
+    app.page.once("dialog", lambda dialog: dialog.dismiss())
+    app.page.click("#clear-all")
+    assert app.page.locator("#results .result").count() == 2
+    app.page.once("dialog", lambda dialog: dialog.accept())
+    app.page.click("#clear-all")
+    assert app.page.locator("#results .result").count() == 0 and app.page.locator("#batch").is_hidden()
+    after = worker_memory(app)
+    assert after["photos"] == 0 and after["previews"] == 0
+    # malloc's bytes in use are back near the level before the photos (the wasm heap itself never shrinks)
+    assert after["malloc_bytes"] < before["malloc_bytes"] + 0.25 * (full["malloc_bytes"] - before["malloc_bytes"]), (before, full, after)
+
+    # the page goes on: a photo dropped now is analysed as usual
+    app.drop([ASTRONAUT])
+    app.page.wait_for_function("window.googly.photos.length === 1 && window.googly.photos[0].status === 'done'", timeout=TIMEOUT_MS)
+    assert worker_memory(app)["photos"] == 1
+    assert app.errors == []
+
+
+def test_a_photo_removed_while_it_waits_is_never_analysed(open_app, server_url, group_photo):
+    app = open_app(server_url)
+    app.drop([("first.jpg", group_photo.read_bytes()), ("second.jpg", group_photo.read_bytes())])
+    card(app, "second.jpg").locator(".remove").click()  # still waiting behind the first
+    app.wait_for_results(1)
+    app.page.wait_for_timeout(500)
+    assert [r["name"] for r in app.page.evaluate("window.googly.results")] == ["first.jpg"]
+    assert worker_memory(app)["photos"] == 1
+    assert app.errors == []
+
+
+def test_a_long_unicode_name_is_cut_on_screen_but_whole_for_screen_readers(open_app, server_url):
+    name = "Ünïcödé 家族の写真 🎉 " * 8 + "summer.jpg"
+    app = open_app(server_url)
+    app.drop([(name, ASTRONAUT.read_bytes())])
+    app.wait_for_results(1)
+    label = card(app, "summer.jpg").locator(".name")
+    assert label.evaluate("(element) => element.scrollWidth > element.clientWidth")  # cut (ellipsis)
+    assert label.get_attribute("title") == name and label.text_content() == name
+    assert card(app, "summer.jpg").locator(".remove").get_attribute("aria-label") == f"Remove {name}"
+    # the card keeps its width: nothing sticks out of the gallery
+    assert app.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert app.page.evaluate("getComputedStyle(document.querySelector('.result .name')).textOverflow") == "ellipsis"
+    assert app.errors == []
