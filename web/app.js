@@ -11,6 +11,7 @@ import { downloadZip } from './vendor/client-zip/index.js';
 import { UniqueNames, combinedDetections, failureList, isOutOfMemory, zipFailureMessage, zipFileName } from './download-all.js';
 import { SPEC, lookProblems, savedDefaults } from './settings.js';
 import { $, addOptions, applyRange } from './dom.js';
+import { arrived, clipboardImages, readableFile, takeSharedFiles } from './intake.js';
 
 /** @typedef {import('./settings.js').Look} Look */
 /** @typedef {import('./protocol.js').View} View */
@@ -239,13 +240,16 @@ async function analyse(photo) {
     setSummary(photo, 'Finding faces…');
   };
   const cancelled = () => photo.removed;
+  // HEIC/HEIF/AVIF: decoded here if this browser can (intake.js); Python reads the result.
+  const { file, decodedFrom } = await readableFile(photo.file);
+  photo.file = file;
   const answer = await ready().analyse(photo.id, photo.file, look.view(photo), { onStart, cancelled }).catch((error) => /** @type {const} */ ({
     ok: false, error: { code: 'internal', message: `${photo.name}: ${error}`, hint: 'Reload the page and try again.' },
   }));
   if (photo.removed) return;  // removed while it was analysed: removePhoto has told the worker to let it go
   const totalMs = performance.now() - started;
   /** @type {import('./protocol.js').ResultRecord} */
-  const record = { name: photo.name, ok: answer.ok, totalMs: Math.round(totalMs) };
+  const record = { name: photo.name, ok: answer.ok, totalMs: Math.round(totalMs), decodedFrom };
   if (answer.ok) {
     photo.status = 'done';
     const originalUrl = URL.createObjectURL(new Blob([answer.original], { type: answer.originalMime }));
@@ -304,7 +308,11 @@ function showCard(photo, result, totalMs, timings) {
     ['.edit', `Edit ${photo.name}`, () => editor.open(photo)],
     ['.download-image', `Download ${photo.name} with googly eyes`, () => downloadPhoto(photo, 'image')],
     ['.download-json', `Download the detections of ${photo.name} as JSON`, () => downloadPhoto(photo, 'json')],
+    ['.copy-image', `Copy ${photo.name} with googly eyes to the clipboard`, () => copyPhoto(photo)],
+    ['.share', `Share ${photo.name} with googly eyes`, () => sharePhoto(photo)],
   ];
+  $('.copy-image', HTMLButtonElement, card).hidden = !CAN_COPY_IMAGES;
+  $('.share', HTMLButtonElement, card).hidden = !CAN_SHARE_FILES;
   for (const [selector, label, action] of buttons) {
     const button = $(selector, HTMLButtonElement, card);
     button.addEventListener('click', action);
@@ -506,11 +514,12 @@ outputQuality.addEventListener('input', updateOutputControls);
 // worker's failure as an Error with its message and hint.
 /**
  * @param {Photo} photo
+ * @param {import('./protocol.js').Output} [output]  the format chosen above the gallery, unless given
  * @returns {Promise<import('./protocol.js').ExportAnswer>}
  */
-async function exportPhoto(photo) {
+async function exportPhoto(photo, output = outputChoice()) {
   const started = performance.now();
-  const answer = await ready().export(photo.id, photo.file, look.view(photo), outputChoice());
+  const answer = await ready().export(photo.id, photo.file, look.view(photo), output);
   const totalMs = Math.round(performance.now() - started);
   if (!answer.ok) {
     window.googly.exports.push({ name: photo.name, ok: false, totalMs, timings: null, path: null, bytes: null, mime: null });
@@ -543,6 +552,57 @@ async function downloadPhoto(photo, what) {
     announce(`${what === 'json' ? answer.downloadName.replace(/\.[^.]+$/, '.json') : answer.downloadName} is ready.`);
   } catch (error) {
     announce(error instanceof Error ? error.message : String(error));
+  }
+}
+
+// ---- Ways out besides a download: Copy image, Share --------------------------------------------
+
+// Where the browser can put a PNG on the clipboard, and share files (phones, some desktops).
+const CAN_COPY_IMAGES = typeof ClipboardItem === 'function' && !!navigator.clipboard && 'write' in navigator.clipboard;
+const CAN_SHARE_FILES = typeof navigator.canShare === 'function'
+  && navigator.canShare({ files: [new File([new Uint8Array(1)], 'test.png', { type: 'image/png' })] });
+
+/** @param {unknown} error */
+const messageOf = (error) => (error instanceof Error ? error.message : String(error));
+
+// The photo at full resolution as PNG, on the clipboard. The clipboard write starts at once, with the
+// PNG still being made (a promise in the ClipboardItem), so the click's permission still holds.
+/** @param {Photo} photo */
+async function copyPhoto(photo) {
+  announce(`Copying ${photo.name} at full resolution…`);
+  const png = exportPhoto(photo, { ...outputChoice(), format: 'png' }).then((answer) => new Blob([answer.image], { type: 'image/png' }));
+  try {
+    await navigator.clipboard.write([new ClipboardItem({ 'image/png': png })]);
+    announce(`${photo.name} with googly eyes is on the clipboard: paste it into any app.`);
+  } catch (error) {
+    png.catch(() => {});
+    announce(`${photo.name} could not be copied: ${messageOf(error)} Use Download instead.`);
+  }
+}
+
+/** @type {WeakMap<Photo, {key: string, file: File}>} the file made for the last Share, by photo */
+const shareReady = new WeakMap();
+
+// Share the full-resolution file with another app (the system's share sheet). Browsers allow it only
+// shortly after a click: if making the file took too long, it is kept and the next tap shares it at once.
+/** @param {Photo} photo */
+async function sharePhoto(photo) {
+  const key = JSON.stringify([look.view(photo), outputChoice(), photo.turn]);
+  let file = shareReady.get(photo)?.key === key ? shareReady.get(photo)?.file : undefined;
+  try {
+    if (!file) {
+      announce(`Preparing ${photo.name} to share…`);
+      const answer = await exportPhoto(photo);
+      file = new File([answer.image], answer.downloadName, { type: answer.mime });
+      shareReady.set(photo, { key, file });
+    }
+    await navigator.share({ files: [file], title: file.name });
+    announce(`${file.name} shared.`);
+  } catch (error) {
+    const name = error instanceof DOMException ? error.name : '';
+    if (name === 'AbortError') announce('Sharing cancelled.');
+    else if (name === 'NotAllowedError' && file) announce(`${file.name} is ready: press Share again to share it.`);
+    else announce(`${photo.name} could not be shared: ${messageOf(error)} Use Download instead.`);
   }
 }
 
@@ -642,7 +702,13 @@ const editor = new Editor({
   announce,
 });
 
-// ---- Input: drag and drop anywhere on the page, or the file picker ---------------------------
+// ---- Input: drag and drop anywhere on the page, paste, the file picker, shares from other apps ----
+
+/** @param {import('./intake.js').Arrival} arrival */
+function take({ files, note }) {
+  if (note) announce(note);
+  enqueue(files);
+}
 
 fileInput.addEventListener('change', () => {
   enqueue([...(fileInput.files ?? [])]);
@@ -664,8 +730,23 @@ document.addEventListener('drop', (event) => {
   event.preventDefault();
   dragDepth = 0;
   dropZone.classList.remove('dragging');
-  enqueue([...(event.dataTransfer?.files ?? [])]);
+  take(arrived(event.dataTransfer, 'drop'));
 });
+
+// Ctrl/Cmd+V anywhere on the page (but in a text field, where it pastes text).
+document.addEventListener('paste', (event) => {
+  if (event.target instanceof Element && event.target.closest('input, textarea, [contenteditable]')) return;
+  event.preventDefault();
+  take(arrived(event.clipboardData, 'paste'));
+});
+
+// The Paste button, where the async Clipboard API can read images (it may ask the person first).
+const pasteButton = $('#paste-button', HTMLButtonElement);
+pasteButton.hidden = !(navigator.clipboard && 'read' in navigator.clipboard);
+pasteButton.addEventListener('click', () => clipboardImages().then(enqueue, (error) => announce(error.message)));
+
+// Opened by a share from another app (sw.js kept the files): they join the queue like a drop.
+takeSharedFiles().then((arrival) => { if (arrival) take(arrival); }, (error) => announce(`The shared photos could not be opened: ${error}`));
 
 updateOutputControls();
 // From here on drops are accepted (they wait for Python if it is still loading): benchmarks read this mark.

@@ -244,6 +244,7 @@
  * @property {string} name
  * @property {boolean} ok
  * @property {number} totalMs
+ * @property {string | null} decodedFrom  "HEIC", "HEIF" or "AVIF" when this browser decoded it for Python (intake.js)
  * @property {number} [faces]
  * @property {number} [googlyEyes]
  * @property {number} [width]

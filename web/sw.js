@@ -1,5 +1,5 @@
 // @ts-check
-// The service worker: one file, two jobs.
+// The service worker: one file, three jobs.
 //
 // 1. Offline: a versioned precache. scripts/build_site.py writes build-info.json (every site file with
 //    its sha256) and stamps CACHE_VERSION below with a hash of that file list, so any change to any
@@ -155,8 +155,40 @@ async function respond(request) {
   return withIsolationHeaders(await fetch(request));
 }
 
+// 3. Share target (manifest.webmanifest's share_target): another app shares photos to the installed
+//    app as a POST to ./share-target. There is no server: this worker keeps the files in the
+//    SHARED_CACHE and sends the browser to the page, which takes them out (intake.js takeSharedFiles).
+const SHARE_TARGET = new URL('share-target', SCOPE).href;
+const SHARED_CACHE = 'googly-shared'; // not a googly-eyes-* cache: activate leaves it alone
+
+/** @param {Request} request */
+async function receiveShare(request) {
+  /** @type {File[]} */
+  let files = [];
+  try {
+    const form = await request.formData();
+    files = form.getAll('photos').filter((value) => value instanceof File && value.size > 0).map((value) => /** @type {File} */ (value));
+    const cache = await caches.open(SHARED_CACHE);
+    const batch = Date.now();
+    for (const [index, file] of files.entries()) {
+      await cache.put(new URL(`shared/${batch}-${String(index).padStart(4, '0')}`, SCOPE).href, new Response(file, {
+        headers: { 'Content-Type': file.type || 'application/octet-stream', 'X-File-Name': encodeURIComponent(file.name),
+          'X-Last-Modified': String(file.lastModified) },
+      }));
+    }
+  } catch (error) {
+    console.error('The shared files could not be kept:', error);
+    files = [];
+  }
+  return Response.redirect(new URL(`./?shared=${files.length}`, SCOPE).href, 303);
+}
+
 worker.addEventListener('fetch', (event) => {
   const request = event.request;
+  if (request.method === 'POST' && request.url.split('?')[0] === SHARE_TARGET) {
+    event.respondWith(receiveShare(request));
+    return;
+  }
   if (request.method !== 'GET' || !request.url.startsWith(SCOPE)) return; // the browser's default
   if (request.headers.has('range')) return; // partial content is not in the cache
   event.respondWith(respond(request));

@@ -132,6 +132,10 @@ UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4:
            8: Image.Transpose.ROTATE_90}
 # Quarter turns clockwise -> the transpose that makes them (Pillow's ROTATE_90 turns counter-clockwise).
 CLOCKWISE = {1: Image.Transpose.ROTATE_270, 2: Image.Transpose.ROTATE_180, 3: Image.Transpose.ROTATE_90}
+# HEIC is what iPhones save; Safari decodes it (web/intake.js), other browsers do not.
+HEIC_HINT = ("Open this page in Safari, which can read it, or get a JPEG: on the iPhone, Settings > Camera > Formats > "
+             "Most Compatible takes JPEG photos from now on, and Settings > Photos > Transfer to Mac or PC > "
+             "Automatic copies photos as JPEG; or export it as JPEG from the Photos app on a Mac.")
 TOO_LARGE_HINT = "Resize it to a smaller size and drop it again."
 DAMAGED_HINT = "Open it in another app and save it again as JPEG or PNG."
 
@@ -203,6 +207,9 @@ def _unreadable(name: str, data: bytes, error: Exception) -> PhotoError:
     text = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if not kind and text.startswith(b"<") and b"<svg" in text:  # with or without an XML prolog/DOCTYPE
         kind = "SVG"
+    if kind in ("HEIC", "HEIF"):
+        return PhotoError("unsupported-format", f"{name} is {_a(kind)} photo, which this browser cannot decode.",
+                          HEIC_HINT)
     if kind:
         return PhotoError("unsupported-format", f"{name} is {_a(kind)} file, which this app cannot read.",
                           "Convert it to JPEG or PNG and drop it again.")

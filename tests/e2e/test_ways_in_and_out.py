@@ -6,6 +6,7 @@ Each check ends in what a person gets: the downloaded file's pixels, size and EX
 JSON, the cards on the page, the worker's own memory report.
 """
 
+import base64
 import io
 import json
 import math
@@ -187,3 +188,171 @@ def test_a_long_unicode_name_is_cut_on_screen_but_whole_for_screen_readers(open_
     assert app.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert app.page.evaluate("getComputedStyle(document.querySelector('.result .name')).textOverflow") == "ellipsis"
     assert app.errors == []
+
+
+# ---- Ways in ----------------------------------------------------------------------------------------
+
+def test_paste_with_ctrl_v_and_the_paste_button_add_the_clipboard_image(open_app, server_url):
+    app = open_app(server_url)
+    app.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    assert app.page.locator("#paste-button").is_visible()
+    put_on_clipboard = """(data) => {
+        const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+        return navigator.clipboard.write([new ClipboardItem({'image/png': new Blob([bytes], {type: 'image/png'})})]); }"""
+    png = io.BytesIO()
+    Image.open(ASTRONAUT).save(png, "PNG")
+    app.page.evaluate(put_on_clipboard, base64.b64encode(png.getvalue()).decode())
+    app.page.locator("body").click(position={"x": 5, "y": 5})
+    app.page.keyboard.press("Control+V")  # the browser's own paste event, with the clipboard's image
+    [record] = app.wait_for_results(1)
+    assert record["ok"] and record["faces"] == 1 and record["name"].startswith("Pasted image ") and record["name"].endswith(".png")
+    app.page.click("#paste-button")  # the async Clipboard API
+    records = app.wait_for_results(2)
+    assert records[1]["ok"] and records[1]["faces"] == 1 and records[1]["name"].startswith("Pasted image ")
+    # text on the clipboard: nothing added, and the page says why
+    app.page.evaluate("navigator.clipboard.writeText('just words')")
+    app.page.click("#paste-button")
+    app.page.wait_for_function("document.querySelector('#status').textContent.includes('no image on the clipboard')")
+    app.page.keyboard.press("Control+V")
+    assert app.page.evaluate("window.googly.photos.length") == 2
+    # in a text field, Ctrl+V pastes text as usual
+    card(app, records[0]["name"]).locator(".edit").click()
+    app.page.fill("#seed", "")
+    app.page.focus("#seed")
+    app.page.keyboard.press("Control+V")
+    assert app.page.evaluate("window.googly.photos.length") == 2
+    assert app.errors == []
+
+
+def drop_transfer(app, data: dict[str, str]):
+    """A drop carrying only these strings (no files), as a drag from another page can."""
+    app.page.evaluate("""(data) => {
+        const transfer = new DataTransfer();
+        for (const [type, value] of Object.entries(data)) transfer.setData(type, value);
+        for (const type of ['dragenter', 'dragover', 'drop']) {
+            document.querySelector('#drop-zone').dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true, cancelable: true}));
+        } }""", data)
+
+
+def test_an_image_dragged_from_another_page_is_taken_from_the_drop_never_fetched(open_app, server_url):
+    app = open_app(server_url)
+    # only a link to another site: nothing fetched (open_app checks no request left the origin), and a message
+    drop_transfer(app, {"text/uri-list": "https://example.com/photo.jpg", "text/html": '<img src="https://example.com/photo.jpg">'})
+    status = app.page.locator("#status").inner_text()
+    assert "Only a link to the image arrived" in status and "Save the image" in status
+    assert app.page.evaluate("window.googly.photos.length") == 0
+    # an image the drop carries inline (a data: URL) is decoded here
+    url = "data:image/jpeg;base64," + base64.b64encode(ASTRONAUT.read_bytes()).decode()
+    drop_transfer(app, {"text/uri-list": url, "text/html": f'<img src="{url}">'})
+    [record] = app.wait_for_results(1)
+    assert record["ok"] and record["faces"] == 1 and record["name"].startswith("Dropped image ") and record["name"].endswith(".jpg")
+    assert app.errors == []
+
+
+def test_the_share_target_opens_photos_shared_from_another_app(open_app, server_url, group_photo):
+    app = open_app(server_url)
+    manifest = app.page.evaluate("fetch('./manifest.webmanifest').then((r) => r.json())")
+    target = manifest["share_target"]
+    assert (target["action"], target["method"], target["enctype"]) == ("./share-target", "POST", "multipart/form-data")
+    app.page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=120_000)
+    # What the system's share sheet sends: a multipart POST to the action, handled by the service worker
+    # (there is no server behind it: the static server would answer a POST with an error).
+    landed = app.page.evaluate("""async ([name, data]) => {
+        const form = new FormData();
+        form.append('photos', new File([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))], name, {type: 'image/jpeg'}));
+        form.append('photos', new File([new TextEncoder().encode('not a photo')], 'notes.jpg', {type: 'image/jpeg'}));
+        const response = await fetch('./share-target', {method: 'POST', body: form});
+        return {url: response.url, redirected: response.redirected, status: response.status}; }""",
+        ["Family — 2024.jpg", base64.b64encode(group_photo.read_bytes()).decode()])
+    assert landed["redirected"] and landed["status"] == 200 and landed["url"].endswith("?shared=2"), landed
+    app.page.goto(landed["url"])
+    records = app.wait_for_results(2)
+    assert [(r["name"], r["ok"]) for r in records] == [("Family — 2024.jpg", True), ("notes.jpg", False)]
+    assert records[0]["faces"] >= 3
+    assert "?shared" not in app.page.url  # taken once: a reload does not add them again
+    assert app.page.evaluate("caches.open('googly-shared').then((cache) => cache.keys()).then((keys) => keys.length)") == 0
+    # a share with no files (a link): the page says what to do
+    app.page.evaluate("fetch('./share-target', {method: 'POST', body: new FormData()})")
+    app.page.goto(server_url + "?shared=0")
+    app.page.wait_for_function("document.querySelector('#status').textContent.includes('only a link or text was shared')")
+
+
+def test_avif_is_decoded_by_the_browser_and_heic_says_how_to_get_a_jpeg(open_app, server_url):
+    app = open_app(server_url)
+    app.drop([FIXTURES / "astronaut.avif", FIXTURES / "astronaut.heic"])
+    records = app.wait_for_results(2)
+    avif, heic = (next(r for r in records if r["name"] == name) for name in ("astronaut.avif", "astronaut.heic"))
+    # Chromium decodes AVIF (Pillow here cannot): the photo is processed like any other
+    assert avif["ok"] and avif["faces"] == 1 and avif["decodedFrom"] == "AVIF", avif
+    name, data = app.download(card(app, "astronaut.avif").locator(".download-image"))
+    assert name == "astronaut.googly.jpg" and Image.open(io.BytesIO(data)).size == (512, 512)
+    # Chromium cannot decode HEIC (Safari can, through the same code): the message says what to do
+    assert not heic["ok"] and heic["error"] == "unsupported-format" and heic["decodedFrom"] is None, heic
+    text = card(app, "astronaut.heic").locator(".message").inner_text()
+    assert "HEIC photo, which this browser cannot decode" in text and "Most Compatible" in text and "Safari" in text
+    assert app.errors == []
+
+
+# ---- Ways out ---------------------------------------------------------------------------------------
+
+def test_copy_image_puts_the_full_photo_with_googly_eyes_on_the_clipboard_as_png(open_app, server_url):
+    app = open_app(server_url)
+    app.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    app.drop([ASTRONAUT])
+    app.wait_for_results(1)
+    assert card(app, ASTRONAUT.name).locator(".share").is_hidden()  # Chromium on Linux cannot share files
+    card(app, ASTRONAUT.name).locator(".copy-image").click()
+    app.page.wait_for_function("document.querySelector('#status').textContent.includes('is on the clipboard')", timeout=TIMEOUT_MS)
+    copied = app.page.evaluate("""async () => {
+        const [item] = await navigator.clipboard.read();
+        const blob = await item.getType('image/png');
+        const bytes = new Uint8Array(await blob.arrayBuffer());
+        let text = ''; for (const byte of bytes) text += String.fromCharCode(byte);
+        return {types: item.types, data: btoa(text)}; }""")
+    assert copied["types"] == ["image/png"]
+    image = Image.open(io.BytesIO(base64.b64decode(copied["data"])))
+    assert image.format == "PNG" and image.size == (512, 512)
+    # the same pixels as the PNG download (googly eyes included)
+    app.page.select_option("#output-format", "png")
+    downloaded = Image.open(io.BytesIO(app.download(card(app, ASTRONAUT.name).locator(".download-image")).data))
+    difference = np.abs(np.asarray(image.convert("RGB"), float) - np.asarray(downloaded.convert("RGB"), float))
+    assert difference.max() <= 2, difference.max()  # the clipboard may re-encode the PNG; pixels stay
+    original = np.asarray(Image.open(ASTRONAUT).convert("RGB"), float)
+    assert np.abs(np.asarray(image.convert("RGB"), float) - original).max() > 100  # googly eyes are on it
+    assert app.errors == []
+
+
+# The system share sheet does not exist in Chromium on Linux: this stand-in for navigator.share (set
+# before the page loads) records what the page hands it, so the test checks the file the page shares.
+SHARE_SHEET_STAND_IN = """
+    window.sharedWithTheSheet = [];
+    navigator.canShare = (data) => Array.isArray(data.files) && data.files.length > 0;
+    navigator.share = async (data) => {
+        for (const file of data.files) {
+            const bytes = new Uint8Array(await file.arrayBuffer());
+            let text = ''; for (const byte of bytes) text += String.fromCharCode(byte);
+            window.sharedWithTheSheet.push({name: file.name, type: file.type, data: btoa(text)});
+        }
+    };
+"""
+
+
+def test_share_hands_the_full_resolution_file_to_the_share_sheet(browser, server_url):
+    from conftest import AppPage
+
+    context = browser.new_context(accept_downloads=True)
+    context.add_init_script(SHARE_SHEET_STAND_IN)
+    app = AppPage(context, server_url).open()
+    try:
+        app.drop([ASTRONAUT])
+        app.wait_for_results(1)
+        app.page.click("#results .result .share")
+        app.page.wait_for_function("window.sharedWithTheSheet.length === 1", timeout=TIMEOUT_MS)
+        [shared] = app.page.evaluate("window.sharedWithTheSheet")
+        assert (shared["name"], shared["type"]) == ("astronaut.googly.jpg", "image/jpeg")
+        app.page.wait_for_function("document.querySelector('#status').textContent.includes('astronaut.googly.jpg shared')")
+        downloaded = app.download(card(app, ASTRONAUT.name).locator(".download-image")).data
+        assert base64.b64decode(shared["data"]) == downloaded
+        assert app.errors == []
+    finally:
+        context.close()
