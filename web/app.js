@@ -78,6 +78,7 @@ const clearAllButton = $('#clear-all', HTMLButtonElement);
 const zipJson = $('#zip-json', HTMLInputElement);
 const outputFormat = $('#output-format', HTMLSelectElement);
 const outputQuality = $('#output-quality', HTMLInputElement);
+const removeInfo = $('#remove-info', HTMLInputElement);
 
 const startedAt = performance.now();
 /** @type {Engine | null} */
@@ -494,9 +495,17 @@ function photoFinished() {
   if (done === added && added > 1) announce(`${statusArea.textContent} ${batchSummary()}.`);
 }
 
+/** @returns {import('./protocol.js').Output} */
 function outputChoice() {
-  return { format: outputFormat.value, quality: Number(outputQuality.value) };
+  return { format: outputFormat.value, quality: Number(outputQuality.value), photo_info: removeInfo.checked ? 'remove' : 'keep' };
 }
+
+// "Remove all photo information" is remembered in this browser (a privacy choice is made once).
+const REMOVE_INFO_KEY = 'googly-eyes:remove-photo-info';
+try { removeInfo.checked = localStorage.getItem(REMOVE_INFO_KEY) === '1'; } catch { /* storage blocked */ }
+removeInfo.addEventListener('change', () => {
+  try { localStorage.setItem(REMOVE_INFO_KEY, removeInfo.checked ? '1' : '0'); } catch { /* private mode */ }
+});
 
 // The format choices and the quality slider come from the spec (settings.js), made before they are used.
 addOptions(outputFormat, SPEC.output.format);

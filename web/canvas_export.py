@@ -9,8 +9,9 @@ import js
 from pyodide.ffi import to_js
 
 from googly_eyes.gallery import ExportPlan, timed
+from googly_eyes.metadata import with_exif
 from googly_eyes.render import googly_layers
-from js_bridge import js_object
+from js_bridge import js_bytes, js_object
 
 
 async def export_on_canvas(data, plan: ExportPlan, timings: dict):
@@ -46,4 +47,7 @@ async def export_on_canvas(data, plan: ExportPlan, timings: dict):
             sprite.close()
     with timed(timings, "encode"):
         blob = await canvas.convertToBlob(js_object({"type": plan.mime, "quality": plan.quality / 100}))
-        return js.Uint8Array.new(await blob.arrayBuffer())
+        encoded = js.Uint8Array.new(await blob.arrayBuffer())
+        if plan.exif:  # the browser writes no photo information: add what the plan keeps (metadata.py)
+            encoded = js_bytes(with_exif(encoded.to_bytes(), plan.mime, plan.exif))
+        return encoded

@@ -121,6 +121,7 @@
  * @typedef {object} Output
  * @property {string} format  "auto" | "jpeg" | "png" | "webp"
  * @property {number} quality  1..100
+ * @property {string} photo_info  "keep" (date taken, camera, artist, copyright; never the location) | "remove"
  */
 
 /** @typedef {{id: string}} ForgetRequest */

@@ -109,9 +109,9 @@ def parser() -> argparse.ArgumentParser:
     return cli
 
 
-def settings_of(args: argparse.Namespace, cli: argparse.ArgumentParser) -> tuple[GooglySettings, str, int]:
-    """The look, the output format and the quality the options ask for; exit 2 (via cli.error) with the
-    same message the core gives when a value is out of its range."""
+def settings_of(args: argparse.Namespace, cli: argparse.ArgumentParser) -> tuple[GooglySettings, dict]:
+    """The look, and the output the options ask for ({"format", "quality", "photo_info"}); exit 2 (via
+    cli.error) with the same message the core gives when a value is out of its range."""
     spec = settings_spec()
     look = {name: getattr(args, name) for name in spec["look"]}
     try:
@@ -126,7 +126,7 @@ def settings_of(args: argparse.Namespace, cli: argparse.ArgumentParser) -> tuple
             cli.error(_as_options(problem, spec["output"]))
     if args.jobs < 1:
         cli.error(f"--jobs must be at least 1, got {args.jobs}")
-    return settings, output["format"], int(output["quality"])
+    return settings, output
 
 
 def _as_options(message: str, fields: dict) -> str:
@@ -194,7 +194,7 @@ def _start_worker(models_dir: Path, threads: int) -> None:
     _open_models(models_dir, threads)
 
 
-def do_photo(task: Task, settings: GooglySettings, output_format: str, quality: int, write_json: bool) -> Outcome:
+def do_photo(task: Task, settings: GooglySettings, output: dict, write_json: bool) -> Outcome:
     """Read, find faces, paint, write. Every failure comes back as an Outcome with a message, so one
     bad file never stops the others."""
     from .photo import PhotoError
@@ -203,15 +203,15 @@ def do_photo(task: Task, settings: GooglySettings, output_format: str, quality: 
     try:
         data = task.source.read_bytes()
         result = asyncio.run(process_photo(data, task.name, _models, settings))
-        encoded, _mime, file_name = result.encode(output_format, quality)
-        output = task.out_dir / file_name
-        if output.resolve() == task.source.resolve():
+        encoded, _mime, file_name = result.encode(output["format"], int(output["quality"]), output["photo_info"])
+        written = task.out_dir / file_name
+        if written.resolve() == task.source.resolve():
             return Outcome(task, error=f"{task.source}: the output would replace the photo itself; choose another --out")
         task.out_dir.mkdir(parents=True, exist_ok=True)
-        _write_whole(output, encoded)
+        _write_whole(written, encoded)
         if write_json:
-            _write_whole(output.with_suffix(".json"), json.dumps(result.detections(), indent=1).encode())
-        return Outcome(task, output, len(result.faces))
+            _write_whole(written.with_suffix(".json"), json.dumps(result.detections(), indent=1).encode())
+        return Outcome(task, written, len(result.faces))
     except PhotoError as error:  # its message starts with the file's name: say the whole path instead
         message = error.message
         message = f"{task.source}{message[len(task.name):]}" if message.startswith(task.name) else f"{task.source}: {message}"
@@ -272,8 +272,7 @@ class Progress:
             self.bar.close()
 
 
-def run(tasks: list[Task], args, settings: GooglySettings, output_format: str, quality: int,
-        progress: Progress) -> list[Outcome]:
+def run(tasks: list[Task], args, settings: GooglySettings, output: dict, progress: Progress) -> list[Outcome]:
     """Every task's outcome, in the order they finish. One job runs in this process; more spread over
     processes, each with its own models."""
     jobs = min(args.jobs, len(tasks))
@@ -283,7 +282,7 @@ def run(tasks: list[Task], args, settings: GooglySettings, output_format: str, q
         _open_models(args.models, threads)
         try:
             for task in tasks:
-                outcomes.append(do_photo(task, settings, output_format, quality, args.json))
+                outcomes.append(do_photo(task, settings, output, args.json))
                 progress.update(outcomes[-1])
         except KeyboardInterrupt:
             raise Cancelled(outcomes) from None
@@ -292,7 +291,7 @@ def run(tasks: list[Task], args, settings: GooglySettings, output_format: str, q
     from concurrent.futures import ProcessPoolExecutor, as_completed
     pool = ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(args.models, threads))
     try:
-        futures = [pool.submit(do_photo, task, settings, output_format, quality, args.json) for task in tasks]
+        futures = [pool.submit(do_photo, task, settings, output, args.json) for task in tasks]
         for future in as_completed(futures):
             outcomes.append(future.result())
             progress.update(outcomes[-1])
@@ -325,7 +324,7 @@ def check_models(models_dir: Path) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     cli = parser()
     args = cli.parse_args(argv)
-    settings, output_format, quality = settings_of(args, cli)
+    settings, output = settings_of(args, cli)
     tasks, problems, skipped = plan(args.paths, args.out)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
@@ -343,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     progress = Progress(len(tasks), args.quiet)
     try:
-        outcomes = run(tasks, args, settings, output_format, quality, progress)
+        outcomes = run(tasks, args, settings, output, progress)
     except Cancelled as cancelled:
         progress.close()
         written = sum(1 for outcome in cancelled.outcomes if not outcome.error)

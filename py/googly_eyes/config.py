@@ -58,6 +58,10 @@ ANALYSIS_MAX_PIXELS = 6_000_000
 OUTPUT_LABELS = {"auto": "Same as original", "jpeg": "JPEG", "png": "PNG", "webp": "WebP"}
 OUTPUT_CHOICES = tuple(OUTPUT_LABELS)
 DEFAULT_OUTPUT = "auto"
+# What a download keeps of the original's photo information (EXIF): metadata.py says exactly which tags.
+PHOTO_INFO_LABELS = {"keep": "Keep the date taken, camera, artist and copyright (never the location)",
+                     "remove": "Remove all photo information"}
+DEFAULT_PHOTO_INFO = "keep"
 JPEG_QUALITY = 92
 QUALITY_RANGE = (1, 100)
 # The page edits a preview at most this many pixels on its long side (sharp on a large screen,
@@ -116,7 +120,8 @@ def settings_spec() -> dict:
 
         {"look": {name: field, ...},            every GooglySettings field, in its order
          "ordered": [["lambda_min", "lambda_max"]],   pairs whose first may not be more than the second
-         "output": {"format": field, "quality": field}}   the download's format and JPEG/WebP quality
+         "output": {"format": field, "quality": field, "photo_info": field}}   the download's format,
+                                                 JPEG/WebP quality, and what it keeps of the EXIF
 
     A field is one of
         {"kind": "choice", "default": value, "choices": [{"value": value, "label": "What the page shows"}]}
@@ -150,6 +155,7 @@ def settings_spec() -> dict:
         "output": {
             "format": choice(DEFAULT_OUTPUT, OUTPUT_LABELS),
             "quality": number("integer", JPEG_QUALITY, QUALITY_RANGE, slider="quality"),
+            "photo_info": choice(DEFAULT_PHOTO_INFO, PHOTO_INFO_LABELS),
         },
     }
 

@@ -30,7 +30,7 @@ from .googly import GooglyEye, place_googly_eyes
 from .landmarks import LocatedFace
 from .models import Models
 from .photo import Photo, PhotoError, encode_photo, load_photo, output_format, output_name
-from .pipeline import analyse_photo, detections_json, preview_of, render_googly
+from .pipeline import analyse_photo, detections_json, photo_information, preview_of, render_googly
 
 
 class GalleryError(PhotoError):
@@ -126,6 +126,7 @@ class ExportPlan:
     mime: str
     quality: int
     download_name: str
+    exif: bytes | None  # the photo information the file gets (pipeline.photo_information)
 
     def detections(self) -> dict:
         return detections_json(self.photo, self.faces, self.eyes, self.settings, self.edits)
@@ -143,7 +144,7 @@ def export_with_pillow(data: bytes, plan: ExportPlan, timings: dict) -> bytes:
     with timed(timings, "render"):
         image, _ = render_googly(photo.image, plan.faces, plan.settings, plan.edits)
     with timed(timings, "encode"):
-        return encode_photo(image, plan.pil_format, plan.quality)
+        return encode_photo(image, plan.pil_format, plan.quality, plan.exif)
 
 
 class Gallery:
@@ -218,15 +219,16 @@ class Gallery:
 
     def plan_export(self, photo_id: str, view: dict | None, output: dict | None) -> ExportPlan:
         """What the full-resolution download of a photo will be, for output {"format": "auto" | "jpeg" |
-        "png" | "webp", "quality": 1..100}."""
+        "png" | "webp", "quality": 1..100, "photo_info": "keep" | "remove"}."""
         kept = self._kept(photo_id)
         settings, edits = view_of(view)
         output = output or {}
         quality = int(output.get("quality", config.JPEG_QUALITY))
         pil_format, mime, extension = output_format(kept.photo, output.get("format", "auto"))
         eyes = place_googly_eyes(kept.faces, settings, edits)
+        exif = photo_information(kept.photo, output.get("photo_info", config.DEFAULT_PHOTO_INFO))
         return ExportPlan(kept.photo, kept.faces, settings, edits, eyes, pil_format, mime, quality,
-                          output_name(kept.photo.name, extension))
+                          output_name(kept.photo.name, extension), exif)
 
     def forget(self, photo_id: str) -> None:
         """The user removed a photo: let go of everything kept for it."""

@@ -14,6 +14,7 @@ import warnings
 from PIL import Image, UnidentifiedImageError
 
 from . import config
+from .metadata import kept_exif, with_exif
 
 # What we can write: Pillow format -> (name, MIME type, file extension). The user picks one of
 # OUTPUT_CHOICES (config.py, with the labels the page shows); "auto" keeps the photo's family (a JPEG
@@ -47,6 +48,7 @@ class Photo:
     orientation: int  # the EXIF orientation that was applied (1 = none)
     full_size: tuple[int, int] | None = None  # upright size when `image` is reduced
     turn: int = 0  # quarter turns clockwise the person asked for ("Rotate"), applied after the EXIF orientation
+    exif: bytes | None = None  # the photo information a download keeps (metadata.kept_exif), or None
 
     @property
     def size(self) -> tuple[int, int]:
@@ -92,6 +94,7 @@ def load_photo(data: bytes, name: str = "photo", max_pixels: int | None = None, 
                                  f"({width} x {height}).", DAMAGED_HINT)
             source_format = image.format or "unknown"
             orientation = exif_orientation(image)
+            exif = kept_exif(image)
             if max_pixels and width * height > max_pixels and source_format == "JPEG":
                 image.draft(image.mode, jpeg_draft_size(width, height, max_pixels))
             image.load()
@@ -123,7 +126,7 @@ def load_photo(data: bytes, name: str = "photo", max_pixels: int | None = None, 
         if factor > 1:  # still too big (not a JPEG, or more than 1/8 needed): box-reduce
             image = image.reduce(factor)
     return Photo(name=name, image=image, source_format=source_format, orientation=orientation,
-                 full_size=full_size, turn=turn)
+                 full_size=full_size, turn=turn, exif=exif)
 
 
 # EXIF orientation -> the transpose that shows the stored pixels upright (as ImageOps.exif_transpose).
@@ -242,8 +245,10 @@ def output_format(photo: Photo, requested: str = "auto") -> tuple[str, str, str]
     return pil_format, mime, extension
 
 
-def encode_photo(image: Image.Image, pil_format: str, quality: int = config.JPEG_QUALITY) -> bytes:
-    """Encode for download. `quality` (within config.QUALITY_RANGE) applies to JPEG and WebP; PNG is lossless."""
+def encode_photo(image: Image.Image, pil_format: str, quality: int = config.JPEG_QUALITY,
+                 exif: bytes | None = None) -> bytes:
+    """Encode for download. `quality` (within config.QUALITY_RANGE) applies to JPEG and WebP; PNG is lossless.
+    `exif`: the photo information to write into the file (metadata.kept_exif), or None for none."""
     low, high = config.QUALITY_RANGE
     if not low <= int(quality) <= high:
         raise ValueError(f"quality must be within {low}..{high}, got {quality}")
@@ -255,7 +260,7 @@ def encode_photo(image: Image.Image, pil_format: str, quality: int = config.JPEG
         image.save(buffer, "WEBP", quality=int(quality), method=4)
     else:
         image.save(buffer, "PNG", compress_level=3)  # zlib 3: much faster than Pillow's 6, a little larger
-    return buffer.getvalue()
+    return with_exif(buffer.getvalue(), OUTPUT_FORMATS[pil_format][1], exif)
 
 
 def output_name(name: str, extension: str) -> str:

@@ -46,16 +46,26 @@ class Result:
     timings_ms: dict[str, float] = field(default_factory=dict)
     edits: dict | None = None
 
-    def encode(self, requested: str = "auto", quality: int = config.JPEG_QUALITY) -> tuple[bytes, str, str]:
-        """(bytes, MIME type, download file name) of the full-resolution result."""
+    def encode(self, requested: str = "auto", quality: int = config.JPEG_QUALITY,
+               photo_info: str = config.DEFAULT_PHOTO_INFO) -> tuple[bytes, str, str]:
+        """(bytes, MIME type, download file name) of the full-resolution result; `photo_info` "keep"
+        writes the original's date taken, camera, artist and copyright (metadata.py), "remove" nothing."""
         start = time.perf_counter()
         pil_format, mime, extension = output_format(self.photo, requested)
-        data = encode_photo(self.image, pil_format, quality)
+        data = encode_photo(self.image, pil_format, quality, photo_information(self.photo, photo_info))
         self.timings_ms["encode"] = (time.perf_counter() - start) * 1000
         return data, mime, output_name(self.photo.name, extension)
 
     def detections(self) -> dict:
         return detections_json(self.photo, self.faces, self.eyes, self.settings, self.edits)
+
+
+def photo_information(photo: Photo, photo_info: str) -> bytes | None:
+    """The EXIF a download of `photo` carries: what metadata.kept_exif kept of it, unless the person
+    chose "remove" (config.PHOTO_INFO_LABELS)."""
+    if photo_info not in config.PHOTO_INFO_LABELS:
+        raise ValueError(f"photo_info must be one of {tuple(config.PHOTO_INFO_LABELS)}, got {photo_info!r}")
+    return photo.exif if photo_info == "keep" else None
 
 
 def sort_faces(faces: list) -> list:
