@@ -356,3 +356,38 @@ def test_share_hands_the_full_resolution_file_to_the_share_sheet(browser, server
         assert app.errors == []
     finally:
         context.close()
+
+
+def test_downloads_keep_the_date_and_camera_never_the_location_unless_told_to_keep_nothing(open_app, server_url):
+    exif = Image.Exif()
+    exif.update({0x010F: "Canon", 0x0110: "Canon EOS 5D", 0x0132: "2024:07:14 18:03:11", 0x013B: "Ada",
+                 0x8298: "(c) Ada", 0x010E: "At home, 12 Secret Street", 0x0112: 6})
+    exif[0x8769] = {0x9003: "2024:07:14 18:03:10"}
+    exif[0x8825] = {1: "N", 2: (52.0, 31.0, 12.0), 3: "E", 4: (13.0, 24.0, 36.0)}
+    stored = Image.open(ASTRONAUT).convert("RGB").crop((0, 0, 512, 400)).transpose(Image.Transpose.ROTATE_90)
+    source = io.BytesIO()
+    stored.save(source, "JPEG", quality=92, exif=exif)  # stored sideways; orientation 6 shows it upright
+    app = open_app(server_url)
+    app.drop([("holiday.jpg", source.getvalue())])
+    [record] = app.wait_for_results(1)
+    assert record["ok"] and record["faces"] == 1 and (record["width"], record["height"]) == (512, 400)
+    for fmt, expected_format in (("auto", "JPEG"), ("webp", "WEBP"), ("png", "PNG")):
+        app.page.select_option("#output-format", fmt)
+        image = download_image(app, "holiday.jpg")
+        assert image.format == expected_format and image.size == (512, 400)
+        written = image.getexif()
+        assert {tag: written.get(tag) for tag in (0x010F, 0x0110, 0x0132, 0x013B, 0x8298)} == {
+            0x010F: "Canon", 0x0110: "Canon EOS 5D", 0x0132: "2024:07:14 18:03:11", 0x013B: "Ada", 0x8298: "(c) Ada"}, fmt
+        assert written.get_ifd(0x8769).get(0x9003) == "2024:07:14 18:03:10"
+        assert written[0x0112] == 1 and 0x8825 not in written and not written.get_ifd(0x8825) and 0x010E not in written
+    assert app.page.evaluate("window.googly.exports.every((e) => e.path === 'canvas')")  # the browser's files
+    # "Remove all photo information": nothing at all, and the choice is remembered
+    app.page.check("#remove-info")
+    for fmt in ("jpeg", "webp", "png"):
+        app.page.select_option("#output-format", fmt)
+        image = download_image(app, "holiday.jpg")
+        assert not image.getexif() and "exif" not in image.info, fmt
+    app.page.reload()
+    app.page.wait_for_function("window.googly && window.googly.readyMs !== null", timeout=TIMEOUT_MS)
+    assert app.page.is_checked("#remove-info")
+    assert app.errors == []
