@@ -207,7 +207,9 @@ function newPhoto(file) {
   remove.title = `Remove ${file.name} (Delete)`;
   remove.addEventListener('click', () => removePhoto(photo));
   card.addEventListener('keydown', (event) => {
-    if (event.key === 'Delete' && !event.repeat) { event.preventDefault(); removePhoto(photo); }
+    // Delete, or ⌘+Backspace on a Mac (whose "delete" key is Backspace), as in file managers
+    const remove = event.key === 'Delete' || (event.key === 'Backspace' && event.metaKey);
+    if (remove && !event.repeat) { event.preventDefault(); removePhoto(photo); }
   });
   return photo;
 }
@@ -233,6 +235,9 @@ function setSummary(photo, text) {
   $('.summary', HTMLElement, photo.card).textContent = text;
 }
 
+/** @type {Promise<unknown>} the last photo's browser decoding (readableFile), to keep the order */
+let decoding = Promise.resolve();
+
 /** @param {Photo} photo */
 async function analyse(photo) {
   let started = performance.now();
@@ -241,8 +246,11 @@ async function analyse(photo) {
     setSummary(photo, 'Finding faces…');
   };
   const cancelled = () => photo.removed;
-  // HEIC/HEIF/AVIF: decoded here if this browser can (intake.js); Python reads the result.
-  const { file, decodedFrom } = await readableFile(photo.file);
+  // HEIC/HEIF/AVIF: decoded here if this browser can (intake.js); Python reads the result. One at a
+  // time, in the order dropped, so the photos are analysed in that order too.
+  const decoded = decoding.then(() => readableFile(photo.file));
+  decoding = decoded.catch(() => {});
+  const { file, decodedFrom } = await decoded;
   photo.file = file;
   const answer = await ready().analyse(photo.id, photo.file, look.view(photo), { onStart, cancelled }).catch((error) => /** @type {const} */ ({
     ok: false, error: { code: 'internal', message: `${photo.name}: ${error}`, hint: 'Reload the page and try again.' },

@@ -136,9 +136,9 @@ UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4:
 # Quarter turns clockwise -> the transpose that makes them (Pillow's ROTATE_90 turns counter-clockwise).
 CLOCKWISE = {1: Image.Transpose.ROTATE_270, 2: Image.Transpose.ROTATE_180, 3: Image.Transpose.ROTATE_90}
 # HEIC is what iPhones save; Safari decodes it (web/intake.js), other browsers do not.
-HEIC_HINT = ("Open this page in Safari, which can read it, or get a JPEG: on the iPhone, Settings > Camera > Formats > "
-             "Most Compatible takes JPEG photos from now on, and Settings > Photos > Transfer to Mac or PC > "
-             "Automatic copies photos as JPEG; or export it as JPEG from the Photos app on a Mac.")
+HEIC_HINT = ("Open this page in Safari, which can read it, or make it a JPEG and drop it again: on the iPhone, "
+             "Settings > Camera > Formats > Most Compatible takes JPEG photos from now on, and Settings > Photos > "
+             "Transfer to Mac or PC > Automatic copies photos as JPEG.")
 TOO_LARGE_HINT = "Resize it to a smaller size and drop it again."
 DAMAGED_HINT = "Open it in another app and save it again as JPEG or PNG."
 
