@@ -248,7 +248,8 @@ async function analyse(photo) {
   const cancelled = () => photo.removed;
   // HEIC/HEIF/AVIF: decoded here if this browser can (intake.js); Python reads the result. One at a
   // time, in the order dropped, so the photos are analysed in that order too.
-  const decoded = decoding.then(() => readableFile(photo.file));
+  // (A file that cannot be read at all fails below, when the engine reads it, with the usual message.)
+  const decoded = decoding.then(() => readableFile(photo.file)).catch(() => ({ file: photo.file, decodedFrom: null }));
   decoding = decoded.catch(() => {});
   const { file, decodedFrom } = await decoded;
   photo.file = file;
