@@ -50,6 +50,8 @@ TURN_MIN_SCORE_TILES = 0.85
 # The turned looks are skipped when the upright look is sure of its faces (a score of at least
 # UPRIGHT_SURE_SCORE) and every face it found holds its eye line within LEVEL_ROLL_DEGREES of level: the
 # photo is upright. (A sideways photo's faces that BlazeFace finds upright anyway lie near 90 degrees.)
+# The same holds for the upright look of a tile of level 1, looked at in every turn when level 0 could
+# not tell: from that tile on, the level's tiles are looked at upright only.
 UPRIGHT_SURE_SCORE = 0.85
 LEVEL_ROLL_DEGREES = 30.0
 
@@ -407,8 +409,8 @@ class FaceDetector:
                 keep = ~inner_edge_cut(boxes, window.rect, image.size, EDGE_MARGIN / scale)
                 found.append((window.level, quarter_turns,
                               (boxes[keep], keypoints[keep], scores[keep], np.full(keep.sum(), scale))))
-                if window.level == 0 and quarter_turns == 0 and self.upright_for_sure(keypoints, scores):
-                    turns = (0,)
+                if quarter_turns == 0 and len(turns) > 1 and self.upright_for_sure(keypoints, scores):
+                    turns = (0,)  # the whole photo, or a tile of level 1, says it is upright
                     break
         if len(turns) > 1:  # the plan ended while still looking in every turn
             turn, _ = best_turn(best, turn_min_score(level))

@@ -166,6 +166,9 @@ def main() -> int:
     parser.add_argument("--site", type=Path, help="serve this built site instead of building a fresh copy")
     parser.add_argument("--json", type=Path, help="also write every raw number here")
     parser.add_argument("--no-write", action="store_true", help="do not rewrite docs/PERFORMANCE.md and the plot")
+    parser.add_argument("--turns", choices=("four", "upright"), default="four",
+                        help="upright: the whole photo looked at upright only (the detector before issue 12), natively "
+                             "and in the page's batch, to compare the pipeline's cost with the shipped four turns")
     parser.add_argument("--from-json", type=Path, help="measure nothing: rewrite the docs from a saved --json")
     args = parser.parse_args()
     if args.from_json:
@@ -213,7 +216,7 @@ def main() -> int:
         big_size = "x".join(map(str, Image.open(big[0]).size)) if big else "-"
         log(f"{len(dev)} photos + {len(big)} of 12 MP ({big_size})")
 
-        report = {"quick": quick, "load_start": load_start, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        report = {"quick": quick, "turns": args.turns, "load_start": load_start, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                   "photos": {"dev": len(dev), "big": len(big), "big_size": big_size,
                              "source": "faces-dev photos" if gt else "fixture photos at several sizes"}}
         threads = 2 if (os.cpu_count() or 1) >= 2 else 1
@@ -221,7 +224,7 @@ def main() -> int:
         report["native_model"] = {f"{label} {t}t": time_native_model(t, files[0], runs)
                                   for label, files in MODELS.items() for t in (1, 2)}
         log(f"native: pipeline on {len(photos)} photos ({threads} threads)…")
-        report["native"] = native_pipeline(photos, threads)
+        report["native"] = native_pipeline(photos, threads, (0,) if args.turns == "upright" else None)
 
         request_log = RequestLog()
         server, url = serve(site, request_log)
@@ -240,7 +243,8 @@ def main() -> int:
                 for boot in report["boots"]["cold"] + report["boots"]["warm"]:
                     boot.pop("info", None)
                 log(f"page: batch of {len(photos)} photos, then {len(export_names)} full-resolution downloads…")
-                report["batch"] = browser_batch(browser, url, photos, export_names)
+                report["batch"] = browser_batch(browser, url, photos, export_names,
+                                                "?turns=upright" if args.turns == "upright" else "")
                 log(f"  {report['batch']['elapsed_ms'] / 1000:.1f} s, longest task {report['batch']['longest_task_ms']:.0f} ms")
                 log("page: fp32 vs int8, 1 vs 2 threads…")
                 report["variants"] = browser_variants(browser, url, variant_photos, runs)

@@ -274,11 +274,11 @@ def browser_boots(playwright, url: str, first_photo: Path, repeats: int, request
     return {"cold": cold, "warm": warm, "transfer": transfers, "photo": first_photo.name}
 
 
-def browser_batch(browser, url: str, photos: list[Path], export_names: list[str]) -> dict:
+def browser_batch(browser, url: str, photos: list[Path], export_names: list[str], query: str = "") -> dict:
     context = browser.new_context(accept_downloads=True)
     context.add_init_script(WATCH_SCRIPT)
     page = context.new_page()
-    page.goto(url)
+    page.goto(url + query)
     wait_ready(page)
     info = page.evaluate("window.googly.info")
     sampler = MemorySampler().__enter__()

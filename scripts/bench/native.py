@@ -18,12 +18,14 @@ def time_native_model(threads: int, detector_file: str, runs: int) -> dict:
     return stats(asyncio.run(time_detector(models, runs + 3))[3:])
 
 
-def native_pipeline(photos: list[Path], threads: int) -> dict:
+def native_pipeline(photos: list[Path], threads: int, quarter_turns: tuple[int, ...] | None = None) -> dict:
     """What the page's worker does for each photo, natively, through the very functions it calls:
     Gallery.analyse (decode, detect, locate, first preview), then the full-resolution download
     (Gallery.plan_export + export_with_pillow, the worker's path for photos the canvas cannot take).
     Returns per-photo timings and the scorer-format predictions."""
     gallery = Gallery(load_native_models(MODELS_DIR, threads=threads))
+    if quarter_turns is not None:  # benchmark.py --turns upright: the detector as before issue 12
+        gallery.models.detector.quarter_turns = quarter_turns
     records, predictions = [], {}
 
     async def one(photo_id: str, path: Path) -> dict:
