@@ -153,6 +153,8 @@ def test_remove_one_and_clear_all_let_the_worker_memory_go(open_app, server_url,
     app.page.click("#clear-all")
     assert app.page.locator("#results .result").count() == 0 and app.page.locator("#batch").is_hidden()
     after = worker_memory(app)
+    print(f"worker malloc in use: before {before['malloc_bytes'] / 1e6:.1f} MB, 4 photos {full['malloc_bytes'] / 1e6:.1f} MB,"
+          f" cleared {after['malloc_bytes'] / 1e6:.1f} MB; wasm heap {full['wasm_bytes'] / 1e6:.0f} MB")
     assert after["photos"] == 0 and after["previews"] == 0
     # malloc's bytes in use are back near the level before the photos (the wasm heap itself never shrinks)
     assert after["malloc_bytes"] < before["malloc_bytes"] + 0.25 * (full["malloc_bytes"] - before["malloc_bytes"]), (before, full, after)
