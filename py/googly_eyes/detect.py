@@ -419,7 +419,9 @@ class FaceDetector:
         # chosen turn's, as their looks in the other turns found false faces in tiles of no-person photos.
         kept = [parts for window_level, quarter_turns, parts in found if window_level == 0 or quarter_turns == turn]
         boxes, keypoints, scores, scales = (np.concatenate(parts) for parts in zip(*kept))
-        return self.faces(*merge_windows(boxes, keypoints, scores, scales))
+        boxes, keypoints, scores = merge_windows(boxes, keypoints, scores, scales)
+        tiny_and_unsure = (boxes[:, 2] - boxes[:, 0] < config.SMALL_FACE_PX) & (scores < config.SMALL_FACE_MIN_SCORE)
+        return self.faces(boxes[~tiny_and_unsure], keypoints[~tiny_and_unsure], scores[~tiny_and_unsure])
 
 
 def turn_min_score(level: int) -> float:

@@ -477,3 +477,18 @@ def test_when_the_whole_photo_cannot_tell_the_next_level_is_looked_at_in_every_t
     # sure in turn 1; level 2 only in turn 1
     assert finder.found == [False, True, False, False] + [False, True, False, False] + [True]
     assert len(faces) == 1
+
+
+# config.SMALL_FACE_PX 24, SMALL_FACE_MIN_SCORE 0.75
+@pytest.mark.parametrize("side, score, kept", [(20, 0.70, False), (20, 0.80, True), (30, 0.70, True)])
+def test_a_tiny_face_needs_a_higher_score(side, score, kept):
+    # a 192 x 192 photo is the detector's input as it is: a box `side` input pixels wide is `side` photo pixels
+    anchor = 48 * 24 + 24
+    half = side / 4  # eyes a quarter of the box apart from its centre, level
+    regress = [0, 0, side, side, -half, -2, half, -2, 0, 2, 0, 4, -side / 2, 0, side / 2, 0]
+    session = SequenceSession([raw_outputs([(anchor, regress, score)])])
+    detector = FaceDetector(session, FULL_RANGE, plan=whole_photo_only, quarter_turns=(0,))
+    faces = run(detector.detect(Image.new("RGB", (192, 192))))
+    assert len(faces) == int(kept), (side, score)
+    if kept:
+        assert faces[0].box[2] - faces[0].box[0] == pytest.approx(side, abs=0.5)
