@@ -18,6 +18,9 @@ export const LINK_ONLY = 'Only a link to the image arrived, and this page never 
 const NOT_AN_IMAGE = 'That was not an image. Drop or paste a photo (JPEG, PNG, WebP, HEIC, …).';
 const NO_IMAGE = 'There is no image on the clipboard. Copy a photo (or take a screenshot to the clipboard), then paste.';
 
+/** @param {string} type  a MIME type: image/jpeg -> jpg, image/svg+xml -> svg */
+const extensionOf = (type) => (type.split('/')[1] || 'png').replace('jpeg', 'jpg').replace(/\W.*$/, '');
+
 /** @param {Date} date */
 const stamp = (date) => date.toISOString().slice(0, 19).replace('T', ' ').replaceAll(':', '.');
 
@@ -28,23 +31,23 @@ const stamp = (date) => date.toISOString().slice(0, 19).replace('T', ' ').replac
  * @param {number} [index]  the n-th image of one paste
  */
 export function pastedFile(blob, when = new Date(), index = 0) {
-  const extension = (blob.type.split('/')[1] ?? 'png').replace('jpeg', 'jpg').replace(/\W.*$/, '');
   const suffix = index ? ` (${index + 1})` : '';
-  return new File([blob], `Pasted image ${stamp(when)}${suffix}.${extension}`, { type: blob.type, lastModified: when.getTime() });
+  return new File([blob], `Pasted image ${stamp(when)}${suffix}.${extensionOf(blob.type)}`, { type: blob.type, lastModified: when.getTime() });
 }
 
 /**
  * A data: URL's bytes, decoded here (fetching it would be a request, and the page's CSP allows none
- * but its own origin): a File, or null if it is not a base64 image.
+ * but its own origin): a File named `stem` plus the extension of its type, or null if it is not a
+ * base64 image.
  * @param {string} url
- * @param {string} name
+ * @param {string} stem
  */
-export function dataUrlFile(url, name) {
+export function dataUrlFile(url, stem) {
   const match = /^data:(image\/[\w.+-]+)(?:;[^,;]*)*;base64,(.*)$/s.exec(url.trim());
   if (!match) return null;
   try {
     const bytes = Uint8Array.from(atob(match[2].replace(/\s/g, '')), (c) => c.charCodeAt(0));
-    return new File([bytes], name, { type: match[1] });
+    return new File([bytes], `${stem}.${extensionOf(match[1])}`, { type: match[1] });
   } catch {
     return null;
   }
@@ -73,7 +76,7 @@ export function arrived(transfer, how) {
   const sources = [...links, ...[...html.matchAll(/<img[^>]+src="([^"]+)"/gi)].map((match) => match[1].replaceAll('&amp;', '&'))];
   const inline = sources.map((url, index) => dataUrlFile(url, `${how === 'paste' ? 'Pasted' : 'Dropped'} image ${stamp(now)}${index ? ` (${index + 1})` : ''}`))
     .filter((file) => file !== null);
-  if (inline.length) return { files: inline.slice(0, 1).map((file) => withExtension(file)), note: null };
+  if (inline.length) return { files: inline.slice(0, 1), note: null };
   if (sources.length) return { files: [], note: LINK_ONLY };
   const text = transfer.getData('text/plain');
   if (how === 'paste') return { files: [], note: NO_IMAGE };
@@ -84,12 +87,6 @@ export function arrived(transfer, how) {
 /** @param {File} file */
 function isUnnamed(file) {
   return !file.name || /^image\.\w+$/.test(file.name);
-}
-
-/** @param {File} file */
-function withExtension(file) {
-  const extension = (file.type.split('/')[1] ?? 'png').replace('jpeg', 'jpg').replace(/\W.*$/, '');
-  return new File([file], `${file.name}.${extension}`, { type: file.type });
 }
 
 /**
