@@ -162,7 +162,7 @@ def simulate(state: Pupils, params: PupilParams, steps: int, shake=None, pull=No
         step(state, params, shake(i) if shake else (0.0, 0.0), pull(i) if pull else None)
         if (i + 1) % record_every == 0:
             out.append(state.x.copy())
-    return np.array(out, dtype=np.float64).reshape(-1, len(state.x), 2)
+    return np.array(out, dtype=np.float64).reshape(len(out), len(state.x), 2)
 
 
 def pupil_centres(eyes: list[GooglyEye], x: np.ndarray) -> list[tuple[float, float]]:

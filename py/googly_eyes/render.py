@@ -50,20 +50,55 @@ def googly_layers(size: tuple[int, int], eyes: list[GooglyEye], style: str = con
     return sheet.layers
 
 
+def moving_layers(size: tuple[int, int], eyes: list[GooglyEye], style: str = config.DEFAULT_STYLE) -> dict:
+    """What a picture whose pupils move is made of (the editor's wobble, animated downloads):
+        "still"  layers under the pupils (shadows, whites, rims), as googly_layers gives them
+        "above"  layers over the pupils (glossy's highlight, fixed to the eye)
+        "pupil"  how to draw a pupil at any place (pupil_look): the canvas draws it each frame."""
+    if style not in STYLE_PAINTERS:
+        raise ValueError(f"style must be one of {config.STYLES}, got {style!r}")
+    sheet = LayerSheet(size)
+    for eye in eyes:
+        STYLE_PAINTERS[style](sheet, eye, pupil=False)
+    return {"still": sheet.layers, "above": sheet.above, "pupil": pupil_look(style)}
+
+
+def pupil_look(style: str) -> dict:
+    """A pupil as a canvas draws it: a disc of `colour` at the pupil, and in the cartoon style a
+    catch-light disc of `radius` x p, offset by `centre` x p, that moves with it. Colours are CSS."""
+    if style == "cartoon":
+        return {"colour": _css(config.CARTOON_PUPIL_COLOUR),
+                "catchlight": {"centre": list(config.CARTOON_CATCHLIGHT_CENTRE),
+                               "radius": config.CARTOON_CATCHLIGHT_RADIUS, "colour": _css(config.EYE_WHITE)}}
+    return {"colour": _css(config.PUPIL_COLOUR), "catchlight": None}
+
+
+def _css(rgb) -> str:
+    return "#" + "".join(f"{round(v):02x}" for v in rgb)
+
+
 class LayerSheet:
     """Stands in for the photo in the painters: keeps each pasted layer (colour + coverage as one RGBA
-    image) instead of blending it."""
+    image) instead of blending it; `above` gets the layers that go over a moving pupil."""
 
     mode = "RGB"
 
     def __init__(self, size: tuple[int, int]):
         self.width, self.height = size
         self.layers = []
+        self.above = []
 
-    def paste(self, colour: Image.Image, box: tuple[int, int], mask: Image.Image) -> None:
+    @staticmethod
+    def _layer(colour: Image.Image, box: tuple[int, int], mask: Image.Image):
         layer = colour.convert("RGBA")
         layer.putalpha(mask)
-        self.layers.append((box[0], box[1], layer))
+        return box[0], box[1], layer
+
+    def paste(self, colour: Image.Image, box: tuple[int, int], mask: Image.Image) -> None:
+        self.layers.append(self._layer(colour, box, mask))
+
+    def paste_above(self, colour: Image.Image, box: tuple[int, int], mask: Image.Image) -> None:
+        self.above.append(self._layer(colour, box, mask))
 
 
 class Sprite:
@@ -101,28 +136,31 @@ class Sprite:
         image.paste(colour, (self.left, self.top), mask)
 
 
-def paste_eye(image: Image.Image, eye: GooglyEye) -> None:
-    """classic: render one eye's sprite and blend it in place; eyes partly outside the photo are clipped."""
+def paste_eye(image: Image.Image, eye: GooglyEye, pupil: bool = True) -> None:
+    """classic: render one eye's sprite and blend it in place; eyes partly outside the photo are clipped.
+    (Every painter paints the pupil only with `pupil`: the moving pictures draw it themselves.)"""
     scale = config.SUPERSAMPLE
     sprite = Sprite(eye, eye.radius, image)
     if sprite.outside(image):
         return
     colour, mask = sprite.layers(config.RIM_COLOUR)
-    centre, pupil = sprite.point(*eye.centre), sprite.point(*eye.pupil_centre)
+    centre = sprite.point(*eye.centre)
     _disc(ImageDraw.Draw(mask), centre, eye.radius * scale, 255)
     draw = ImageDraw.Draw(colour)
     _disc(draw, centre, (eye.radius - rim_width(eye.radius)) * scale, config.EYE_WHITE)
-    _disc(draw, pupil, eye.pupil_radius * scale, config.PUPIL_COLOUR)
+    if pupil:
+        _disc(draw, sprite.point(*eye.pupil_centre), eye.pupil_radius * scale, config.PUPIL_COLOUR)
     sprite.paste(image, colour.reduce(scale), mask.reduce(scale))
 
 
-def paste_glossy_eye(image: Image.Image, eye: GooglyEye) -> None:
+def paste_glossy_eye(image: Image.Image, eye: GooglyEye, pupil: bool = True) -> None:
     """glossy: shadow first (blurred disc, pasted as translucent black), then the eye over it.
 
     The shadow has its own, larger sprite (at full size: it is blurred anyway) reaching past the eye
     far enough for its offset and blur (3 blur radii). The white's shading and the highlight are
     applied at full size after the reduce: both are smooth, so supersampling would add nothing. The
-    highlight is opaque at its core, so the pupil never shows through it."""
+    highlight is opaque at its core, so the pupil never shows through it. Without the pupil the highlight
+    is a layer of its own, pasted with `image.paste_above` (LayerSheet): it goes over the moving pupil."""
     scale, r = config.SUPERSAMPLE, eye.radius
     cx, cy = eye.centre
     blur = max(1.0, config.GLOSSY_SHADOW_BLUR * r)
@@ -142,12 +180,13 @@ def paste_glossy_eye(image: Image.Image, eye: GooglyEye) -> None:
     if sprite.outside(image):
         return
     colour, mask = sprite.layers(config.GLOSSY_RIM_COLOUR)
-    centre, pupil = sprite.point(cx, cy), sprite.point(*eye.pupil_centre)
+    centre = sprite.point(cx, cy)
     rim = max(config.RIM_MIN_PX, config.GLOSSY_RIM_FRACTION * r)
     _disc(ImageDraw.Draw(mask), centre, r * scale, 255)
     draw = ImageDraw.Draw(colour)
     _disc(draw, centre, (r - rim) * scale, config.EYE_WHITE)
-    _disc(draw, pupil, eye.pupil_radius * scale, config.PUPIL_COLOUR)
+    if pupil:
+        _disc(draw, sprite.point(*eye.pupil_centre), eye.pupil_radius * scale, config.PUPIL_COLOUR)
     colour, mask = colour.reduce(scale), mask.reduce(scale)
 
     # Shading: 1 at the centre, 1 - GLOSSY_SHADING at the rim, growing with the squared distance.
@@ -166,29 +205,37 @@ def paste_glossy_eye(image: Image.Image, eye: GooglyEye) -> None:
         ImageDraw.Draw(highlight).ellipse((hx - ax, hy - ay, hx + ax, hy + ay), fill=255)
     highlight = highlight.filter(ImageFilter.GaussianBlur(min(max(0.5, config.GLOSSY_HIGHLIGHT_BLUR * r),
                                                               max(highlight.size))))
+    if not pupil:
+        sprite.paste(image, Image.fromarray(np.round(pixels).astype(np.uint8), "RGB"), mask)
+        # the highlight alone, over whatever moves beneath it: white through highlight x eye coverage
+        cover = np.asarray(highlight, dtype=np.float32) * np.asarray(mask, dtype=np.float32) / 255.0
+        image.paste_above(Image.new("RGB", colour.size, (255, 255, 255)), (sprite.left, sprite.top),
+                          Image.fromarray(np.round(cover).astype(np.uint8), "L"))
+        return
     alpha = np.asarray(highlight, dtype=np.float32)[:, :, None] / 255.0
     pixels = pixels * (1.0 - alpha) + 255.0 * alpha
     colour = Image.fromarray(np.round(pixels).astype(np.uint8), "RGB")
     sprite.paste(image, colour, mask)
 
 
-def paste_cartoon_eye(image: Image.Image, eye: GooglyEye) -> None:
+def paste_cartoon_eye(image: Image.Image, eye: GooglyEye, pupil: bool = True) -> None:
     """cartoon: a white disc inside a bold black outline, a black pupil with a white catch-light."""
     scale, r = config.SUPERSAMPLE, eye.radius
     sprite = Sprite(eye, r, image)
     if sprite.outside(image):
         return
     colour, mask = sprite.layers(config.CARTOON_OUTLINE_COLOUR)
-    centre, pupil = sprite.point(*eye.centre), sprite.point(*eye.pupil_centre)
+    centre = sprite.point(*eye.centre)
     outline = max(config.CARTOON_OUTLINE_MIN_PX, config.CARTOON_OUTLINE_FRACTION * r)
     p = eye.pupil_radius
-    catchlight = sprite.point(eye.pupil_centre[0] + config.CARTOON_CATCHLIGHT_CENTRE[0] * p,
-                              eye.pupil_centre[1] + config.CARTOON_CATCHLIGHT_CENTRE[1] * p)
     _disc(ImageDraw.Draw(mask), centre, r * scale, 255)
     draw = ImageDraw.Draw(colour)
     _disc(draw, centre, (r - outline) * scale, config.EYE_WHITE)
-    _disc(draw, pupil, p * scale, config.CARTOON_PUPIL_COLOUR)
-    _disc(draw, catchlight, config.CARTOON_CATCHLIGHT_RADIUS * p * scale, config.EYE_WHITE)
+    if pupil:
+        catchlight = sprite.point(eye.pupil_centre[0] + config.CARTOON_CATCHLIGHT_CENTRE[0] * p,
+                                  eye.pupil_centre[1] + config.CARTOON_CATCHLIGHT_CENTRE[1] * p)
+        _disc(draw, sprite.point(*eye.pupil_centre), p * scale, config.CARTOON_PUPIL_COLOUR)
+        _disc(draw, catchlight, config.CARTOON_CATCHLIGHT_RADIUS * p * scale, config.EYE_WHITE)
     sprite.paste(image, colour.reduce(scale), mask.reduce(scale))
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from googly_eyes import config
 from googly_eyes.config import GooglySettings
@@ -214,3 +214,37 @@ def test_layers_blended_over_the_photo_give_the_painted_photo(style):
     composed = np.asarray(composed.convert("RGB"), dtype=int)
     assert np.abs(composed - painted).max() <= 1
     assert (composed != np.asarray(photo)).any()
+
+
+def _composite(image: Image.Image, layers) -> Image.Image:
+    out = image.convert("RGBA")
+    for left, top, layer in layers:
+        out.alpha_composite(layer, (left, top)) if left >= 0 and top >= 0 else out.paste(layer, (left, top), layer)
+    return out
+
+
+@pytest.mark.parametrize("style", config.STYLES)
+def test_moving_layers_with_their_pupil_drawn_make_the_still_picture(style):
+    """The moving pictures' parts (still layers, the pupil drawn as pupil_look says, the layers above)
+    add up to the still picture; without the pupil, the eye is white where the pupil was."""
+    from googly_eyes.render import _disc, moving_layers
+    eyes = [eye(), eye(centre=(20.0, 20.0), radius=12.0, pupil=(20.0, 26.0), pupil_radius=6.0)]
+    parts = moving_layers((100, 80), eyes, style)
+    still = _composite(grey(), parts["still"])
+    assert np.asarray(still.convert("RGB"))[40, 58].min() > 200  # no pupil where the still one is
+    look = parts["pupil"]
+    scale = 8  # the pupil as a canvas would draw it: anti-aliased discs
+    big = still.resize((100 * scale, 80 * scale), Image.NEAREST)
+    draw = ImageDraw.Draw(big)
+    for e in eyes:
+        centre = (e.pupil_centre[0] * scale, e.pupil_centre[1] * scale)
+        _disc(draw, centre, e.pupil_radius * scale, look["colour"])
+        if look["catchlight"]:
+            c = look["catchlight"]
+            _disc(draw, (centre[0] + c["centre"][0] * e.pupil_radius * scale,
+                         centre[1] + c["centre"][1] * e.pupil_radius * scale),
+                  c["radius"] * e.pupil_radius * scale, c["colour"])
+    moving = _composite(big.reduce(scale), parts["above"]).convert("RGB")
+    assert bool(parts["above"]) == (style == "glossy")
+    diff = np.abs(np.asarray(moving, int) - np.asarray(draw_googly_eyes(grey(), eyes, style), int))
+    assert diff.mean() < 0.5 and (diff > 48).mean() < 0.003, (diff.mean(), (diff > 48).mean())
