@@ -12,6 +12,8 @@ any CDN at run time, so everything it loads is copied next to index.html:
                                wheels: numpy, Pillow and our own googly_eyes
   vendor/ort/                  onnxruntime-web (wasm backend only)
   vendor/client-zip/           client-zip (the ZIP stream behind "Download all") and its licence
+  vendor/mp4-muxer/, vendor/webm-muxer/, vendor/gifenc/
+                               the animated downloads' video muxers and GIF encoder, with licences
   icons/                       PNG app icons (drawn here from favicon.svg's design)
   build-info.json              versions, the sha256 of every file above and the
                                service worker's cache version (stamped into sw.js)
@@ -75,6 +77,11 @@ ORT_FILES = ["ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-th
 # client-zip: the ES module app.js imports (its worker.js is for service workers) and its MIT licence,
 # which must travel with the copy (the minified file carries no notice).
 CLIENT_ZIP = ["client-zip/index.js", "client-zip/LICENSE.txt"]
+# The animated downloads (web/animation.js, in the worker): MP4 and WebM muxers for WebCodecs' video and
+# the GIF encoder, as ES modules, each with its MIT licence.
+ANIMATION_LIBRARIES = ["mp4-muxer/build/mp4-muxer.mjs", "mp4-muxer/LICENSE",
+                       "webm-muxer/build/webm-muxer.mjs", "webm-muxer/LICENSE",
+                       "gifenc/dist/gifenc.esm.js", "gifenc/LICENSE.md"]
 
 # Fixed timestamp for reproducible zips (the earliest a zip can store).
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -118,7 +125,7 @@ def vendor_sources(node_modules: Path) -> list[str]:
     )
     pyodide = [f"pyodide/{name}" for name in PYODIDE_RUNTIME] + [PYODIDE_LOCK]
     ort = [f"onnxruntime-web/dist/{name}" for name in ORT_FILES]
-    return pyscript + pyodide + ort + CLIENT_ZIP
+    return pyscript + pyodide + ort + CLIENT_ZIP + ANIMATION_LIBRARIES
 
 
 def site_path_for(source: str) -> str:
@@ -131,6 +138,9 @@ def site_path_for(source: str) -> str:
         return "vendor/ort/" + source[len("onnxruntime-web/dist/") :]
     if source in CLIENT_ZIP:
         return "vendor/" + source
+    if source in ANIMATION_LIBRARIES:  # vendor/<package>/<file name>
+        package, name = source.split("/")[0], source.rsplit("/", 1)[-1]
+        return f"vendor/{package}/{name}"
     raise BuildError(f"no site location known for {source}")
 
 
@@ -596,7 +606,7 @@ def stamp_snapshot_key(out: Path) -> str:
 
 def package_versions(node_modules: Path) -> dict[str, str]:
     versions = {}
-    for package in ("@pyscript/core", "pyodide", "onnxruntime-web", "client-zip"):
+    for package in ("@pyscript/core", "pyodide", "onnxruntime-web", "client-zip", "mp4-muxer", "webm-muxer", "gifenc"):
         package_json = node_modules / package / "package.json"
         versions[package] = json.loads(package_json.read_text())["version"]
     return versions

@@ -12,6 +12,7 @@ import { UniqueNames, combinedDetections, failureList, isOutOfMemory, zipFailure
 import { SPEC, lookProblems, savedDefaults } from './settings.js';
 import { $, addOptions, applyRange } from './dom.js';
 import { arrived, clipboardImages, readableFile, takeSharedFiles } from './intake.js';
+import { AnimationChoices, cancelAnimation, makeAnimation, wasCancelled } from './animations.js';
 
 /** @typedef {import('./settings.js').Look} Look */
 /** @typedef {import('./protocol.js').View} View */
@@ -74,6 +75,7 @@ const batchBar = $('#batch-progress', HTMLProgressElement);
 const batchText = $('#batch-text');
 const batchMessage = $('#batch-message');
 const downloadAllButton = $('#download-all', HTMLButtonElement);
+const downloadAllAnimationsButton = $('#download-all-animations', HTMLButtonElement);
 const clearAllButton = $('#clear-all', HTMLButtonElement);
 const zipJson = $('#zip-json', HTMLInputElement);
 const outputFormat = $('#output-format', HTMLSelectElement);
@@ -97,7 +99,7 @@ function ready() {
 
 // What tests and benchmarks read: boot time, and one record per analysed file.
 // results: one per analysed file; exports: one per full-resolution file made for a download.
-window.googly = { readyMs: null, info: null, results: [], exports: [], photos, idle: false, snapshot: null };
+window.googly = { readyMs: null, info: null, results: [], exports: [], animations: [], photos, idle: false, snapshot: null };
 
 // ---- The look: defaults for every photo, kept in this browser --------------------------------
 
@@ -318,6 +320,7 @@ function showCard(photo, result, totalMs, timings) {
     ['.edit', `Edit ${photo.name}`, () => editor.open(photo)],
     ['.download-image', `Download ${photo.name} with googly eyes`, () => downloadPhoto(photo, 'image')],
     ['.download-json', `Download the detections of ${photo.name} as JSON`, () => downloadPhoto(photo, 'json')],
+    ['.download-animation', `Download ${photo.name} as an animation`, () => (animating.has(photo) ? cancelAnimation(photo) : downloadAnimation(photo))],
     ['.copy-image', `Copy ${photo.name} with googly eyes to the clipboard`, () => copyPhoto(photo)],
     ['.share', `Share ${photo.name} with googly eyes`, () => sharePhoto(photo)],
   ];
@@ -495,6 +498,7 @@ function updateBatch() {
   batchBar.value = done;
   batchText.textContent = batchSummary();
   downloadAllButton.disabled = ok === 0 || downloadAllButton.dataset.busy === '1';
+  downloadAllAnimationsButton.disabled = downloadAllButton.disabled;
   clearAllButton.disabled = added === 0 || downloadAllButton.dataset.busy === '1';
 }
 
@@ -624,11 +628,88 @@ async function sharePhoto(photo) {
   }
 }
 
+// ---- Animated downloads ------------------------------------------------------------------------
+
+const animationChoices = new AnimationChoices();
+/** @type {Map<Photo, {done: number, total: number}>} photos whose animation is being made, and how far */
+const animating = new Map();
+/** @type {WeakMap<Photo, File>} the last animation made of each photo, for Share animation */
+const lastAnimation = new WeakMap();
+
+// Show how far the animation of `photo` is: on its card's Animation button (which cancels it meanwhile)
+// and, if the editor has it open, in the editor's progress bar.
+/** @param {Photo} photo */
+function showAnimationProgress(photo) {
+  const progress = animating.get(photo);
+  const button = $('.download-animation', HTMLButtonElement, photo.card);
+  button.textContent = progress ? `Cancel animation (${Math.round((100 * progress.done) / Math.max(1, progress.total))}%)` : 'Animation';
+  if (editor.openPhoto !== photo) return;
+  $('#animation-progress').hidden = !progress;
+  $('#editor-animation', HTMLButtonElement).disabled = !!progress;
+  const bar = $('#animation-progress progress', HTMLProgressElement);
+  bar.max = progress?.total || 1;
+  bar.value = progress?.done ?? 0;
+  const file = lastAnimation.get(photo);
+  $('#share-animation', HTMLButtonElement).hidden = !(file && canShareFile(file));
+}
+
+/** @param {File} file */
+function canShareFile(file) {
+  try { return typeof navigator.canShare === 'function' && navigator.canShare({ files: [file] }); } catch { return false; }
+}
+
+// Make the animation of `photo` with the choices in the editor and save it (null when it failed or
+// was cancelled: said in the live region).
+/** @param {Photo} photo */
+async function downloadAnimation(photo) {
+  if (animating.has(photo)) return null;
+  const choice = animationChoices.value();
+  animating.set(photo, { done: 0, total: 0 });
+  showAnimationProgress(photo);
+  announce(`Making ${photo.name} as an animation…`);
+  try {
+    const answer = await makeAnimation(ready(), photo, look.view(photo), choice, (done, total) => {
+      animating.set(photo, { done, total });
+      showAnimationProgress(photo);
+    });
+    const file = new File([answer.image], answer.downloadName, { type: answer.mime });
+    lastAnimation.set(photo, file);
+    saveBlob(file, answer.downloadName);
+    const fallback = choice.format === 'mp4' && answer.format !== 'mp4' ? ' (WebM: this browser cannot make MP4 video)' : '';
+    announce(`${answer.downloadName} is ready${fallback}: ${answer.frames} frames, ${answer.width}×${answer.height}.`);
+    return answer;
+  } catch (error) {
+    announce(wasCancelled(error) ? `The animation of ${photo.name} was cancelled.` : messageOf(error));
+    return null;
+  } finally {
+    animating.delete(photo);
+    showAnimationProgress(photo);
+  }
+}
+
+/** @param {Photo} photo */
+async function shareAnimation(photo) {
+  const file = lastAnimation.get(photo);
+  if (!file) return;
+  try {
+    await navigator.share({ files: [file], title: file.name });
+    announce(`${file.name} shared.`);
+  } catch (error) {
+    const name = error instanceof DOMException ? error.name : '';
+    announce(name === 'AbortError' ? 'Sharing cancelled.' : `${file.name} could not be shared: ${messageOf(error)}`);
+  }
+}
+
+$('#editor-animation', HTMLButtonElement).addEventListener('click', () => { if (editor.openPhoto) downloadAnimation(editor.openPhoto); });
+$('#cancel-animation', HTMLButtonElement).addEventListener('click', () => { if (editor.openPhoto) cancelAnimation(editor.openPhoto); });
+$('#share-animation', HTMLButtonElement).addEventListener('click', () => { if (editor.openPhoto) shareAnimation(editor.openPhoto); });
+
 // Make every photo at full resolution, one after the other, and download them as one ZIP. Each file goes
 // into client-zip's stream as soon as it is made and is let go once the stream has taken it, so the batch
 // is never held twice (scripts/bench/zip.py measures it); the browser collects the ZIP as one Blob.
 // Past 4 GB client-zip writes ZIP64. A photo that cannot be made is left out and named.
-async function downloadAll() {
+// With `animations`, every photo is an animation (the editor's animation choices) instead.
+async function downloadAll(animations = false) {
   const finished = photos.filter((photo) => photo.status === 'done');
   if (!finished.length) return;
   downloadAllButton.dataset.busy = '1';
@@ -636,7 +717,7 @@ async function downloadAll() {
   batchMessage.hidden = true;
   window.addEventListener('beforeunload', askBeforeLeaving);
   const now = new Date();
-  const zipName = zipFileName(now);
+  const zipName = animations ? zipFileName(now).replace('googly-eyes-', 'googly-eyes-animations-') : zipFileName(now);
   const names = new UniqueNames();
   /** @type {{json: string, zipName: string}[]} */
   const made = [];
@@ -653,7 +734,7 @@ async function downloadAll() {
         announce(`Preparing ${zipName}: photo ${index + 1} of ${finished.length}…`);
         let answer;
         try {
-          answer = await exportPhoto(photo);
+          answer = animations ? await makeAnimation(ready(), photo, look.view(photo), animationChoices.value()) : await exportPhoto(photo);
         } catch (error) {
           if (isOutOfMemory(error)) throw error;
           const reason = error instanceof Error ? error.message : String(error);
@@ -680,7 +761,7 @@ async function downloadAll() {
     const zip = await downloadZip(entries()).blob();
     if (made.length) {
       saveBlob(zip, zipName);
-      message = `${zipName} is ready: ${made.length} photo(s).${leftOut()}`;
+      message = `${zipName} is ready: ${made.length} ${animations ? 'animation' : 'photo'}(s).${leftOut()}`;
       trouble = failures.length > 0;
     } else {
       message = `No photo could be made, so there is no ZIP: ${failureList(failures)}`;
@@ -706,7 +787,8 @@ function askBeforeLeaving(event) {
   event.returnValue = '';  // what older browsers need to ask
 }
 
-downloadAllButton.addEventListener('click', downloadAll);
+downloadAllButton.addEventListener('click', () => downloadAll());
+downloadAllAnimationsButton.addEventListener('click', () => downloadAll(true));
 clearAllButton.addEventListener('click', clearAll);
 
 // ---- The editor ------------------------------------------------------------------------------
@@ -717,6 +799,7 @@ const editor = new Editor({
   reanalyse,
   rerenderDefaults,
   download: (photo) => downloadPhoto(photo, 'image'),
+  opened: (photo) => showAnimationProgress(photo),
   announce,
 });
 

@@ -31,6 +31,7 @@ import { LOOK_CHOICES, LOOK_SLIDERS, SPEC, settingProblem } from './settings.js'
  * @property {(photo: Photo) => void} reanalyse  find its faces again after a turn (photo.turn)
  * @property {() => void} rerenderDefaults  render again every photo that follows the defaults
  * @property {(photo: Photo) => void} download
+ * @property {(photo: Photo) => void} opened  the editor now shows this photo
  * @property {(text: string) => void} announce  say it in the page's live region
  */
 
@@ -62,12 +63,13 @@ function eyeLabel(eye) {
 
 export class Editor {
   /** @param {EditorHooks} hooks */
-  constructor({ look, rerender, reanalyse, rerenderDefaults, download, announce }) {
+  constructor({ look, rerender, reanalyse, rerenderDefaults, download, opened, announce }) {
     /** @type {EditorHooks['look']} */ this.look = look;
     /** @type {EditorHooks['rerender']} */ this.rerender = rerender;
     /** @type {EditorHooks['reanalyse']} */ this.reanalyse = reanalyse;
     /** @type {EditorHooks['rerenderDefaults']} */ this.rerenderDefaults = rerenderDefaults;
     /** @type {EditorHooks['download']} */ this.download = download;
+    /** @type {EditorHooks['opened']} */ this.opened = opened;
     /** @type {EditorHooks['announce']} */ this.announce = announce;
     this.dialog = $('#editor', HTMLDialogElement);
     this.form = $('#controls', HTMLFormElement);
@@ -115,6 +117,7 @@ export class Editor {
     this.showControls();
     this.showImage();
     if (!this.dialog.open) this.dialog.showModal();
+    this.opened(photo);
     this.announce(`Editing ${photo.name}. ${this.result.eyes.length} googly eye(s).`);
   }
 

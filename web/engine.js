@@ -157,6 +157,54 @@ export class Engine {
     return this.schedule(async () => this.calls.export({ id, bytes: await Engine.bytesOf(file), view, output }), true);
   }
 
+  /**
+   * An animated download. `onProgress(done, total)` reports frames made; `cancelled()` is checked when
+   * its turn comes (an animation cancelled while it waited is not started). Cancel one being made with
+   * Engine.cancelAnimation(job).
+   * @param {string} id
+   * @param {File} file
+   * @param {View} view
+   * @param {import('./protocol.js').AnimationChoice} animation
+   * @param {{onProgress?: (done: number, total: number) => void, cancelled?: () => boolean}} [options]
+   * @returns {Promise<import('./protocol.js').AnimateAnswer | Failed>}
+   */
+  animate(id, file, view, animation, { onProgress, cancelled } = {}) {
+    const job = `${id}-${++Engine.jobs}`;
+    const channel = new BroadcastChannel(ANIMATION_CHANNEL);
+    /** @param {MessageEvent<import('./protocol.js').AnimationMessage>} event */
+    channel.onmessage = ({ data }) => { if ('job' in data && data.job === job) onProgress?.(data.done, data.total); };
+    Engine.running.set(id, job);
+    return this.schedule(async () => {
+      if (cancelled?.()) return Engine.cancelledAnswer(file.name);
+      return this.calls.animate({ id, bytes: await Engine.bytesOf(file), view, animation, job });
+    }, true).finally(() => {
+      channel.close();
+      if (Engine.running.get(id) === job) Engine.running.delete(id);
+    });
+  }
+
+  /**
+   * Stop the animation being made of photo `id` (its answer is then the failure "cancelled").
+   * @param {string} id
+   */
+  static cancelAnimation(id) {
+    const job = Engine.running.get(id);
+    if (!job) return;
+    const channel = new BroadcastChannel(ANIMATION_CHANNEL);
+    /** @type {import('./protocol.js').AnimationMessage} */
+    const message = { cancel: job };
+    channel.postMessage(message);
+    channel.close();
+  }
+
+  /**
+   * @param {string} name
+   * @returns {Failed}
+   */
+  static cancelledAnswer(name) {
+    return { ok: false, error: { code: 'cancelled', message: `The animation of ${name} was cancelled.`, hint: '' } };
+  }
+
   /** @param {string} id */
   forget(id) {
     return this.schedule(() => this.calls.forget({ id }), true);
@@ -173,6 +221,12 @@ export class Engine {
     return (await this.schedule(() => this.calls.time_model({ runs }), true)).times;
   }
 }
+
+/** The channel animation progress and cancels go over (web/animation_export.py CHANNEL). */
+const ANIMATION_CHANNEL = 'googly-animation';
+Engine.jobs = 0;
+/** @type {Map<string, string>} the animation job of each photo being animated */
+Engine.running = new Map();
 
 /**
  * @typedef {object} Job

@@ -124,6 +124,30 @@
  * @property {string} photo_info  "keep" (date taken, camera, artist, copyright; never the location) | "remove"
  */
 
+/**
+ * An animated download's choices (googly_eyes.animation.AnimationSettings).
+ * @typedef {object} AnimationChoice
+ * @property {string} motion  "shake" | "nod" | "jiggle" | "drop"
+ * @property {number} seconds  1..6
+ * @property {number} size  the longest side, 360..1080 px (never more than the photo's)
+ * @property {string} format  "mp4" | "gif" | "webp" | "apng"
+ */
+
+/**
+ * @typedef {object} AnimateRequest
+ * @property {string} id
+ * @property {Uint8Array} bytes
+ * @property {View} view
+ * @property {AnimationChoice} animation
+ * @property {string} job  names this animation in the progress and cancel messages (ANIMATION_CHANNEL)
+ */
+
+/**
+ * What the worker and the page say to each other about an animation being made, on the BroadcastChannel
+ * "googly-animation": the worker posts progress, the page posts a cancel.
+ * @typedef {{job: string, done: number, total: number} | {cancel: string}} AnimationMessage
+ */
+
 /** @typedef {{id: string}} ForgetRequest */
 /** @typedef {{runs: number}} TimeModelRequest */
 /** @typedef {{ok: true}} Done */
@@ -204,6 +228,23 @@
  */
 
 /**
+ * An animated download.
+ * @typedef {object} AnimateAnswer
+ * @property {true} ok
+ * @property {string} name
+ * @property {Uint8Array<ArrayBuffer>} image  the file
+ * @property {string} mime
+ * @property {string} downloadName
+ * @property {string} format  what was written: "mp4", "webm" (no H.264 encoder here), "gif", "webp", "apng"
+ * @property {number} width
+ * @property {number} height
+ * @property {number} fps
+ * @property {number} frames
+ * @property {string} json  the detections JSON, with the animation's settings and physics
+ * @property {Object<string, number>} timings
+ */
+
+/**
  * @typedef {object} MemoryAnswer
  * @property {true} ok
  * @property {number} wasm_bytes  the wasm heap (it only grows)
@@ -225,6 +266,7 @@
  * @property {(request: AnalyseRequest) => Promise<AnalyseAnswer | Failed>} analyse
  * @property {(request: RenderRequest) => Promise<RenderAnswer | Failed>} render
  * @property {(request: ExportRequest) => Promise<ExportAnswer | Failed>} export
+ * @property {(request: AnimateRequest) => Promise<AnimateAnswer | Failed>} animate
  * @property {(request: ForgetRequest) => Promise<Done>} forget
  * @property {(request: TimeModelRequest) => Promise<TimeModelAnswer>} time_model
  * @property {() => Promise<MemoryAnswer>} memory
@@ -268,12 +310,26 @@
  */
 
 /**
+ * One animated download, as window.googly.animations records it.
+ * @typedef {object} AnimationRecord
+ * @property {string} name
+ * @property {boolean} ok
+ * @property {number} totalMs
+ * @property {string} [format]
+ * @property {number} [bytes]
+ * @property {number} [frames]
+ * @property {Object<string, number>} [timings]
+ * @property {string} [error]  the failure's code
+ */
+
+/**
  * What the page shows of itself on `window.googly`, for tests and benchmarks.
  * @typedef {object} PageRecord
  * @property {number | null} readyMs  ms from navigation to the models being ready
  * @property {BootInfo | null} info
  * @property {ResultRecord[]} results
  * @property {ExportRecord[]} exports
+ * @property {AnimationRecord[]} animations
  * @property {object[]} photos  app.js's photos, in the order added
  * @property {boolean} idle  true once the photos dropped so far are done
  * @property {SnapshotReport | null} snapshot

@@ -20,6 +20,7 @@ STARTED_MS = js.performance.now()
 from pyscript import sync  # noqa: E402 (the imports after the clock reading are part of the boot)
 
 import ort_web
+from animation_export import export_animation
 from canvas_export import export_on_canvas
 from googly_eyes import __version__
 from googly_eyes.gallery import Gallery, export_with_pillow, timed
@@ -117,6 +118,23 @@ async def export(request):
         return failed(error, gallery.name_of(values["id"]))
 
 
+async def animate(request):
+    """An animated download (AnimateRequest -> AnimateAnswer): the photo's googly eyes moving with a motion,
+    as MP4 (WebM without H.264), GIF, animated WebP or APNG; progress and Cancel over a BroadcastChannel
+    (animation_export.py)."""
+    values = request_of(request, "bytes")
+    try:
+        timings = {}
+        with timed(timings, "physics"):
+            plan = gallery.plan_animation(values["id"], values.get("view"), values.get("animation"))
+        encoded, container = await export_animation(values["bytes"], plan, str(values.get("job") or values["id"]), timings)
+        reply = answer(plan.answer(container, timings))
+        reply.image = encoded
+        return reply
+    except Exception as error:
+        return failed(error, gallery.name_of(values["id"]))
+
+
 def forget(request):
     """The user removed a photo: let go of everything kept for it (ForgetRequest -> Done)."""
     gallery.forget(request_of(request)["id"])
@@ -146,6 +164,7 @@ sync.boot = boot
 sync.analyse = analyse
 sync.render = render
 sync.export = export
+sync.animate = animate
 sync.forget = forget
 sync.time_model = time_model
 sync.memory = memory

@@ -17,18 +17,13 @@ import math
 import numpy as np
 
 from . import physics
+from .config import (ANIMATION_FORMAT_LABELS, ANIMATION_SECONDS_RANGE as SECONDS_RANGE, ANIMATION_SIZE_RANGE as SIZE_RANGE,
+                     DEFAULT_ANIMATION_FORMAT as DEFAULT_FORMAT, DEFAULT_ANIMATION_SECONDS as DEFAULT_SECONDS,
+                     DEFAULT_ANIMATION_SIZE as DEFAULT_SIZE, DEFAULT_MOTION, MOTION_LABELS)
 from .googly import GooglyEye
 
-MOTION_LABELS = {"shake": "Shake", "nod": "Nod", "jiggle": "Jiggle", "drop": "Drop and settle"}
 MOTIONS = tuple(MOTION_LABELS)
-FORMAT_LABELS = {"mp4": "MP4 video", "gif": "GIF", "webp": "Animated WebP", "apng": "APNG"}
-FORMATS = tuple(FORMAT_LABELS)
-DEFAULT_MOTION = "shake"
-DEFAULT_FORMAT = "gif"
-SECONDS_RANGE = (1.0, 6.0)
-DEFAULT_SECONDS = 3.0
-SIZE_RANGE = (360, 1080)  # the animation's longest side, px
-DEFAULT_SIZE = 720
+FORMATS = tuple(ANIMATION_FORMAT_LABELS)
 # Frames per second: a whole number of physics steps per frame (physics.STEP_HZ); GIF frame delays are
 # whole hundredths of a second, so the picture formats use 25 fps (4/100 s); video uses 30.
 FPS = {"mp4": 30, "gif": 25, "webp": 25, "apng": 25}

@@ -70,6 +70,16 @@ PHOTO_INFO_LABELS = {"keep": "Keep the date taken, camera, artist and copyright 
 DEFAULT_PHOTO_INFO = "keep"
 JPEG_QUALITY = 92
 QUALITY_RANGE = (1, 100)
+# Animated downloads (animation.py): how the photo moves, for how long, how big (the longest side; never
+# more than the photo's own) and in which format.
+MOTION_LABELS = {"shake": "Shake", "nod": "Nod", "jiggle": "Jiggle", "drop": "Drop and settle"}
+DEFAULT_MOTION = "shake"
+ANIMATION_FORMAT_LABELS = {"gif": "GIF", "mp4": "MP4 video", "webp": "Animated WebP", "apng": "APNG"}
+DEFAULT_ANIMATION_FORMAT = "gif"
+ANIMATION_SECONDS_RANGE = (1.0, 6.0)
+DEFAULT_ANIMATION_SECONDS = 3.0
+ANIMATION_SIZE_RANGE = (360, 1080)
+DEFAULT_ANIMATION_SIZE = 720
 # The page edits a preview at most this many pixels on its long side (sharp on a large screen,
 # quick to re-render); downloads are rendered at full resolution.
 PREVIEW_MAX_SIDE = 1600
@@ -114,7 +124,7 @@ CARTOON_CATCHLIGHT_RADIUS = 0.25
 
 # The page's sliders, (min, max, step): the useful part of each valid range, in steps a person can hit.
 SLIDERS = {"gamma": (0.2, 1.2, 0.05), "lambda_min": (0.2, 0.9, 0.05), "lambda_max": (0.2, 0.9, 0.05),
-           "quality": (50, 100, 1)}
+           "quality": (50, 100, 1), "seconds": (1.0, 6.0, 0.5), "size": (360, 1080, 120)}
 
 
 def settings_spec() -> dict:
@@ -126,8 +136,10 @@ def settings_spec() -> dict:
 
         {"look": {name: field, ...},            every GooglySettings field, in its order
          "ordered": [["lambda_min", "lambda_max"]],   pairs whose first may not be more than the second
-         "output": {"format": field, "quality": field, "photo_info": field}}   the download's format,
+         "output": {"format": field, "quality": field, "photo_info": field},   the download's format,
                                                  JPEG/WebP quality, and what it keeps of the EXIF
+         "animation": {"motion": field, "seconds": field, "size": field, "format": field}}
+                                                 an animated download's choices (animation.py)
 
     A field is one of
         {"kind": "choice", "default": value, "choices": [{"value": value, "label": "What the page shows"}]}
@@ -162,6 +174,12 @@ def settings_spec() -> dict:
             "format": choice(DEFAULT_OUTPUT, OUTPUT_LABELS),
             "quality": number("integer", JPEG_QUALITY, QUALITY_RANGE, slider="quality"),
             "photo_info": choice(DEFAULT_PHOTO_INFO, PHOTO_INFO_LABELS),
+        },
+        "animation": {
+            "motion": choice(DEFAULT_MOTION, MOTION_LABELS),
+            "seconds": number("number", DEFAULT_ANIMATION_SECONDS, ANIMATION_SECONDS_RANGE, slider="seconds"),
+            "size": number("integer", DEFAULT_ANIMATION_SIZE, ANIMATION_SIZE_RANGE, slider="size"),
+            "format": choice(DEFAULT_ANIMATION_FORMAT, ANIMATION_FORMAT_LABELS),
         },
     }
 

@@ -25,12 +25,14 @@ import time
 from PIL import Image
 
 from . import config
+from .animation import EXTENSION, MIME, AnimationSettings, FramePlan, plan_frames
 from .config import GooglySettings
-from .googly import GooglyEye, place_googly_eyes
+from .googly import GooglyEye, place_googly_eyes, scale_eyes
 from .landmarks import LocatedFace
 from .models import Models
 from .photo import Photo, PhotoError, encode_photo, load_photo, output_format, output_name
 from .pipeline import analyse_photo, detections_json, photo_information, preview_of, render_googly
+from .render import moving_layers
 
 
 class GalleryError(PhotoError):
@@ -147,6 +149,52 @@ def export_with_pillow(data: bytes, plan: ExportPlan, timings: dict) -> bytes:
         return encode_photo(image, plan.pil_format, plan.quality, plan.exif)
 
 
+def animation_size(photo_size: tuple[int, int], longest: int) -> tuple[int, int]:
+    """An animation's size: its longest side `longest` (never larger than the photo: no upscaling), both
+    sides even (H.264 video needs that), at least 2."""
+    width, height = photo_size
+    scale = min(1.0, longest / max(width, height))
+    return max(2, 2 * round(width * scale / 2)), max(2, 2 * round(height * scale / 2))
+
+
+@dataclass
+class AnimationPlan:
+    """Everything an animated download needs except the photo's pixels: its size, the eyes at that size,
+    every frame's pupil centres, and the still layers (render.moving_layers)."""
+    photo: Photo
+    faces: list[LocatedFace]
+    settings: GooglySettings
+    edits: dict
+    eyes: list[GooglyEye]  # full-photo pixels (for the detections JSON)
+    animation: AnimationSettings
+    size: tuple[int, int]
+    moving: list[GooglyEye]  # the eyes at the animation's size
+    frames: FramePlan
+
+    def layers(self) -> dict:
+        return moving_layers(self.size, self.moving, self.settings.style)
+
+    def centres(self, frame: int) -> list[float]:
+        """Frame `frame`'s pupil centres, x then y per eye, in the animation's pixels."""
+        return [value for centre in self.frames.pupil_centres(self.moving, frame) for value in centre]
+
+    def download_name(self, container: str) -> str:
+        return output_name(self.photo.name, EXTENSION[container].lstrip("."))
+
+    def detections(self) -> dict:
+        """The detections JSON, with what made the animation: its settings and the physics of every eye."""
+        return {**detections_json(self.photo, self.faces, self.eyes, self.settings, self.edits),
+                "animation": {**self.frames.notes(), "width": self.size[0], "height": self.size[1]}}
+
+    def answer(self, container: str, timings: dict) -> dict:
+        """The animation answer's fields but the file itself. `container`: what was written ("mp4",
+        "webm" where the browser has no H.264 encoder, "gif", "webp", "apng")."""
+        return {"name": self.photo.name, "mime": MIME[container], "downloadName": self.download_name(container),
+                "format": container, "width": self.size[0], "height": self.size[1], "fps": self.animation.fps,
+                "frames": self.animation.frames, "json": json.dumps(self.detections(), indent=1),
+                "timings": rounded(timings)}
+
+
 class Gallery:
     """The photos of one page, by the id the page gave each."""
 
@@ -229,6 +277,18 @@ class Gallery:
         exif = photo_information(kept.photo, output.get("photo_info", config.DEFAULT_PHOTO_INFO))
         return ExportPlan(kept.photo, kept.faces, settings, edits, eyes, pil_format, mime, quality,
                           output_name(kept.photo.name, extension), exif)
+
+    def plan_animation(self, photo_id: str, view: dict | None, animation: dict | None) -> AnimationPlan:
+        """An animated download of a photo for animation settings {"motion", "seconds", "size", "format"}
+        (animation.AnimationSettings): its frames are planned here (the physics), made by the page."""
+        kept = self._kept(photo_id)
+        settings, edits = view_of(view)
+        wanted = AnimationSettings.from_dict(animation)
+        eyes = place_googly_eyes(kept.faces, settings, edits)
+        size = animation_size(kept.photo.size, wanted.size)
+        moving = scale_eyes(eyes, size[0] / kept.photo.size[0])
+        return AnimationPlan(kept.photo, kept.faces, settings, edits, eyes, wanted, size, moving,
+                             plan_frames(moving, settings.seed, wanted))
 
     def forget(self, photo_id: str) -> None:
         """The user removed a photo: let go of everything kept for it."""

@@ -1,0 +1,281 @@
+// @ts-check
+// Animated downloads, the browser's part (worker.py's `animate` drives it from the Python worker, frame by
+// frame): the frame compositor, the video writer (WebCodecs H.264 into MP4 with mp4-muxer, or VP9 into
+// WebM with webm-muxer when this browser has no H.264 encoder) and the GIF writer (gifenc). Animated WebP
+// and APNG are written by Pillow (googly_eyes.animated_files) from the frames this compositor makes.
+//
+// A frame is the photo with the eyes' still layers (drawn once, kept as a bitmap), then each pupil drawn
+// where the physics put it (googly_eyes.animation), then the layers that go above the pupils: Python never
+// repaints the photo, and only the pupils change between frames.
+
+import { Muxer as Mp4Muxer, ArrayBufferTarget as Mp4Target } from './vendor/mp4-muxer/mp4-muxer.mjs';
+import { Muxer as WebmMuxer, ArrayBufferTarget as WebmTarget } from './vendor/webm-muxer/webm-muxer.mjs';
+import { GIFEncoder, quantize, applyPalette } from './vendor/gifenc/gifenc.esm.js';
+
+/**
+ * A layer as Python paints it (render.moving_layers): RGBA pixels placed at (left, top).
+ * @typedef {{left: number, top: number, width: number, height: number, rgba: Uint8Array}} Layer
+ */
+/**
+ * How a pupil looks (render.pupil_look).
+ * @typedef {{colour: string, catchlight: {centre: number[], radius: number, colour: string} | null}} PupilLook
+ */
+/**
+ * One eye, in the animation's pixels.
+ * @typedef {{centre: number[], radius: number, pupilRadius: number}} MovingEye
+ */
+
+/**
+ * Draw a pupil: a disc, and in the cartoon style its catch-light (also the editor's live wobble).
+ * @param {OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D} context
+ * @param {PupilLook} look
+ * @param {number} x
+ * @param {number} y
+ * @param {number} radius
+ */
+export function drawPupil(context, look, x, y, radius) {
+  context.fillStyle = look.colour;
+  context.beginPath();
+  context.arc(x, y, radius, 0, 2 * Math.PI);
+  context.fill();
+  const light = look.catchlight;
+  if (light) {
+    context.fillStyle = light.colour;
+    context.beginPath();
+    context.arc(x + light.centre[0] * radius, y + light.centre[1] * radius, light.radius * radius, 0, 2 * Math.PI);
+    context.fill();
+  }
+}
+
+/** @param {Layer} layer */
+async function bitmapOf(layer) {
+  const pixels = new Uint8ClampedArray(layer.width * layer.height * 4);
+  pixels.set(layer.rgba);
+  return createImageBitmap(new ImageData(pixels, layer.width, layer.height));
+}
+
+export class Composer {
+  /**
+   * @param {OffscreenCanvas} canvas
+   * @param {ImageBitmap} base  the photo with the still layers
+   * @param {{left: number, top: number, bitmap: ImageBitmap}[]} above
+   * @param {PupilLook} look
+   * @param {MovingEye[]} eyes
+   */
+  constructor(canvas, base, above, look, eyes) {
+    this.canvas = canvas;
+    this.context = /** @type {OffscreenCanvasRenderingContext2D} */ (canvas.getContext('2d', { willReadFrequently: true }));
+    this.base = base;
+    this.above = above;
+    this.look = look;
+    this.eyes = eyes;
+  }
+
+  /**
+   * The photo (its original file, decoded by the browser with its EXIF orientation, made `width` x
+   * `height` after `turn` quarter turns clockwise) with the still layers, ready to draw frames on.
+   * @param {{bytes: Uint8Array<ArrayBuffer>, width: number, height: number, turn: number, still: Layer[], above: Layer[],
+   *   look: PupilLook, eyes: MovingEye[]}} parts
+   */
+  static async create({ bytes, width, height, turn, still, above, look, eyes }) {
+    const [w, h] = turn % 2 ? [height, width] : [width, height];  // the size before the turn
+    const photo = await createImageBitmap(new Blob([bytes]), {
+      imageOrientation: 'from-image', resizeWidth: w, resizeHeight: h, resizeQuality: 'high',
+    });
+    const canvas = new OffscreenCanvas(width, height);
+    const context = /** @type {OffscreenCanvasRenderingContext2D} */ (canvas.getContext('2d'));
+    if (turn) {  // as canvas_export.py: turn about the origin, then move the turned photo back into view
+      const shift = [[0, 0], [width, 0], [width, height], [0, height]][turn];
+      context.translate(shift[0], shift[1]);
+      context.rotate(turn * Math.PI / 2);
+    }
+    context.drawImage(photo, 0, 0);
+    context.setTransform(1, 0, 0, 1, 0, 0);
+    photo.close();
+    for (const layer of still) {
+      const bitmap = await bitmapOf(layer);
+      context.drawImage(bitmap, layer.left, layer.top);
+      bitmap.close();
+    }
+    const base = canvas.transferToImageBitmap();
+    const aboveBitmaps = await Promise.all(above.map(async (layer) => ({ left: layer.left, top: layer.top, bitmap: await bitmapOf(layer) })));
+    return new Composer(new OffscreenCanvas(width, height), base, aboveBitmaps, look, eyes);
+  }
+
+  /**
+   * Draw one frame: `centres` holds each pupil's centre, x then y, in the animation's pixels.
+   * @param {Float64Array | number[]} centres
+   */
+  draw(centres) {
+    const { context } = this;
+    context.drawImage(this.base, 0, 0);
+    this.eyes.forEach((eye, i) => drawPupil(context, this.look, centres[2 * i], centres[2 * i + 1], eye.pupilRadius));
+    for (const { left, top, bitmap } of this.above) context.drawImage(bitmap, left, top);
+  }
+
+  /** The frame's pixels (RGBA) */
+  rgba() {
+    return this.context.getImageData(0, 0, this.canvas.width, this.canvas.height).data;
+  }
+
+  close() {
+    this.base.close();
+    for (const { bitmap } of this.above) bitmap.close();
+  }
+}
+
+// H.264 first (MP4 plays everywhere people post), in profiles a 1080 px frame fits; VP9 in WebM otherwise.
+const H264 = ['avc1.640028', 'avc1.4d0028', 'avc1.42002a'];
+const VP9 = ['vp09.00.40.08', 'vp09.00.10.08'];
+
+/**
+ * The first codec of `codecs` this browser can encode `width` x `height` with, or null.
+ * @param {string[]} codecs
+ * @param {number} width
+ * @param {number} height
+ * @param {number} fps
+ */
+async function supported(codecs, width, height, fps) {
+  if (typeof VideoEncoder === 'undefined') return null;
+  for (const codec of codecs) {
+    /** @type {VideoEncoderConfig} */
+    const config = { codec, width, height, framerate: fps, bitrate: bitrateFor(width, height, fps) };
+    if (codec.startsWith('avc1')) config.avc = { format: 'avc' };
+    try {
+      const { supported: ok } = await VideoEncoder.isConfigSupported(config);
+      if (ok) return config;
+    } catch { /* a codec string this browser does not know */ }
+  }
+  return null;
+}
+
+/**
+ * About 0.1 bit per pixel per frame: a shaken photo's still background compresses very well.
+ * @param {number} width
+ * @param {number} height
+ * @param {number} fps
+ */
+function bitrateFor(width, height, fps) {
+  return Math.round(Math.min(8e6, Math.max(1e6, width * height * fps * 0.1)));
+}
+
+export class VideoWriter {
+  /**
+   * @param {VideoEncoder} encoder
+   * @param {{finalize: () => void, target: {buffer: ArrayBuffer | null}}} muxer
+   * @param {'mp4' | 'webm'} container
+   * @param {number} fps
+   */
+  constructor(encoder, muxer, container, fps) {
+    this.encoder = encoder;
+    this.muxer = muxer;
+    this.container = container;
+    this.fps = fps;
+    /** @type {Error | null} */
+    this.error = null;
+  }
+
+  /**
+   * An MP4 (H.264) writer, or a WebM (VP9) one where this browser cannot encode H.264; throws an Error
+   * whose message starts "codec-missing:" where it can encode neither.
+   * @param {number} width  even
+   * @param {number} height  even
+   * @param {number} fps
+   */
+  static async create(width, height, fps) {
+    let config = await supported(H264, width, height, fps);
+    /** @type {'mp4' | 'webm'} */
+    let container = 'mp4';
+    if (!config) {
+      config = await supported(VP9, width, height, fps);
+      container = 'webm';
+    }
+    if (!config) throw new Error('codec-missing: this browser cannot encode H.264 or VP9 video (WebCodecs)');
+    const muxer = container === 'mp4'
+      ? new Mp4Muxer({ target: new Mp4Target(), video: { codec: 'avc', width, height, frameRate: fps }, fastStart: 'in-memory' })
+      : new WebmMuxer({ target: new WebmTarget(), video: { codec: 'V_VP9', width, height, frameRate: fps } });
+    /** @type {VideoWriter | null} */
+    let writer = null;
+    const encoder = new VideoEncoder({
+      output: (chunk, meta) => muxer.addVideoChunk(chunk, meta),
+      error: (error) => { if (writer) writer.error = error; },
+    });
+    encoder.configure(config);
+    writer = new VideoWriter(encoder, /** @type {any} */ (muxer), container, fps);
+    return writer;
+  }
+
+  /**
+   * Encode the canvas as frame `index`; waits while the encoder is behind (memory stays bounded).
+   * @param {OffscreenCanvas} canvas
+   * @param {number} index
+   */
+  async add(canvas, index) {
+    if (this.error) throw this.error;
+    const duration = 1e6 / this.fps;
+    const frame = new VideoFrame(canvas, { timestamp: Math.round(index * duration), duration: Math.round(duration) });
+    this.encoder.encode(frame, { keyFrame: index % (2 * this.fps) === 0 });
+    frame.close();
+    while (this.encoder.encodeQueueSize > 2) {
+      await new Promise((resolve) => this.encoder.addEventListener('dequeue', resolve, { once: true }));
+    }
+  }
+
+  /** The finished file. */
+  async finish() {
+    await this.encoder.flush();
+    if (this.error) throw this.error;
+    this.encoder.close();
+    this.muxer.finalize();
+    return new Uint8Array(/** @type {ArrayBuffer} */ (this.muxer.target.buffer));
+  }
+
+  close() {
+    if (this.encoder.state !== 'closed') this.encoder.close();
+  }
+}
+
+export class GifWriter {
+  /**
+   * One palette for the whole animation (only the pupils move, and they are in the first frame), and
+   * every frame after the first stores only the pixels that changed (the rest transparent): small files.
+   * @param {number} width
+   * @param {number} height
+   * @param {number} fps  GIF delays are whole hundredths of a second: 25 fps is 4/100 s
+   */
+  constructor(width, height, fps) {
+    this.width = width;
+    this.height = height;
+    this.delay = Math.round(1000 / fps);
+    this.gif = GIFEncoder();
+    /** @type {number[][] | null} the first frame's colours (at most 255) */
+    this.colours = null;
+    /** @type {Uint8Array | null} */
+    this.previous = null;
+  }
+
+  /** @param {Uint8ClampedArray} rgba */
+  add(rgba) {
+    const transparent = 255;  // "unchanged" in the frames after the first: never one of the colours
+    if (!this.colours) this.colours = quantize(rgba, 255);
+    const colours = this.colours;
+    const index = applyPalette(rgba, colours);
+    if (!this.previous) {
+      const palette = [...colours];
+      while (palette.length < 256) palette.push([0, 0, 0]);
+      this.gif.writeFrame(index, this.width, this.height, { palette, delay: this.delay, repeat: 0 });
+      this.previous = index;
+      return;
+    }
+    const changed = new Uint8Array(index.length);
+    for (let i = 0; i < index.length; i++) changed[i] = index[i] === this.previous[i] ? transparent : index[i];
+    // dispose 1: leave the frame in place, so the transparent pixels show the previous frame's
+    this.gif.writeFrame(changed, this.width, this.height, { delay: this.delay, transparent: true, transparentIndex: transparent, dispose: 1 });
+    this.previous = index;
+  }
+
+  finish() {
+    this.gif.finish();
+    return this.gif.bytes();
+  }
+}
