@@ -10,7 +10,7 @@
 
 import { Muxer as Mp4Muxer, ArrayBufferTarget as Mp4Target } from './vendor/mp4-muxer/mp4-muxer.mjs';
 import { Muxer as WebmMuxer, ArrayBufferTarget as WebmTarget } from './vendor/webm-muxer/webm-muxer.mjs';
-import { GIFEncoder, quantize, applyPalette } from './vendor/gifenc/gifenc.esm.js';
+import { GIFEncoder, applyPalette, nearestColorIndex, quantize } from './vendor/gifenc/gifenc.esm.js';
 
 /**
  * A layer as Python paints it (render.moving_layers): RGBA pixels placed at (left, top).
@@ -239,6 +239,9 @@ export class GifWriter {
   /**
    * One palette for the whole animation (only the pupils move, and they are in the first frame), and
    * every frame after the first stores only the pixels that changed (the rest transparent): small files.
+   * A changed pixel gets the palette colour nearest to its own (remembered per colour), so a pixel that
+   * does not change never changes colour either (gifenc's applyPalette, used on the first frame, picks
+   * per bin of similar colours from whichever pixel it meets first: frame by frame that would flicker).
    * @param {number} width
    * @param {number} height
    * @param {number} fps  GIF delays are whole hundredths of a second: 25 fps is 4/100 s
@@ -248,30 +251,46 @@ export class GifWriter {
     this.height = height;
     this.delay = Math.round(1000 / fps);
     this.gif = GIFEncoder();
-    /** @type {number[][] | null} the first frame's colours (at most 255) */
-    this.colours = null;
-    /** @type {Uint8Array | null} */
-    this.previous = null;
+    /** @type {number[][]} the first frame's colours (at most 255) */
+    this.colours = [];
+    /** @type {Uint32Array | null} the last frame's pixels */
+    this.pixels = null;
+    /** @type {Uint8Array} the palette index each pixel shows now */
+    this.index = new Uint8Array(0);
+    /** @type {Map<number, number>} palette index by 0xBBGGRR colour */
+    this.nearest = new Map();
   }
 
   /** @param {Uint8ClampedArray} rgba */
   add(rgba) {
-    const transparent = 255;  // "unchanged" in the frames after the first: never one of the colours
-    if (!this.colours) this.colours = quantize(rgba, 255);
-    const colours = this.colours;
-    const index = applyPalette(rgba, colours);
-    if (!this.previous) {
-      const palette = [...colours];
+    const pixels = new Uint32Array(rgba.buffer, rgba.byteOffset, rgba.length / 4);
+    if (!this.pixels) {
+      this.colours = quantize(rgba, 255);
+      this.index = applyPalette(rgba, this.colours);
+      const palette = [...this.colours];
       while (palette.length < 256) palette.push([0, 0, 0]);
-      this.gif.writeFrame(index, this.width, this.height, { palette, delay: this.delay, repeat: 0 });
-      this.previous = index;
+      this.gif.writeFrame(this.index, this.width, this.height, { palette, delay: this.delay, repeat: 0 });
+      this.pixels = pixels.slice();
       return;
     }
-    const changed = new Uint8Array(index.length);
-    for (let i = 0; i < index.length; i++) changed[i] = index[i] === this.previous[i] ? transparent : index[i];
+    const transparent = 255;  // "unchanged" in the frames after the first: never one of the colours
+    const frame = new Uint8Array(pixels.length).fill(transparent);
+    const { index, nearest } = this;
+    const previous = this.pixels;
+    for (let i = 0; i < pixels.length; i++) {
+      const pixel = pixels[i];
+      if (pixel === previous[i]) continue;
+      previous[i] = pixel;
+      const colour = pixel & 0xffffff;
+      let value = nearest.get(colour);
+      if (value === undefined) {
+        value = nearestColorIndex(this.colours, [colour & 0xff, (colour >> 8) & 0xff, (colour >> 16) & 0xff]);
+        nearest.set(colour, value);
+      }
+      if (value !== index[i]) frame[i] = index[i] = value;
+    }
     // dispose 1: leave the frame in place, so the transparent pixels show the previous frame's
-    this.gif.writeFrame(changed, this.width, this.height, { delay: this.delay, transparent: true, transparentIndex: transparent, dispose: 1 });
-    this.previous = index;
+    this.gif.writeFrame(frame, this.width, this.height, { delay: this.delay, transparent: true, transparentIndex: transparent, dispose: 1 });
   }
 
   finish() {

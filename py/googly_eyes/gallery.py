@@ -182,9 +182,12 @@ class AnimationPlan:
         return output_name(self.photo.name, EXTENSION[container].lstrip("."))
 
     def detections(self) -> dict:
-        """The detections JSON, with what made the animation: its settings and the physics of every eye."""
-        return {**detections_json(self.photo, self.faces, self.eyes, self.settings, self.edits),
-                "animation": {**self.frames.notes(), "width": self.size[0], "height": self.size[1]}}
+        """The detections JSON, the photo's entry with what made the animation: its settings and the physics
+        of every eye (in the same order as the photo's googly eyes)."""
+        document = detections_json(self.photo, self.faces, self.eyes, self.settings, self.edits)
+        document["images"][0]["animation"] = {**self.frames.notes(), "width": self.size[0], "height": self.size[1],
+                                              "eye_keys": [eye.key for eye in self.eyes]}
+        return document
 
     def answer(self, container: str, timings: dict) -> dict:
         """The animation answer's fields but the file itself. `container`: what was written ("mp4",

@@ -17,3 +17,4 @@ export interface Encoder {
 export function GIFEncoder(options?: { auto?: boolean; initialCapacity?: number }): Encoder;
 export function quantize(rgba: Uint8Array | Uint8ClampedArray, maxColors: number, options?: object): Palette;
 export function applyPalette(rgba: Uint8Array | Uint8ClampedArray, palette: Palette, format?: string): Uint8Array;
+export function nearestColorIndex(palette: Palette, pixel: number[]): number;

@@ -1,0 +1,209 @@
+"""Googly eyes that move, in real headless Chromium with the real models: animated downloads in every
+format, decoded again (Pillow for GIF, WebP and APNG; the browser's own <video> and the MP4's boxes for
+video), the ZIP of animations, Cancel; and the editor's live wobble.
+
+What is checked is what a person gets: frame count, frame rate, size and loop as asked; only the pupils
+move (every pixel that changes between frames is inside a googly eye, and in every eye some do); the
+last frame leads into the first like any other frame.
+"""
+
+import base64
+import io
+import json
+import struct
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image, ImageSequence
+
+from conftest import AppPage
+from support import FIXTURES
+
+ASTRONAUT = FIXTURES / "astronaut.jpg"  # 512 x 512, one face
+TIMEOUT_MS = 120_000
+
+
+def choose(app, **choice):
+    """Set the editor's animation choices (they apply to every Animation button)."""
+    app.page.evaluate("""(choice) => {
+        const ids = {motion: '#animation-motion', seconds: '#animation-seconds', size: '#animation-size', format: '#animation-format'};
+        for (const [name, value] of Object.entries(choice)) {
+            const control = document.querySelector(ids[name]);
+            control.value = String(value);
+            control.dispatchEvent(new Event('input'));
+        }
+    }""", choice)
+
+
+def eyes_at(app, name: str, scale: float) -> list[tuple[float, float, float]]:
+    """The googly eyes of a photo (centre x, y and radius) in the animation's pixels."""
+    eyes = app.page.evaluate("(name) => window.googly.photos.find((p) => p.name === name).result.eyes", name)
+    return [(eye["centre"][0] * scale, eye["centre"][1] * scale, eye["radius"] * scale) for eye in eyes]
+
+
+def inside_eyes(shape, eyes, margin=1.5) -> list[np.ndarray]:
+    yy, xx = np.mgrid[0:shape[0], 0:shape[1]] + 0.5
+    return [np.hypot(xx - x, yy - y) <= r + margin for x, y, r in eyes]
+
+
+def check_only_pupils_move(frames: list[np.ndarray], eyes, level: int):
+    """Every pixel that changes (by more than `level`) between consecutive frames lies in a googly eye; in
+    every eye some pixels change; the last frame leads into the first like an ordinary frame."""
+    discs = inside_eyes(frames[0].shape, eyes)
+    anywhere = np.any(discs, axis=0)
+    moved = np.zeros(frames[0].shape[:2], bool)
+    steps = []
+    for a, b in zip(frames, frames[1:] + frames[:1]):
+        changed = np.abs(a.astype(int) - b.astype(int)).max(axis=2) > level
+        moved |= changed
+        steps.append(int(changed.sum()))
+    assert not (moved & ~anywhere).any(), f"{int((moved & ~anywhere).sum())} pixels outside the eyes changed"
+    for disc in discs:
+        assert (moved & disc).sum() > 10, "a pupil did not move"
+    assert steps[-1] <= max(steps[:-1]), (steps[-1], steps[:-1])  # the seam is no bigger a jump than any frame
+
+
+@pytest.fixture(scope="module")
+def astronaut_app(browser, server_url):
+    context = browser.new_context(accept_downloads=True)
+    app = AppPage(context, server_url).open()
+    app.drop([ASTRONAUT])
+    app.wait_for_results(1)
+    yield app
+    foreign = app.foreign_requests()
+    context.close()
+    assert foreign == []
+
+
+def animation_of(app, name="astronaut.jpg"):
+    download = app.download(app.page.locator("#results .result").filter(has_text=name).locator(".download-animation"))
+    record = app.page.evaluate("window.googly.animations.at(-1)")
+    assert record["ok"], record
+    return download, record
+
+
+@pytest.mark.parametrize("format, extension, pillow_format", [("gif", ".gif", "GIF"), ("webp", ".webp", "WEBP"),
+                                                             ("apng", ".png", "PNG")])
+def test_picture_formats_loop_with_the_frames_asked_for_and_only_pupils_move(astronaut_app, format, extension, pillow_format):
+    app = astronaut_app
+    choose(app, format=format, seconds=2, size=360, motion="shake")
+    download, record = animation_of(app)
+    assert download.name == f"astronaut.googly{extension}"
+    image = Image.open(io.BytesIO(download.data))
+    assert image.format == pillow_format and image.size == (360, 360)
+    assert image.n_frames == 50 == record["frames"]  # 2 s at 25 fps
+    assert image.info.get("loop") == 0  # forever
+    frames, durations = [], []
+    for frame in ImageSequence.Iterator(image):
+        frames.append(np.asarray(frame.convert("RGB")))  # (loads it: then its info has its duration)
+        durations.append(frame.info.get("duration"))
+    assert all(duration == 40 for duration in durations), durations
+    lossy = format == "webp"
+    check_only_pupils_move(frames, eyes_at(app, "astronaut.jpg", 360 / 512), level=40 if lossy else 0)
+
+
+def mp4_boxes(data: bytes, path: list[bytes]) -> bytes:
+    """The body of the box at `path` (first match at each level)."""
+    body = data
+    for kind in path:
+        position = 0
+        while position < len(body):
+            size, found = struct.unpack(">I4s", body[position:position + 8])
+            if found == kind:
+                body = body[position + 8:position + size]
+                break
+            position += size
+        else:
+            raise AssertionError(f"no {kind} box")
+    return body
+
+
+VIDEO_PAGE = """async (b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const video = document.createElement('video');
+    video.muted = true;
+    video.src = URL.createObjectURL(new Blob([bytes], {type: 'video/mp4'}));
+    await new Promise((resolve, reject) => { video.onloadeddata = resolve; video.onerror = () => reject(new Error('the video does not decode')); });
+    const canvas = new OffscreenCanvas(video.videoWidth, video.videoHeight);
+    const context = canvas.getContext('2d');
+    const frames = [];
+    for (const t of [0.05, 0.35, 0.65, 0.95, 1.25, 1.55, 1.85]) {
+        video.currentTime = t;
+        await new Promise((resolve) => { video.onseeked = resolve; });
+        context.drawImage(video, 0, 0);
+        frames.push(Array.from(context.getImageData(0, 0, canvas.width, canvas.height).data));
+    }
+    return {width: video.videoWidth, height: video.videoHeight, duration: video.duration, frames};
+}"""
+
+
+def test_mp4_is_h264_at_30_fps_and_plays_in_the_browser(astronaut_app):
+    app = astronaut_app
+    choose(app, format="mp4", seconds=2, size=360, motion="shake")
+    download, record = animation_of(app)
+    assert download.name == "astronaut.googly.mp4" and record["format"] == "mp4"
+    data = download.data
+    # the boxes: H.264 (avc1), 60 samples of 1/30 s
+    stsd = mp4_boxes(data, [b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stsd"])
+    assert stsd[12:16] == b"avc1"
+    timescale = struct.unpack(">I", mp4_boxes(data, [b"moov", b"trak", b"mdia", b"mdhd"])[12:16])[0]
+    stts = mp4_boxes(data, [b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stts"])
+    entries = struct.unpack(">I", stts[4:8])[0]
+    runs = [struct.unpack(">II", stts[8 + 8 * i:16 + 8 * i]) for i in range(entries)]
+    assert sum(count for count, _ in runs) == 60
+    assert all(abs(delta / timescale - 1 / 30) < 1e-3 for _, delta in runs), (runs, timescale)
+    # and the browser plays it: right size and length, pupils moving, the photo still (up to compression)
+    page = app.context.new_page()  # a plain page: no CSP, the video from a blob: URL
+    played = page.evaluate(VIDEO_PAGE, base64.b64encode(data).decode())
+    page.close()
+    assert (played["width"], played["height"]) == (360, 360)
+    assert abs(played["duration"] - 2.0) < 0.05
+    frames = [np.array(frame, np.uint8).reshape(360, 360, 4)[:, :, :3] for frame in played["frames"]]
+    eyes = eyes_at(app, "astronaut.jpg", 360 / 512)
+    discs = np.any(inside_eyes(frames[0].shape, eyes, margin=3), axis=0)
+    changes = [np.abs(a.astype(int) - b.astype(int)).max(axis=2) for a, b in zip(frames, frames[1:])]
+    inside = sum(int((change[discs] > 60).sum()) for change in changes)
+    outside = sum(int((change[~discs] > 60).sum()) for change in changes)
+    assert inside > 100 and outside < 0.001 * discs.size * len(changes), (inside, outside)
+
+
+def test_download_all_as_animations_makes_a_zip_of_them_with_their_motion(astronaut_app):
+    app = astronaut_app
+    choose(app, format="gif", seconds=1, size=360, motion="drop")
+    download = app.download("#download-all-animations")
+    assert download.name.startswith("googly-eyes-animations-") and download.name.endswith(".zip")
+    archive = zipfile.ZipFile(io.BytesIO(download.data))
+    assert sorted(archive.namelist()) == ["astronaut.googly.gif", "detections.json"]
+    gif = Image.open(io.BytesIO(archive.read("astronaut.googly.gif")))
+    assert gif.n_frames == 25
+    notes = json.loads(archive.read("detections.json"))["images"][0]["animation"]
+    assert notes["motion"] == "drop" and notes["frames"] == 25 and notes["fps"] == 25
+    assert len(notes["physics"]["eyes"]) == 2
+
+
+def test_cancel_stops_an_animation_and_the_next_one_works(astronaut_app):
+    app = astronaut_app
+    choose(app, format="apng", seconds=6, size=1080, motion="jiggle")
+    app.page.locator("#results .result .edit").click()
+    before = len(app.page.evaluate("window.googly.animations"))
+    downloads = []
+    def keep(download):
+        downloads.append(download)
+    app.page.on("download", keep)
+    app.page.click("#editor-animation")
+    app.page.wait_for_function("document.querySelector('#animation-progress progress').value >= 6", timeout=TIMEOUT_MS)
+    app.page.click("#cancel-animation")
+    app.page.wait_for_function(f"window.googly.animations.length > {before}", timeout=TIMEOUT_MS)
+    record = app.page.evaluate("window.googly.animations.at(-1)")
+    assert record == {**record, "ok": False, "error": "cancelled"}
+    assert app.page.locator("#animation-progress").is_hidden()
+    assert "cancelled" in app.page.locator("#status").inner_text()
+    assert downloads == []
+    app.page.remove_listener("download", keep)
+    # the worker is free and makes the next one
+    choose(app, format="gif", seconds=1, size=360)
+    with app.page.expect_download() as info:
+        app.page.click("#editor-animation")
+    assert info.value.suggested_filename == "astronaut.googly.gif"
+    app.page.click("#editor-close")
