@@ -11,41 +11,17 @@
 import { Muxer as Mp4Muxer, ArrayBufferTarget as Mp4Target } from './vendor/mp4-muxer/mp4-muxer.mjs';
 import { Muxer as WebmMuxer, ArrayBufferTarget as WebmTarget } from './vendor/webm-muxer/webm-muxer.mjs';
 import { GIFEncoder, applyPalette, nearestColorIndex, quantize } from './vendor/gifenc/gifenc.esm.js';
+import { drawPupil } from './pupil.js';
 
 /**
  * A layer as Python paints it (render.moving_layers): RGBA pixels placed at (left, top).
  * @typedef {{left: number, top: number, width: number, height: number, rgba: Uint8Array}} Layer
  */
-/**
- * How a pupil looks (render.pupil_look).
- * @typedef {{colour: string, catchlight: {centre: number[], radius: number, colour: string} | null}} PupilLook
- */
+/** @typedef {import('./protocol.js').PupilLook} PupilLook */
 /**
  * One eye, in the animation's pixels.
  * @typedef {{centre: number[], radius: number, pupilRadius: number}} MovingEye
  */
-
-/**
- * Draw a pupil: a disc, and in the cartoon style its catch-light (also the editor's live wobble).
- * @param {OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D} context
- * @param {PupilLook} look
- * @param {number} x
- * @param {number} y
- * @param {number} radius
- */
-export function drawPupil(context, look, x, y, radius) {
-  context.fillStyle = look.colour;
-  context.beginPath();
-  context.arc(x, y, radius, 0, 2 * Math.PI);
-  context.fill();
-  const light = look.catchlight;
-  if (light) {
-    context.fillStyle = light.colour;
-    context.beginPath();
-    context.arc(x + light.centre[0] * radius, y + light.centre[1] * radius, light.radius * radius, 0, 2 * Math.PI);
-    context.fill();
-  }
-}
 
 /** @param {Layer} layer */
 async function bitmapOf(layer) {

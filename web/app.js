@@ -800,8 +800,11 @@ const editor = new Editor({
   rerenderDefaults,
   download: (photo) => downloadPhoto(photo, 'image'),
   opened: (photo) => showAnimationProgress(photo),
+  moving: (photo) => ready().moving(photo.id, photo.file, look.view(photo)),
   announce,
 });
+// The live wobble, for tests and benchmarks: whether it runs, frames drawn, physics steps, the pupils.
+window.googly.wobble = () => ({ running: editor.wobble.running, ...editor.wobble.stats, pupils: Array.from(editor.wobble.pupils?.x ?? []) });
 
 // ---- Input: drag and drop anywhere on the page, paste, the file picker, shares from other apps ----
 

@@ -9,6 +9,7 @@
 
 import { $, $$, addRadioButtons, applyRange } from './dom.js';
 import { LOOK_CHOICES, LOOK_SLIDERS, SPEC, settingProblem } from './settings.js';
+import { Wobble } from './wobble.js';
 
 /** @typedef {import('./app.js').Photo} Photo */
 /** @typedef {import('./app.js').PhotoResult} PhotoResult */
@@ -32,6 +33,8 @@ import { LOOK_CHOICES, LOOK_SLIDERS, SPEC, settingProblem } from './settings.js'
  * @property {() => void} rerenderDefaults  render again every photo that follows the defaults
  * @property {(photo: Photo) => void} download
  * @property {(photo: Photo) => void} opened  the editor now shows this photo
+ * @property {(photo: Photo) => Promise<import('./protocol.js').MovingAnswer | import('./protocol.js').Failed>} moving
+ *   what the live wobble draws and moves, for the photo's current look
  * @property {(text: string) => void} announce  say it in the page's live region
  */
 
@@ -63,13 +66,14 @@ function eyeLabel(eye) {
 
 export class Editor {
   /** @param {EditorHooks} hooks */
-  constructor({ look, rerender, reanalyse, rerenderDefaults, download, opened, announce }) {
+  constructor({ look, rerender, reanalyse, rerenderDefaults, download, opened, moving, announce }) {
     /** @type {EditorHooks['look']} */ this.look = look;
     /** @type {EditorHooks['rerender']} */ this.rerender = rerender;
     /** @type {EditorHooks['reanalyse']} */ this.reanalyse = reanalyse;
     /** @type {EditorHooks['rerenderDefaults']} */ this.rerenderDefaults = rerenderDefaults;
     /** @type {EditorHooks['download']} */ this.download = download;
     /** @type {EditorHooks['opened']} */ this.opened = opened;
+    /** @type {EditorHooks['moving']} */ this.moving = moving;
     /** @type {EditorHooks['announce']} */ this.announce = announce;
     this.dialog = $('#editor', HTMLDialogElement);
     this.form = $('#controls', HTMLFormElement);
@@ -86,9 +90,18 @@ export class Editor {
     /** @type {Tool} */
     this.tool = 'move';
     this.comparing = false;
+    this.stage = $('#stage');
+    this.wobbleCanvas = $('#wobble-canvas', HTMLCanvasElement);
+    this.wobble = new Wobble(this.wobbleCanvas,
+      (x, y) => { this.stage.style.transform = x || y ? `translate(${x}px, ${y}px)` : ''; },
+      () => this.wobbleCanvas.getBoundingClientRect().width / Math.max(1, this.wobbleCanvas.width));
+    this.wobbling = false;
+    /** the latest request for the wobble's parts: an older answer is dropped */
+    this.wobbleRequest = 0;
     this.makeControls();
     this.bindControls();
     this.bindStage();
+    this.bindWobble();
     new ResizeObserver(() => this.drawOverlay()).observe(this.image);
   }
 
@@ -125,11 +138,107 @@ export class Editor {
     this.dialog.close();
   }
 
+  // ---- Wobble: the pupils move live (wobble.js) ---------------------------------------------
+
+  /** @param {boolean} on */
+  async setWobble(on) {
+    const button = $('#wobble', HTMLInputElement);
+    button.checked = on;
+    this.wobbling = on;
+    this.stage.classList.toggle('wobbling', on);
+    $('#shake', HTMLButtonElement).disabled = !on;
+    const hint = $('#stage-hint');
+    if (!on) {
+      this.wobbleRequest++;
+      this.wobble.stop();
+      this.wobbleCanvas.hidden = true;
+      hint.textContent = HINTS[this.tool];
+      window.removeEventListener('devicemotion', this.onMotion);
+      return;
+    }
+    hint.textContent = this.wobble.reducedMotion
+      ? 'Your system asks for less motion: the pupils move only when you drag the photo or press Shake.'
+      : 'Drag or fling the photo, press Shake, or move your phone. Switch Wobble off to edit the eyes.';
+    await this.listenToThePhone();
+    await this.refreshWobble();
+  }
+
+  // The phone's motion, where there is one; Safari asks the person first (this runs in the switch's click).
+  async listenToThePhone() {
+    if (this.wobble.reducedMotion || typeof DeviceMotionEvent === 'undefined') return;
+    const motion = /** @type {{requestPermission?: () => Promise<string>}} */ (/** @type {unknown} */ (DeviceMotionEvent));
+    if (typeof motion.requestPermission === 'function') {
+      try {
+        if (await motion.requestPermission() !== 'granted') { this.announce('Without motion access, drag the photo or press Shake.'); return; }
+      } catch { return; }
+    }
+    window.addEventListener('devicemotion', this.onMotion);
+  }
+
+  /** @param {DeviceMotionEvent} event */
+  onMotion = (event) => {
+    const a = event.acceleration;
+    const g = event.accelerationIncludingGravity;
+    // Device axes (x right, y up, portrait) into the screen's (x right, y down), turned with the screen.
+    const angle = ((screen.orientation?.angle ?? 0) * Math.PI) / 180;
+    /** @param {number} x @param {number} y */
+    const toScreen = (x, y) => [x * Math.cos(angle) + y * Math.sin(angle), x * Math.sin(angle) - y * Math.cos(angle)];
+    const own = a && a.x !== null && a.y !== null ? toScreen(a.x ?? 0, a.y ?? 0) : [0, 0];
+    const felt = g && g.x !== null && g.y !== null ? toScreen(-(g.x ?? 0) / 9.81, -(g.y ?? 0) / 9.81) : null;
+    this.wobble.phone(own, felt);
+  };
+
+  // Ask for the parts of the current look (after any render while wobbling), and show them.
+  async refreshWobble() {
+    if (!this.wobbling || !this.openPhoto?.result) return;
+    const request = ++this.wobbleRequest;
+    const photo = this.photo;
+    const parts = await this.moving(photo);
+    if (request !== this.wobbleRequest || !this.wobbling || photo !== this.openPhoto) return;
+    if (!parts.ok) { this.announce(`${parts.error.message} ${parts.error.hint}`); this.setWobble(false); return; }
+    this.wobbleCanvas.hidden = false;
+    await this.wobble.show(parts, this.view.settings.pupil_mode === 'look_at');
+  }
+
+  bindWobble() {
+    $('#wobble', HTMLInputElement).addEventListener('change', (event) => {
+      this.setWobble(/** @type {HTMLInputElement} */ (event.target).checked);
+    });
+    $('#shake').addEventListener('click', () => this.wobble.shake());
+    const canvas = this.wobbleCanvas;
+    /** @type {{pointer: number, x: number, y: number} | null} */
+    let holding = null;
+    /** @param {PointerEvent} event */
+    const inPreview = (event) => {
+      const box = canvas.getBoundingClientRect();
+      return [((event.clientX - box.left) / box.width) * canvas.width, ((event.clientY - box.top) / box.height) * canvas.height];
+    };
+    canvas.addEventListener('pointerdown', (event) => {
+      event.preventDefault();
+      holding = { pointer: event.pointerId, x: event.clientX, y: event.clientY };
+      canvas.setPointerCapture(event.pointerId);
+    });
+    canvas.addEventListener('pointermove', (event) => {
+      if (holding && event.pointerId === holding.pointer) this.wobble.hold([event.clientX - holding.x, event.clientY - holding.y]);
+      else this.wobble.point(inPreview(event));
+    });
+    /** @param {PointerEvent} event */
+    const letGo = (event) => {
+      if (!holding || event.pointerId !== holding.pointer) return;
+      holding = null;
+      this.wobble.hold(null);
+    };
+    canvas.addEventListener('pointerup', letGo);
+    canvas.addEventListener('pointercancel', letGo);
+    canvas.addEventListener('pointerleave', () => this.wobble.point(null));
+  }
+
   // app.js calls this after every render of any photo.
   /** @param {Photo} photo */
   rendered(photo) {
     if (photo !== this.openPhoto || !this.dialog.open) return;
     this.showImage();
+    this.refreshWobble();
   }
 
   get view() {
@@ -413,6 +522,7 @@ export class Editor {
     // focus to <body>, and Ctrl+Z must still work then.
     document.addEventListener('keydown', (event) => { if (this.dialog.open) this.onKey(event); });
     this.dialog.addEventListener('close', () => {
+      this.setWobble(false);
       const edit = this.openPhoto?.card.querySelector('.edit');
       if (edit instanceof HTMLElement) edit.focus();
     });
@@ -423,7 +533,7 @@ export class Editor {
     this.tool = tool;
     $(`input[name="tool"][value="${tool}"]`, HTMLInputElement, this.form).checked = true;
     this.overlay.dataset.tool = tool;
-    $('#stage-hint').textContent = HINTS[tool];
+    if (!this.wobbling) $('#stage-hint').textContent = HINTS[tool];
   }
 
   /** @param {boolean} on */
@@ -445,6 +555,7 @@ export class Editor {
     const target = event.target instanceof Element ? event.target : null;
     if (target?.closest('input, select, textarea')) return;
     if (key === 'b') this.setComparing(!this.comparing);
+    if (key === 's' && this.wobbling && !event.ctrlKey && !event.metaKey) { event.preventDefault(); this.wobble.shake(); return; }
     const eye = this.selectedEye();
     if (!eye || !target?.closest('.eye-handle')) return;
     const step = Math.max(1, eye.radius / 5) * (event.shiftKey ? 5 : 1);

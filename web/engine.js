@@ -158,6 +158,20 @@ export class Engine {
   }
 
   /**
+   * What the editor's live wobble draws and moves (sending the file again if the worker let its preview go).
+   * @param {string} id
+   * @param {Blob} file
+   * @param {View} view
+   */
+  moving(id, file, view) {
+    return this.schedule(async () => {
+      const answer = await this.calls.moving({ id, view, bytes: null });
+      if (!answer.ok && answer.error.code === 'preview-gone') return this.calls.moving({ id, view, bytes: await Engine.bytesOf(file) });
+      return answer;
+    }, true);
+  }
+
+  /**
    * An animated download. `onProgress(done, total)` reports frames made; `cancelled()` is checked when
    * its turn comes (an animation cancelled while it waited is not started). Cancel one being made with
    * Engine.cancelAnimation(job).

@@ -228,6 +228,45 @@
  */
 
 /**
+ * How a pupil looks (render.pupil_look): a disc, and in the cartoon style a catch-light that moves with it.
+ * @typedef {{colour: string, catchlight: {centre: number[], radius: number, colour: string} | null}} PupilLook
+ */
+
+/**
+ * A layer the live wobble draws over the pupils (glossy's highlight), in preview pixels.
+ * @typedef {object} AboveLayer
+ * @property {number} left
+ * @property {number} top
+ * @property {Uint8Array<ArrayBuffer>} png
+ */
+
+/**
+ * One eye of the live wobble, in preview pixels.
+ * @typedef {object} MovingEye
+ * @property {string} key
+ * @property {number[]} centre
+ * @property {number} radius
+ * @property {number} pupilRadius
+ */
+
+/**
+ * What the editor's live wobble draws and moves (gallery.moving), at the preview's size.
+ * @typedef {object} MovingAnswer
+ * @property {true} ok
+ * @property {string} name
+ * @property {Uint8Array<ArrayBuffer>} base  the preview with the googly eyes but no pupils
+ * @property {string} baseMime
+ * @property {number} width
+ * @property {number} height
+ * @property {PupilLook} look
+ * @property {AboveLayer[]} above
+ * @property {MovingEye[]} eyes
+ * @property {import('./physics.js').PupilParams[]} params
+ * @property {number[][]} start  each pupil's first position, eye radii
+ * @property {import('./physics.js').PhysicsConstants} physics
+ */
+
+/**
  * An animated download.
  * @typedef {object} AnimateAnswer
  * @property {true} ok
@@ -267,6 +306,7 @@
  * @property {(request: RenderRequest) => Promise<RenderAnswer | Failed>} render
  * @property {(request: ExportRequest) => Promise<ExportAnswer | Failed>} export
  * @property {(request: AnimateRequest) => Promise<AnimateAnswer | Failed>} animate
+ * @property {(request: RenderRequest) => Promise<MovingAnswer | Failed>} moving
  * @property {(request: ForgetRequest) => Promise<Done>} forget
  * @property {(request: TimeModelRequest) => Promise<TimeModelAnswer>} time_model
  * @property {() => Promise<MemoryAnswer>} memory
@@ -323,6 +363,15 @@
  */
 
 /**
+ * @typedef {object} WobbleRecord
+ * @property {boolean} running  the loop is drawing frames (it stops when every pupil is at rest)
+ * @property {number} frames
+ * @property {number} steps  physics steps run
+ * @property {number} drawn
+ * @property {number[]} pupils  each pupil's position, x then y, eye radii
+ */
+
+/**
  * What the page shows of itself on `window.googly`, for tests and benchmarks.
  * @typedef {object} PageRecord
  * @property {number | null} readyMs  ms from navigation to the models being ready
@@ -330,6 +379,7 @@
  * @property {ResultRecord[]} results
  * @property {ExportRecord[]} exports
  * @property {AnimationRecord[]} animations
+ * @property {() => WobbleRecord} [wobble]  the editor's live wobble now
  * @property {object[]} photos  app.js's photos, in the order added
  * @property {boolean} idle  true once the photos dropped so far are done
  * @property {SnapshotReport | null} snapshot

@@ -118,6 +118,19 @@ async def export(request):
         return failed(error, gallery.name_of(values["id"]))
 
 
+async def moving(request):
+    """What the editor's live wobble draws and moves (RenderRequest -> MovingAnswer): gallery.moving. Without
+    `bytes`, a photo whose preview was let go answers "preview-gone", as render does."""
+    values = request_of(request)
+    try:
+        parts = gallery.moving(values["id"], values.get("view"), values.get("bytes"))
+        reply = answer({key: value for key, value in parts.items() if key != "above"})
+        reply.above = js_object([{**layer, "png": js_bytes(layer["png"])} for layer in parts["above"]])
+        return reply
+    except Exception as error:
+        return failed(error, gallery.name_of(values["id"]))
+
+
 async def animate(request):
     """An animated download (AnimateRequest -> AnimateAnswer): the photo's googly eyes moving with a motion,
     as MP4 (WebM without H.264), GIF, animated WebP or APNG; progress and Cancel over a BroadcastChannel
@@ -165,6 +178,7 @@ sync.analyse = analyse
 sync.render = render
 sync.export = export
 sync.animate = animate
+sync.moving = moving
 sync.forget = forget
 sync.time_model = time_model
 sync.memory = memory

@@ -24,7 +24,7 @@ import time
 
 from PIL import Image
 
-from . import config
+from . import config, physics
 from .animation import EXTENSION, MIME, AnimationSettings, FramePlan, plan_frames
 from .config import GooglySettings
 from .googly import GooglyEye, place_googly_eyes, scale_eyes
@@ -280,6 +280,33 @@ class Gallery:
         exif = photo_information(kept.photo, output.get("photo_info", config.DEFAULT_PHOTO_INFO))
         return ExportPlan(kept.photo, kept.faces, settings, edits, eyes, pil_format, mime, quality,
                           output_name(kept.photo.name, extension), exif)
+
+    def moving(self, photo_id: str, view: dict | None, data: bytes | None = None) -> dict:
+        """What the editor's live wobble draws, at the preview's size: the preview with the eyes but no
+        pupils ("base"), the layers that go over the pupils (PNG), how a pupil looks, every eye, and the
+        physics (each eye's constants, where each pupil starts, the step). Like render(), a preview that
+        was let go is decoded again from `data` (or GalleryError "preview-gone" asks for it)."""
+        kept = self._kept(photo_id)
+        if photo_id not in self.previews:
+            self.render(photo_id, view, data)  # decodes the preview again (or says it needs the bytes)
+        self.previews.move_to_end(photo_id)
+        settings, edits = view_of(view)
+        image, scale = self.previews[photo_id]
+        eyes = scale_eyes(place_googly_eyes(kept.faces, settings, edits), scale)
+        parts = moving_layers(image.size, eyes, settings.style)
+        base = image.convert("RGBA")
+        for left, top, layer in parts["still"]:
+            base.paste(layer, (left, top), layer) if left < 0 or top < 0 else base.alpha_composite(layer, (left, top))
+        base_data, base_mime = encode_preview(base.convert(image.mode if image.mode in ("RGB", "RGBA") else "RGB"))
+        params = physics.params_for(eyes, settings.seed)
+        return {"name": kept.photo.name, "base": base_data, "baseMime": base_mime, "width": image.width,
+                "height": image.height, "look": parts["pupil"],
+                "above": [{"left": left, "top": top, "png": encode_photo(layer, "PNG")} for left, top, layer in parts["above"]],
+                "eyes": [{"key": eye.key, "centre": list(eye.centre), "radius": eye.radius, "pupilRadius": eye.pupil_radius}
+                         for eye in eyes],
+                "params": params.as_dict(), "start": physics.start_state(eyes, params).x.tolist(),
+                "physics": {"stepHz": physics.STEP_HZ, "gravity": physics.GRAVITY,
+                            "bounceMinSpeed": physics.BOUNCE_MIN_SPEED}}
 
     def plan_animation(self, photo_id: str, view: dict | None, animation: dict | None) -> AnimationPlan:
         """An animated download of a photo for animation settings {"motion", "seconds", "size", "format"}

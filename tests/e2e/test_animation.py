@@ -207,3 +207,85 @@ def test_cancel_stops_an_animation_and_the_next_one_works(astronaut_app):
         app.page.click("#editor-animation")
     assert info.value.suggested_filename == "astronaut.googly.gif"
     app.page.click("#editor-close")
+
+
+# ---- The editor's live wobble ----------------------------------------------------------------------
+
+def wobble(app) -> dict:
+    return app.page.evaluate("window.googly.wobble()")
+
+
+def eye_pixels(app) -> bytes:
+    """The live canvas's pixels around the eyes (its own resolution)."""
+    return bytes(app.page.evaluate("""() => {
+        const canvas = document.querySelector('#wobble-canvas');
+        const eyes = window.googly.photos[0].result.eyes;
+        const xs = eyes.map((e) => e.centre[0]), ys = eyes.map((e) => e.centre[1]), r = Math.max(...eyes.map((e) => e.radius)) + 2;
+        const scale = canvas.width / window.googly.photos[0].result.width;
+        const left = Math.floor((Math.min(...xs) - r) * scale), top = Math.floor((Math.min(...ys) - r) * scale);
+        const width = Math.ceil((Math.max(...xs) - Math.min(...xs) + 2 * r) * scale), height = Math.ceil((Math.max(...ys) - Math.min(...ys) + 2 * r) * scale);
+        return Array.from(canvas.getContext('2d').getImageData(left, top, width, height).data);
+    }"""))
+
+
+def open_editor_with_wobble(app):
+    app.page.locator("#results .result .edit").first.click()
+    app.page.click("#wobble")
+    app.page.wait_for_function("!document.querySelector('#wobble-canvas').hidden && window.googly.wobble().drawn > 0",
+                               timeout=TIMEOUT_MS)
+
+
+def test_wobble_moves_the_pupils_live_and_stops_when_switched_off(open_app, server_url):
+    app = open_app(server_url)
+    app.drop([ASTRONAUT])
+    app.wait_for_results(1)
+    open_editor_with_wobble(app)
+    assert app.page.locator("#overlay").is_hidden()  # no handles while it wobbles
+    seen = set()
+    for _ in range(6):  # the pupils fall from where the still picture had them, and bounce
+        seen.add(eye_pixels(app))
+        app.page.wait_for_timeout(60)
+    assert len(seen) >= 3
+    app.page.wait_for_function("!window.googly.wobble().running", timeout=TIMEOUT_MS)  # at rest: the loop idles
+    rest = wobble(app)
+    reach = app.page.evaluate("window.googly.photos[0].result.eyes.map((e) => 1 - e.pupil_radius / e.radius)")
+    for i, limit in enumerate(reach):  # settled at the bottom of each eye
+        assert abs(rest["pupils"][2 * i]) < 0.05 and abs(rest["pupils"][2 * i + 1] - limit) < 0.02, (rest, reach)
+    # Shake: they fly again
+    app.page.click("#shake")
+    app.page.wait_for_timeout(150)
+    shaken = wobble(app)
+    assert shaken["frames"] > rest["frames"] and shaken["pupils"] != rest["pupils"]
+    # a fling: the photo follows the pointer and springs back, and the pupils move
+    box = app.page.locator("#wobble-canvas").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    app.page.mouse.move(x, y)
+    app.page.mouse.down()
+    app.page.mouse.move(x + 60, y, steps=5)
+    moved = app.page.evaluate("document.querySelector('#stage').style.transform")
+    assert moved.startswith("translate(") and not moved.startswith("translate(0px")
+    app.page.mouse.up()
+    app.page.wait_for_function("!window.googly.wobble().running", timeout=TIMEOUT_MS)
+    back = app.page.evaluate("(() => { const m = new DOMMatrix(getComputedStyle(document.querySelector('#stage')).transform);"
+                             " return [m.m41, m.m42]; })()")
+    assert max(map(abs, back)) < 0.5, back  # sprung back
+    # switched off: the still picture and its handles again, and no more frames
+    app.page.click("#wobble")
+    assert app.page.locator("#wobble-canvas").is_hidden() and app.page.locator("#overlay").is_visible()
+    frames = wobble(app)["frames"]
+    app.page.wait_for_timeout(300)
+    assert wobble(app)["frames"] == frames and not wobble(app)["running"]
+
+
+def test_with_reduced_motion_nothing_moves_until_the_person_does(open_app, server_url):
+    app = open_app(server_url, reduced_motion="reduce")
+    app.drop([ASTRONAUT])
+    app.wait_for_results(1)
+    open_editor_with_wobble(app)
+    assert "less motion" in app.page.locator("#stage-hint").inner_text()
+    first = eye_pixels(app)
+    app.page.wait_for_timeout(500)
+    assert eye_pixels(app) == first and not wobble(app)["running"]  # already at rest: no motion by itself
+    app.page.click("#shake")
+    app.page.wait_for_timeout(120)
+    assert eye_pixels(app) != first

@@ -2,6 +2,7 @@
 
 import io
 import json
+import math
 import re
 
 from PIL import Image
@@ -169,4 +170,40 @@ def test_the_answers_have_exactly_the_fields_protocol_js_declares(gallery):
     assert set(analysed["faces"][0]) == typedef_fields("OverlayFace")
     assert set(analysed["faces"][0]["eyes"][0]) == typedef_fields("OverlayEye")
     assert {"ok", "wasm_bytes", "malloc_bytes", *gallery.memory()} == typedef_fields("MemoryAnswer")
+    moving = gallery.moving("p1", VIEW)
+    assert {"ok", *moving} == typedef_fields("MovingAnswer")
+    assert set(moving["above"][0]) == typedef_fields("AboveLayer")  # glossy: a highlight over each pupil
+    assert set(moving["eyes"][0]) == typedef_fields("MovingEye")
+    animated = {"ok": True, "image": b"", **gallery.plan_animation("p1", VIEW, {}).answer("gif", {})}
+    assert set(animated) == typedef_fields("AnimateAnswer")
     assert set(GalleryError("c", "m", "h").as_dict()) == typedef_fields("Failure")
+
+
+def test_moving_gives_the_preview_without_pupils_and_the_physics_that_moves_them(gallery):
+    analysed = run(gallery.analyse("p1", ASTRONAUT, "astronaut.jpg", VIEW))
+    moving = gallery.moving("p1", VIEW)
+    base = decoded(moving["base"]).convert("RGB")
+    assert base.size == (moving["width"], moving["height"]) == decoded(analysed["preview"]).size
+    for eye, start in zip(moving["eyes"], moving["start"]):
+        x, y = eye["centre"]
+        px, py = x + start[0] * eye["radius"], y + start[1] * eye["radius"]
+        assert min(base.getpixel((round(px), round(py)))) > 200  # white where the still pupil is
+        assert math.hypot(*start) <= 1 - eye["pupilRadius"] / eye["radius"] + 1e-9
+    assert [eye["key"] for eye in moving["eyes"]] == [eye["key"] for eye in analysed["eyes"]]
+    assert len(moving["params"]) == 2 and moving["params"][0] != moving["params"][1]
+    assert moving["physics"]["stepHz"] == 600 and moving["look"]["colour"] == "#0c0c0c"
+
+
+def test_an_animation_plan_is_the_size_asked_for_and_records_its_motion(gallery):
+    run(gallery.analyse("p1", ASTRONAUT, "astronaut.jpg", VIEW))
+    plan = gallery.plan_animation("p1", VIEW, {"size": 360, "seconds": 1, "format": "mp4", "motion": "nod"})
+    assert plan.size == (360, 360) and plan.animation.frames == 30
+    assert len(plan.centres(0)) == 4 and plan.centres(0) != plan.centres(15)
+    answer = plan.answer("webm", {})
+    assert answer["downloadName"] == "astronaut.googly.webm" and answer["mime"] == "video/webm"
+    notes = json.loads(answer["json"])["images"][0]["animation"]
+    assert notes["motion"] == "nod" and notes["eye_keys"] == ["0:right", "0:left"] and notes["width"] == 360
+    # never bigger than the photo (512 px), always even
+    assert gallery.plan_animation("p1", VIEW, {"size": 1080}).size == (512, 512)
+    with pytest.raises(ValueError):
+        gallery.plan_animation("p1", VIEW, {"size": 100})
