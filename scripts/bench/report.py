@@ -139,6 +139,9 @@ def build_report(run: dict) -> tuple[str, list[str], list[dict]]:
     verdicts = targets(run)
     lines = [*machine_section(run), *stages_section(run), *boot_section(run), *batch_section(run),
              *variants_section(run), *peer_section(run), *targets_section(verdicts), *reproduce_section()]
+    if run.get("animation"):  # issue 13: animated downloads and the live wobble (scripts/bench/animation.py)
+        from scripts.bench.animation import section
+        lines += ["", *section(run["animation"])]
     return "\n".join(lines), summary_lines(run, verdicts), plot_panels(run)
 
 

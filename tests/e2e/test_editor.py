@@ -489,9 +489,12 @@ def test_controls_have_exactly_the_core_settings_choices_and_ranges(group):
         for (const input of form.querySelectorAll('input[type="radio"]:not([name="tool"])')) {
             (radios[input.name] ??= []).push({ value: input.value, label: input.parentElement.textContent.trim(), checked: input.checked });
         }
-        const sliders = Object.fromEntries([...form.querySelectorAll('input[type="range"]')].map((input) => [input.name, range(input)]));
+        const sliders = Object.fromEntries([...form.querySelectorAll('input[type="range"][name]')].map((input) => [input.name, range(input)]));
         const format = document.querySelector('#output-format');
-        return { radios, sliders, seed: range(document.querySelector('#seed')),
+        const options = (id) => [...document.querySelector(id).options].map((option) => ({ value: option.value, label: option.textContent }));
+        const animation = { motion: options('#animation-motion'), format: options('#animation-format'),
+                            seconds: range(document.querySelector('#animation-seconds')), size: range(document.querySelector('#animation-size')) };
+        return { radios, sliders, animation, seed: range(document.querySelector('#seed')),
                  formats: [...format.options].map((option) => ({ value: option.value, label: option.textContent })),
                  format: format.value, quality: { ...range(document.querySelector('#output-quality')),
                  value: Number(document.querySelector('#output-quality').value) } };
@@ -505,6 +508,9 @@ def test_controls_have_exactly_the_core_settings_choices_and_ranges(group):
     assert page["formats"] == output["format"]["choices"] and page["format"] == output["format"]["default"]
     assert page["quality"] == {**output["quality"]["slider"], "value": output["quality"]["default"]}
     assert app.page.inner_text("#output-quality-value") == str(output["quality"]["default"])
+    animation = spec["animation"]  # the animated download's choices
+    assert page["animation"] == {"motion": animation["motion"]["choices"], "format": animation["format"]["choices"],
+                                 "seconds": animation["seconds"]["slider"], "size": animation["size"]["slider"]}
 
 
 def test_a_saved_default_outside_the_ranges_gives_the_factory_look(open_app, server_url):
