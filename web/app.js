@@ -442,6 +442,7 @@ function rerenderDefaults() {
 function removePhoto(photo, { quiet = false } = {}) {
   if (photo.removed) return;
   photo.removed = true;
+  if (animating.has(photo)) cancelAnimation(photo);
   if (editor.openPhoto === photo) editor.close();
   const cards = [...results.children];
   const index = cards.indexOf(photo.card);
@@ -672,6 +673,7 @@ async function downloadAnimation(photo) {
       animating.set(photo, { done, total });
       showAnimationProgress(photo);
     });
+    if (photo.removed) return null;  // removed while it was being made
     const file = new File([answer.image], answer.downloadName, { type: answer.mime });
     lastAnimation.set(photo, file);
     saveBlob(file, answer.downloadName);

@@ -315,6 +315,9 @@ class Gallery:
         settings, edits = view_of(view)
         wanted = AnimationSettings.from_dict(animation)
         eyes = place_googly_eyes(kept.faces, settings, edits)
+        if not eyes:
+            raise GalleryError("no-eyes", f"{kept.photo.name} has no googly eyes to move.",
+                               "Add some in the editor (Add a pair), then make the animation.")
         size = animation_size(kept.photo.size, wanted.size)
         moving = scale_eyes(eyes, size[0] / kept.photo.size[0])
         return AnimationPlan(kept.photo, kept.faces, settings, edits, eyes, wanted, size, moving,

@@ -207,3 +207,12 @@ def test_an_animation_plan_is_the_size_asked_for_and_records_its_motion(gallery)
     assert gallery.plan_animation("p1", VIEW, {"size": 1080}).size == (512, 512)
     with pytest.raises(ValueError):
         gallery.plan_animation("p1", VIEW, {"size": 100})
+
+
+def test_a_photo_without_googly_eyes_says_there_is_nothing_to_move(gallery):
+    run(gallery.analyse("p2", NO_FACE, "coffee.jpg", VIEW))
+    with pytest.raises(GalleryError) as nothing:
+        gallery.plan_animation("p2", VIEW, {})
+    assert nothing.value.code == "no-eyes" and "coffee.jpg" in nothing.value.message
+    added = {"settings": VIEW["settings"], "edits": {"added": [{"key": "a1", "centre": [50, 50], "radius": 20}]}}
+    assert gallery.plan_animation("p2", added, {"size": 360}).frames.positions.shape[1] == 1
