@@ -32,6 +32,7 @@ const PHONE_SCALE = 10;  // eye radii / s^2 per m / s^2 of the phone's own accel
 const POINTER_PULL = 1.6;  // x gravity: how hard look-at pulls a pupil towards the pointer
 const MAX_FRAME_S = 0.05;  // a frame later than this (a busy tab) is caught up only this far
 const REST_SPEED = 0.02;  // eye radii / s: slower than this everywhere, and nothing pushing: at rest
+const QUIET_FRAMES = 10;  // ... for this many frames in a row
 
 export class Wobble {
   /**
@@ -67,6 +68,7 @@ export class Wobble {
     this.frame = 0;
     this.last = 0;
     this.carry = 0;  // seconds not yet stepped
+    this.quiet = 0;  // frames in a row at rest
     /** @type {{frames: number, steps: number, drawn: number}} for tests and benchmarks */
     this.stats = { frames: 0, steps: 0, drawn: 0 };
   }
@@ -88,10 +90,22 @@ export class Wobble {
     this.pupils = new Pupils(parts.params, parts.start, parts.physics);
     const radii = parts.eyes.map((eye) => eye.radius).sort((a, b) => a - b);
     this.reference = radii.length ? radii[Math.floor(radii.length / 2)] : Math.min(parts.width, parts.height) / 20;
-    if (this.reducedMotion) for (let i = 0; i < 3 * parts.physics.stepHz; i++) this.pupils.step([0, 0], null);
+    if (this.reducedMotion) this.settle(parts.physics.stepHz);
     this.context.drawImage(base, 0, 0);
     this.draw();
     this.wake();
+  }
+
+  /**
+   * Let the pupils come to rest before anything is shown (reduced motion): up to a minute of steps.
+   * @param {number} stepHz
+   */
+  settle(stepHz) {
+    const pupils = /** @type {Pupils} */ (this.pupils);
+    for (let second = 0; second < 60; second++) {
+      for (let i = 0; i < stepHz; i++) pupils.step([0, 0], null);
+      if (!pupils.moving(1e-4)) return;
+    }
   }
 
   release() {
@@ -119,6 +133,7 @@ export class Wobble {
     this.running = true;
     this.last = performance.now();
     this.carry = 0;
+    this.quiet = 0;
     this.frame = requestAnimationFrame((time) => this.tick(time));
   }
 
@@ -170,7 +185,7 @@ export class Wobble {
     this.last = time;
     const dt = 1 / stepHz;
     const pull = this.pull(gravity);
-    let pushing = !!this.held || Math.hypot(...this.offset) > 1e-3 || Math.hypot(...this.velocity) > 1e-2
+    const pushing = !!this.held || Math.hypot(...this.offset) > 1e-3 || Math.hypot(...this.velocity) > 1e-2
       || Math.hypot(...this.phoneShake) > 1e-2 || pull !== null;
     for (; this.carry >= dt; this.carry -= dt) {
       // the photo's spring (semi-implicit Euler): its acceleration is what the eyes feel
@@ -188,8 +203,11 @@ export class Wobble {
     this.moveStage(this.offset[0] * scale, this.offset[1] * scale);
     this.draw();
     this.stats.frames++;
-    if (!pushing && !pupils.moving(REST_SPEED)) {
-      this.running = false;  // at rest: wake() starts again on input
+    // At rest (every pupil slow, nothing pushing) for QUIET_FRAMES frames in a row: stop, and wake() starts
+    // again on input. (One slow frame is not rest: a pupil let go at the top of its eye starts at speed 0.)
+    this.quiet = !pushing && !pupils.moving(REST_SPEED) ? this.quiet + 1 : 0;
+    if (this.quiet >= QUIET_FRAMES) {
+      this.running = false;
       return;
     }
     this.frame = requestAnimationFrame((next) => this.tick(next));

@@ -245,7 +245,7 @@ def test_wobble_moves_the_pupils_live_and_stops_when_switched_off(open_app, serv
     for _ in range(6):  # the pupils fall from where the still picture had them, and bounce
         seen.add(eye_pixels(app))
         app.page.wait_for_timeout(60)
-    assert len(seen) >= 3
+    assert len(seen) >= 3, wobble(app)
     app.page.wait_for_function("!window.googly.wobble().running", timeout=TIMEOUT_MS)  # at rest: the loop idles
     rest = wobble(app)
     reach = app.page.evaluate("window.googly.photos[0].result.eyes.map((e) => 1 - e.pupil_radius / e.radius)")
@@ -289,3 +289,26 @@ def test_with_reduced_motion_nothing_moves_until_the_person_does(open_app, serve
     app.page.click("#shake")
     app.page.wait_for_timeout(120)
     assert eye_pixels(app) != first
+
+
+def test_share_animation_hands_the_animation_made_to_the_share_sheet(browser, server_url):
+    from test_ways_in_and_out import SHARE_SHEET_STAND_IN
+
+    context = browser.new_context(accept_downloads=True)
+    context.add_init_script(SHARE_SHEET_STAND_IN)
+    app = AppPage(context, server_url).open()
+    try:
+        app.drop([ASTRONAUT])
+        app.wait_for_results(1)
+        choose(app, format="gif", seconds=1, size=360)
+        app.page.locator("#results .result .edit").click()
+        assert app.page.locator("#share-animation").is_hidden()  # nothing made yet
+        made = app.download("#editor-animation")
+        app.page.click("#share-animation")
+        app.page.wait_for_function("window.sharedWithTheSheet.length === 1", timeout=TIMEOUT_MS)
+        [shared] = app.page.evaluate("window.sharedWithTheSheet")
+        assert (shared["name"], shared["type"]) == ("astronaut.googly.gif", "image/gif")
+        assert base64.b64decode(shared["data"]) == made.data
+        assert app.errors == []
+    finally:
+        context.close()
