@@ -103,10 +103,8 @@ def step(state: Pupils, params: PupilParams, shake=(0.0, 0.0), pull: np.ndarray 
     an extra acceleration per eye, or None. web/physics.js `step` is this, eye by eye, in the same order."""
     dt = 1.0 / STEP_HZ
     x, v = state.x, state.v
-    ax = 0.0 - float(shake[0])
+    ax = 0.0 - float(shake[0])  # the same for every eye, unless pulled
     ay = GRAVITY - float(shake[1])
-    ax = np.full(len(x), ax)
-    ay = np.full(len(x), ay)
     if pull is not None:
         ax = ax + pull[:, 0]
         ay = ay + pull[:, 1]
@@ -117,34 +115,35 @@ def step(state: Pupils, params: PupilParams, shake=(0.0, 0.0), pull: np.ndarray 
     px = x[:, 0] + vx * dt
     py = x[:, 1] + vy * dt
     reach = params.reach
-    outside = px * px + py * py > reach * reach
-    if outside.any():
+    hit = np.flatnonzero(px * px + py * py > reach * reach)  # the pupils that went past the rim
+    if hit.size:
+        r = reach[hit]
+        hx, hy, wx, wy = px[hit], py[hit], vx[hit], vy[hit]
+        gx = ax[hit] if pull is not None else ax
+        gy = ay[hit] if pull is not None else ay
         # Back onto the rim along the normal n; the normal speed is lost or bounced back.
-        distance = np.sqrt(px * px + py * py)
-        safe = np.where(outside, distance, 1.0)
-        nx = px / safe
-        ny = py / safe
-        px = np.where(outside, nx * reach, px)
-        py = np.where(outside, ny * reach, py)
-        vn = vx * nx + vy * ny
-        arriving = outside & (vn > 0.0)
-        bounce = np.where(vn > BOUNCE_MIN_SPEED, params.restitution * vn, 0.0)
-        change = np.where(arriving, vn + bounce, 0.0)
-        vx = vx - change * nx
-        vy = vy - change * ny
+        distance = np.sqrt(hx * hx + hy * hy)
+        nx = hx / distance
+        ny = hy / distance
+        px[hit] = nx * r
+        py[hit] = ny * r
+        vn = wx * nx + wy * ny
+        bounce = np.where(vn > BOUNCE_MIN_SPEED, params.restitution[hit] * vn, 0.0)
+        change = np.where(vn > 0.0, vn + bounce, 0.0)
+        wx = wx - change * nx
+        wy = wy - change * ny
         # Rolling friction: the tangential speed shrinks in proportion to how hard the pupil presses.
         tx = 0.0 - ny
         ty = nx
-        vt = vx * tx + vy * ty
-        safe_reach = np.where(reach > 0.0, reach, 1.0)
-        press = ax * nx + ay * ny + vt * vt / safe_reach
-        rolling = outside & (press > 0.0)
-        keep = 1.0 / (1.0 + params.friction * np.where(rolling, press, 0.0) * dt)
+        vt = wx * tx + wy * ty
+        press = gx * nx + gy * ny + vt * vt / np.where(r > 0.0, r, 1.0)
+        rolling = press > 0.0
+        keep = 1.0 / (1.0 + params.friction[hit] * np.where(rolling, press, 0.0) * dt)
         lost = vt - vt * keep
-        vx = np.where(rolling, vx - lost * tx, vx)
-        vy = np.where(rolling, vy - lost * ty, vy)
-    state.x = np.stack([px, py], axis=1)
-    state.v = np.stack([vx, vy], axis=1)
+        vx[hit] = np.where(rolling, wx - lost * tx, wx)
+        vy[hit] = np.where(rolling, wy - lost * ty, wy)
+    x[:, 0], x[:, 1] = px, py
+    v[:, 0], v[:, 1] = vx, vy
 
 
 def energy(state: Pupils) -> np.ndarray:
