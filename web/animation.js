@@ -157,12 +157,13 @@ export class VideoWriter {
    * @param {number} width  even
    * @param {number} height  even
    * @param {number} fps
+   * @param {string} [codecs]  "vp9": never H.264; "none": no codec (as browsers without them: tests)
    */
-  static async create(width, height, fps) {
-    let config = await supported(H264, width, height, fps);
+  static async create(width, height, fps, codecs = 'any') {
+    let config = codecs === 'any' ? await supported(H264, width, height, fps) : null;
     /** @type {'mp4' | 'webm'} */
     let container = 'mp4';
-    if (!config) {
+    if (!config && codecs !== 'none') {
       config = await supported(VP9, width, height, fps);
       container = 'webm';
     }

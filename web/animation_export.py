@@ -49,10 +49,11 @@ def _layer(left: int, top: int, image: Image.Image) -> dict:
     return {"left": left, "top": top, "width": image.width, "height": image.height, "rgba": js_bytes(image.tobytes())}
 
 
-async def export_animation(data, plan: AnimationPlan, job: str, timings: dict) -> tuple[object, str]:
+async def export_animation(data, plan: AnimationPlan, job: str, timings: dict, codecs: str = "any") -> tuple[object, str]:
     """`data` (a Uint8Array of the original file) as the plan's animation: (the file as a Uint8Array, the
     container written: "mp4", "webm", "gif", "webp" or "apng"). Raises Cancelled if the page cancelled
-    `job`, PhotoError "codec-missing" if this browser cannot encode the video."""
+    `job`, PhotoError "codec-missing" if this browser cannot encode the video. `codecs` ("vp9", "none")
+    leaves out H.264 or every video codec, as browsers without them do (tests)."""
     from pyscript.js_modules import animation  # web/animation.js (pyscript.toml [js_modules.worker])
 
     progress = channel()
@@ -73,7 +74,7 @@ async def export_animation(data, plan: AnimationPlan, job: str, timings: dict) -
     try:
         if kind == "mp4":
             try:
-                writer = await animation.VideoWriter.create(width, height, fps)
+                writer = await animation.VideoWriter.create(width, height, fps, codecs)
             except Exception as error:
                 if "codec-missing" in str(error):
                     raise PhotoError("codec-missing", "This browser cannot make videos (no H.264 or VP9 encoder).",

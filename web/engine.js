@@ -47,7 +47,7 @@ export class Engine {
     onStage('models');
     /** @type {WorkerCalls} */
     const calls = worker.sync;
-    const info = await calls.boot({ base: document.baseURI, threads: pageOption('threads'), model: pageOption('model'), mesh: pageOption('mesh'), export: pageOption('export'), turns: pageOption('turns') });
+    const info = await calls.boot({ base: document.baseURI, threads: pageOption('threads'), model: pageOption('model'), mesh: pageOption('mesh'), export: pageOption('export'), turns: pageOption('turns'), video: pageOption('video') });
     if (!info.ok) throw new Error(`${info.error.message} ${info.error.hint}`);
     return new Engine(calls, info);
   }

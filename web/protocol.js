@@ -62,6 +62,8 @@
  * @property {string | null} mesh  another face mesh file the manifest pins
  * @property {string | null} export  "pillow": downloads made by Pillow instead of the canvas
  * @property {string | null} turns  "upright": the whole photo is looked at upright only, not in four turns
+ * @property {string | null} video  "vp9": animations never use H.264 (as in a browser without it); "none": no
+ *   video encoder at all (tests of those browsers)
  */
 
 /**

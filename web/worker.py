@@ -31,6 +31,7 @@ IMPORTED_MS = js.performance.now()
 
 gallery: Gallery | None = None
 export_path = "canvas"  # or "pillow" (?export=pillow: for benchmarks comparing the two)
+video_codecs = "any"  # or "vp9" / "none" (?video=...: tests of browsers without H.264 or any video encoder)
 
 
 # ---- What engine.js calls -----------------------------------------------------------------------
@@ -44,9 +45,10 @@ def python_start() -> dict:
 
 async def boot(request):
     """Load onnxruntime-web and the models (BootRequest -> BootInfo)."""
-    global gallery, export_path
+    global gallery, export_path, video_codecs
     options = request_of(request)
     export_path = "pillow" if options.get("export") == "pillow" else "canvas"
+    video_codecs = options.get("video") if options.get("video") in ("vp9", "none") else "any"
     base = options["base"]
     timings = {}
     try:
@@ -140,7 +142,8 @@ async def animate(request):
         timings = {}
         with timed(timings, "physics"):
             plan = gallery.plan_animation(values["id"], values.get("view"), values.get("animation"))
-        encoded, container = await export_animation(values["bytes"], plan, str(values.get("job") or values["id"]), timings)
+        encoded, container = await export_animation(values["bytes"], plan, str(values.get("job") or values["id"]), timings,
+                                                    video_codecs)
         reply = answer(plan.answer(container, timings))
         reply.image = encoded
         return reply

@@ -119,11 +119,11 @@ def mp4_boxes(data: bytes, path: list[bytes]) -> bytes:
     return body
 
 
-VIDEO_PAGE = """async (b64) => {
+VIDEO_PAGE = """async ([b64, type]) => {
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
     const video = document.createElement('video');
     video.muted = true;
-    video.src = URL.createObjectURL(new Blob([bytes], {type: 'video/mp4'}));
+    video.src = URL.createObjectURL(new Blob([bytes], {type}));
     await new Promise((resolve, reject) => { video.onloadeddata = resolve; video.onerror = () => reject(new Error('the video does not decode')); });
     const canvas = new OffscreenCanvas(video.videoWidth, video.videoHeight);
     const context = canvas.getContext('2d');
@@ -153,9 +153,13 @@ def test_mp4_is_h264_at_30_fps_and_plays_in_the_browser(astronaut_app):
     runs = [struct.unpack(">II", stts[8 + 8 * i:16 + 8 * i]) for i in range(entries)]
     assert sum(count for count, _ in runs) == 60
     assert all(abs(delta / timescale - 1 / 30) < 1e-3 for _, delta in runs), (runs, timescale)
-    # and the browser plays it: right size and length, pupils moving, the photo still (up to compression)
+    check_video_plays(app, data, "video/mp4")
+
+
+def check_video_plays(app, data: bytes, mime: str):
+    """The browser plays it: right size and length, pupils moving, the photo still (up to compression)."""
     page = app.context.new_page()  # a plain page: no CSP, the video from a blob: URL
-    played = page.evaluate(VIDEO_PAGE, base64.b64encode(data).decode())
+    played = page.evaluate(VIDEO_PAGE, [base64.b64encode(data).decode(), mime])
     page.close()
     assert (played["width"], played["height"]) == (360, 360)
     assert abs(played["duration"] - 2.0) < 0.05
@@ -166,6 +170,29 @@ def test_mp4_is_h264_at_30_fps_and_plays_in_the_browser(astronaut_app):
     inside = sum(int((change[discs] > 60).sum()) for change in changes)
     outside = sum(int((change[~discs] > 60).sum()) for change in changes)
     assert inside > 100 and outside < 0.001 * discs.size * len(changes), (inside, outside)
+
+
+def test_without_h264_the_video_is_webm_and_without_any_encoder_the_page_says_so(open_app, server_url):
+    app = open_app(server_url + "?video=vp9")  # as a browser without an H.264 encoder
+    app.drop([ASTRONAUT])
+    app.wait_for_results(1)
+    choose(app, format="mp4", seconds=2, size=360)
+    download, record = animation_of(app)
+    assert download.name == "astronaut.googly.webm" and record["format"] == "webm"
+    assert download.data[:4] == b"\x1a\x45\xdf\xa3"  # EBML: a WebM file
+    assert "WebM" in app.page.locator("#status").inner_text()
+    check_video_plays(app, download.data, "video/webm")
+
+    app = open_app(server_url + "?video=none")  # no video encoder at all
+    app.drop([ASTRONAUT])
+    app.wait_for_results(1)
+    choose(app, format="mp4", seconds=1, size=360)
+    app.page.locator("#results .result .download-animation").click()
+    app.page.wait_for_function("window.googly.animations.length === 1", timeout=TIMEOUT_MS)
+    assert app.page.evaluate("window.googly.animations[0]")["error"] == "codec-missing"
+    assert "cannot make videos" in app.page.locator("#status").inner_text()
+    choose(app, format="gif")  # and the other formats still work
+    assert animation_of(app)[0].name == "astronaut.googly.gif"
 
 
 def test_download_all_as_animations_makes_a_zip_of_them_with_their_motion(astronaut_app):
@@ -186,6 +213,7 @@ def test_cancel_stops_an_animation_and_the_next_one_works(astronaut_app):
     app = astronaut_app
     choose(app, format="apng", seconds=6, size=1080, motion="jiggle")
     app.page.locator("#results .result .edit").click()
+    memory_before = app.page.evaluate("window.googlyMemory()")["malloc_bytes"]
     before = len(app.page.evaluate("window.googly.animations"))
     downloads = []
     def keep(download):
@@ -201,6 +229,9 @@ def test_cancel_stops_an_animation_and_the_next_one_works(astronaut_app):
     assert "cancelled" in app.page.locator("#status").inner_text()
     assert downloads == []
     app.page.remove_listener("download", keep)
+    # and let go of what it had made (frames, the encoder's output): the worker's heap is back within 8 MB
+    memory_after = app.page.evaluate("window.googlyMemory()")["malloc_bytes"]
+    assert memory_after - memory_before < 8_000_000, (memory_before, memory_after)
     # the worker is free and makes the next one
     choose(app, format="gif", seconds=1, size=360)
     with app.page.expect_download() as info:
@@ -312,3 +343,20 @@ def test_share_animation_hands_the_animation_made_to_the_share_sheet(browser, se
         assert app.errors == []
     finally:
         context.close()
+
+
+def test_in_look_at_mode_the_pupils_follow_the_pointer(open_app, server_url):
+    app = open_app(server_url)
+    app.drop([ASTRONAUT])
+    app.wait_for_results(1)
+    app.page.locator("#results .result .edit").click()
+    app.page.locator('input[name="pupil_mode"][value="look_at"]').check()
+    app.page.wait_for_function("window.googly.photos[0].settings?.pupil_mode === 'look_at' && !window.googly.photos[0].rendering")
+    app.page.click("#wobble")
+    app.page.wait_for_function("window.googly.wobble().drawn > 0", timeout=TIMEOUT_MS)
+    box = app.page.locator("#wobble-canvas").bounding_box()
+    for x, sign in ((box["x"] + 5, -1), (box["x"] + box["width"] - 5, 1)):  # the pointer at the left, then the right edge
+        app.page.mouse.move(x, box["y"] + box["height"] * 0.2)
+        app.page.wait_for_timeout(700)
+        pupils = wobble(app)["pupils"]
+        assert all(sign * pupils[2 * i] > 0.15 for i in range(len(pupils) // 2)), (sign, pupils)
