@@ -23,8 +23,44 @@ import { drawPupil } from './pupil.js';
  * @typedef {{centre: number[], radius: number, pupilRadius: number}} MovingEye
  */
 
+/**
+ * The photo as the animation shows it: the original file decoded by the browser (EXIF orientation
+ * applied), turned `turn` quarter turns clockwise and scaled to `width` x `height`; or null when the browser
+ * cannot decode it or sees another size than Python did (`upright`: the photo's size after the turn), as
+ * canvas_export.py does. Python then decodes it with Pillow and hands the pixels to bitmapOf.
+ * @param {Uint8Array<ArrayBuffer>} bytes
+ * @param {number[]} upright
+ * @param {number} width
+ * @param {number} height
+ * @param {number} turn
+ */
+export async function photoBitmap(bytes, upright, width, height, turn) {
+  let decoded;
+  try {
+    decoded = await createImageBitmap(new Blob([bytes]), { imageOrientation: 'from-image' });
+  } catch {
+    return null;
+  }
+  const [before, after] = turn % 2 ? [[upright[1], upright[0]], [height, width]] : [upright, [width, height]];
+  if (decoded.width !== before[0] || decoded.height !== before[1]) {
+    decoded.close();
+    return null;
+  }
+  const canvas = new OffscreenCanvas(width, height);
+  const context = /** @type {OffscreenCanvasRenderingContext2D} */ (canvas.getContext('2d'));
+  context.imageSmoothingQuality = 'high';
+  if (turn) {  // as canvas_export.py: turn about the origin, then move the turned photo back into view
+    const shift = [[0, 0], [width, 0], [width, height], [0, height]][turn];
+    context.translate(shift[0], shift[1]);
+    context.rotate(turn * Math.PI / 2);
+  }
+  context.drawImage(decoded, 0, 0, after[0], after[1]);
+  decoded.close();
+  return canvas.transferToImageBitmap();
+}
+
 /** @param {Layer} layer */
-async function bitmapOf(layer) {
+export async function bitmapOf(layer) {
   const pixels = new Uint8ClampedArray(layer.width * layer.height * 4);
   pixels.set(layer.rgba);
   return createImageBitmap(new ImageData(pixels, layer.width, layer.height));
@@ -48,25 +84,15 @@ export class Composer {
   }
 
   /**
-   * The photo (its original file, decoded by the browser with its EXIF orientation, made `width` x
-   * `height` after `turn` quarter turns clockwise) with the still layers, ready to draw frames on.
-   * @param {{bytes: Uint8Array<ArrayBuffer>, width: number, height: number, turn: number, still: Layer[], above: Layer[],
+   * The photo (`photo`: already decoded, turned and sized, see photoBitmap) with the still layers, ready
+   * to draw frames on.
+   * @param {{photo: ImageBitmap, width: number, height: number, still: Layer[], above: Layer[],
    *   look: PupilLook, eyes: MovingEye[]}} parts
    */
-  static async create({ bytes, width, height, turn, still, above, look, eyes }) {
-    const [w, h] = turn % 2 ? [height, width] : [width, height];  // the size before the turn
-    const photo = await createImageBitmap(new Blob([bytes]), {
-      imageOrientation: 'from-image', resizeWidth: w, resizeHeight: h, resizeQuality: 'high',
-    });
+  static async create({ photo, width, height, still, above, look, eyes }) {
     const canvas = new OffscreenCanvas(width, height);
     const context = /** @type {OffscreenCanvasRenderingContext2D} */ (canvas.getContext('2d'));
-    if (turn) {  // as canvas_export.py: turn about the origin, then move the turned photo back into view
-      const shift = [[0, 0], [width, 0], [width, height], [0, height]][turn];
-      context.translate(shift[0], shift[1]);
-      context.rotate(turn * Math.PI / 2);
-    }
     context.drawImage(photo, 0, 0);
-    context.setTransform(1, 0, 0, 1, 0, 0);
     photo.close();
     for (const layer of still) {
       const bitmap = await bitmapOf(layer);

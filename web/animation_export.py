@@ -1,5 +1,5 @@
 """An animated download, made in the worker: Python plans it (gallery.plan_animation: the physics) and
-drives the frames; the browser composites them (web/animation.js's Composer: the photo and the still
+drives the frames; the browser decodes the photo (Pillow when it cannot: TIFF, ...), composites the frames (web/animation.js's Composer: the photo and the still
 layers once, then only pupils) and encodes MP4/WebM (WebCodecs) and GIF (gifenc); Pillow encodes animated
 WebP and APNG (googly_eyes.animated_files). Frames stream one at a time into the encoder, so memory
 stays bounded whatever the length.
@@ -16,7 +16,7 @@ from pyodide.ffi import create_proxy, to_js
 
 from googly_eyes.animated_files import ApngWriter, WebPWriter
 from googly_eyes.gallery import AnimationPlan, timed
-from googly_eyes.photo import PhotoError
+from googly_eyes.photo import PhotoError, load_photo
 from js_bridge import js_bytes, js_object
 
 CHANNEL = "googly-animation"
@@ -61,10 +61,16 @@ async def export_animation(data, plan: AnimationPlan, job: str, timings: dict, c
     total = plan.animation.frames
     fps = plan.animation.fps
     kind = plan.animation.format
+    with timed(timings, "decode"):
+        photo = await animation.photoBitmap(data, to_js(list(plan.photo.size)), width, height, plan.photo.turn)
+        if photo is None:  # a format the browser cannot decode (TIFF, ...), or another size: Pillow decodes it
+            image = load_photo(data.to_bytes(), plan.photo.name, turn=plan.photo.turn).image
+            image = image.convert("RGBA").resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+            photo = await animation.bitmapOf(js_object(_layer(0, 0, image)))
     with timed(timings, "layers"):
         parts = plan.layers()
         composer = await animation.Composer.create(js_object({
-            "bytes": data, "width": width, "height": height, "turn": plan.photo.turn,
+            "photo": photo, "width": width, "height": height,
             "still": [_layer(*layer) for layer in parts["still"]],
             "above": [_layer(*layer) for layer in parts["above"]],
             "look": parts["pupil"],

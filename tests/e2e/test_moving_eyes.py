@@ -360,3 +360,22 @@ def test_in_look_at_mode_the_pupils_follow_the_pointer(open_app, server_url):
         app.page.wait_for_timeout(700)
         pupils = wobble(app)["pupils"]
         assert all(sign * pupils[2 * i] > 0.15 for i in range(len(pupils) // 2)), (sign, pupils)
+
+
+def test_a_photo_the_browser_cannot_decode_is_animated_from_pillow(open_app, server_url):
+    """TIFF: the browser cannot decode it, so the worker decodes it with Pillow; the animation is the same."""
+    buffer = io.BytesIO()
+    Image.open(ASTRONAUT).save(buffer, "TIFF")
+    app = open_app(server_url)
+    app.drop([("astronaut.tif", buffer.getvalue())])
+    app.wait_for_results(1)
+    choose(app, format="gif", seconds=1, size=360, motion="jiggle")
+    download, record = animation_of(app, "astronaut.tif")
+    assert download.name == "astronaut.googly.gif" and record["timings"]["decode"] > 0
+    image = Image.open(io.BytesIO(download.data))
+    assert image.size == (360, 360) and image.n_frames == 25
+    frames = [np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(image)]
+    check_only_pupils_move(frames, eyes_at(app, "astronaut.tif", 360 / 512), level=0)
+    # the photo itself is there (the fixture's colours, not a blank canvas)
+    reference = np.asarray(Image.open(ASTRONAUT).convert("RGB").resize((360, 360)), int)
+    assert np.abs(frames[0].astype(int) - reference).mean() < 12
