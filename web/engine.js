@@ -139,9 +139,21 @@ export class Engine {
    * @param {View} view
    */
   render(id, file, view) {
+    return this.withPreview((bytes) => this.calls.render({ id, view, bytes }), file);
+  }
+
+  /**
+   * An urgent call that needs the photo's preview in the worker: asked without the file first, and again
+   * with its bytes if the worker had let the preview go (the failure "preview-gone").
+   * @template {{ok: true}} T
+   * @param {(bytes: Uint8Array | null) => Promise<T | Failed>} call
+   * @param {Blob} file
+   * @returns {Promise<T | Failed>}
+   */
+  withPreview(call, file) {
     return this.schedule(async () => {
-      const answer = await this.calls.render({ id, view, bytes: null });
-      if (!answer.ok && answer.error.code === 'preview-gone') return this.calls.render({ id, view, bytes: await Engine.bytesOf(file) });
+      const answer = await call(null);
+      if (!answer.ok && answer.error.code === 'preview-gone') return call(await Engine.bytesOf(file));
       return answer;
     }, true);
   }
@@ -164,11 +176,7 @@ export class Engine {
    * @param {View} view
    */
   moving(id, file, view) {
-    return this.schedule(async () => {
-      const answer = await this.calls.moving({ id, view, bytes: null });
-      if (!answer.ok && answer.error.code === 'preview-gone') return this.calls.moving({ id, view, bytes: await Engine.bytesOf(file) });
-      return answer;
-    }, true);
+    return this.withPreview((bytes) => this.calls.moving({ id, view, bytes }), file);
   }
 
   /**
