@@ -196,7 +196,7 @@ export class Editor {
     const parts = await this.moving(photo);
     if (request !== this.wobbleRequest || !this.wobbling || photo !== this.openPhoto) return;
     if (!parts.ok) { this.announce(`${parts.error.message} ${parts.error.hint}`); this.setWobble(false); return; }
-    this.wobbleCanvas.hidden = false;
+    this.wobbleCanvas.hidden = this.comparing;
     await this.wobble.show(parts, this.view.settings.pupil_mode === 'look_at');
   }
 
@@ -251,6 +251,7 @@ export class Editor {
     this.image.src = this.comparing ? result.originalUrl : result.previewUrl;
     this.image.alt = this.comparing ? `${this.photo.name} without googly eyes` : `${this.photo.name} with ${result.eyes.length} googly eye(s)`;
     this.overlay.setAttribute('viewBox', `0 0 ${result.width} ${result.height}`);
+    if (this.wobbling) this.wobbleCanvas.hidden = this.comparing;  // "before" shows the photo without googly eyes
     this.drawOverlay();
   }
 

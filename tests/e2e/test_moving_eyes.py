@@ -300,6 +300,11 @@ def test_wobble_moves_the_pupils_live_and_stops_when_switched_off(open_app, serv
     back = app.page.evaluate("(() => { const m = new DOMMatrix(getComputedStyle(document.querySelector('#stage')).transform);"
                              " return [m.m41, m.m42]; })()")
     assert max(map(abs, back)) < 0.5, back  # sprung back
+    # Before / after shows the photo without googly eyes, wobbling or not
+    app.page.click("#compare")
+    assert app.page.locator("#wobble-canvas").is_hidden()
+    app.page.click("#compare")
+    assert app.page.locator("#wobble-canvas").is_visible()
     # switched off: the still picture and its handles again, and no more frames
     app.page.click("#wobble")
     assert app.page.locator("#wobble-canvas").is_hidden() and app.page.locator("#overlay").is_visible()
