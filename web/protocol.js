@@ -179,7 +179,7 @@
  * @typedef {object} OverlayEye
  * @property {number[]} centre
  * @property {boolean} visible  false: hidden by a turned head (no googly eye)
- * @property {number[][]} contour  the eyelid contour (empty without the mesh)
+ * @property {number[][]} contour  the eye's outline, its points in order around the eye (empty without the mesh)
  */
 
 /**

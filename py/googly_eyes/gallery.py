@@ -84,7 +84,7 @@ def faces_for_overlay(faces: list[LocatedFace]) -> list[dict]:
     return [{
         "box": _rounded_point(face.box),
         "eyes": [{"centre": _rounded_point(eye.centre), "visible": bool(eye.visible),
-                  "contour": [_rounded_point(point) for point in eye.contour]}
+                  "contour": [_rounded_point(point) for point in eye.outline]}
                  for eye in (face.right, face.left)],
         "keypoints": [_rounded_point(point) for point in face.face.keypoints],
     } for face in faces]

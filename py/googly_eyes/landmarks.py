@@ -15,7 +15,7 @@ corners (2.3 eye widths, turned by the head's roll) gives the same 16-point eyel
 finer scale. On faces-dev this takes e <= 0.05 from 47% to 80% of matched faces (both halves alike).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import math
 
 import numpy as np
@@ -151,7 +151,19 @@ class Eye:
     width: float  # corner to corner, photo pixels
     opening: float  # mean lid-to-lid height over width (about 0.3 open, under 0.1 closed)
     visible: bool
-    contour: np.ndarray  # the eyelid contour (16, 2), photo pixels
+    contour: np.ndarray  # the eyelid contour (16, 2), photo pixels, in its source's order (contour_order)
+    # "around": the outer corner, the lower lid to the inner corner (index 8), back along the upper lid (the
+    # mesh's EYE_CONTOUR); "lids": the upper lid also runs from the outer corner inwards (the iris model's).
+    contour_order: str = "around"
+
+    @property
+    def outline(self) -> np.ndarray:
+        """The eye's opening as a closed polygon, its points in order around the eye (the last joins the
+        first): the contour, with the iris model's upper lid turned round."""
+        points = np.asarray(self.contour, float)
+        if self.contour_order == "lids" and len(points) == len(EYE_CONTOUR["right"]):
+            return np.concatenate([points[:INNER + 1], points[INNER + 1:][::-1]])
+        return points
 
 
 @dataclass
@@ -186,12 +198,13 @@ class LocatedFace:
         return math.degrees(math.atan2(dy, dx))
 
 
-def eye_from_contour(points: np.ndarray, frame_y: np.ndarray, visible: bool = True) -> Eye:
-    """An eye from its 16-point eyelid contour (EYE_CONTOUR order); frame_y points down the face."""
+def eye_from_contour(points: np.ndarray, frame_y: np.ndarray, visible: bool = True, order: str = "around") -> Eye:
+    """An eye from its 16-point eyelid contour (corners at OUTER and INNER, lid middles at LOWER_MID and
+    UPPER_MID in either `order`, see Eye.contour_order); frame_y points down the face."""
     width = float(np.linalg.norm(points[OUTER] - points[INNER]))
     height = abs(float((points[LOWER_MID] - points[UPPER_MID]) @ frame_y))
     return Eye(tuple(float(v) for v in points.mean(axis=0)), width, height / width if width > 0 else 0.0,
-               visible, points)
+               visible, points, order)
 
 
 def eye_from_mesh(mesh: np.ndarray, mesh_side: str, frame_y: np.ndarray) -> Eye:
@@ -204,9 +217,9 @@ def hide_turned_away_eye(right: Eye, left: Eye) -> tuple[Eye, Eye]:
     it, squeezed to a sliver. An eye under EYE_HIDDEN_WIDTH_RATIO of the other's width gets none."""
     ratio = config.EYE_HIDDEN_WIDTH_RATIO
     if right.width < ratio * left.width:
-        right = Eye(right.centre, right.width, right.opening, False, right.contour)
+        right = replace(right, visible=False)
     elif left.width < ratio * right.width:
-        left = Eye(left.centre, left.width, left.opening, False, left.contour)
+        left = replace(left, visible=False)
     return right, left
 
 
@@ -238,7 +251,7 @@ class EyeLocator:
         if mirror:
             points[:, 0] = spec.input_size - points[:, 0]
         contour = roi.to_image(points, spec.input_size)
-        return eye_from_contour(contour, roi.axes()[1], eye.visible)
+        return eye_from_contour(contour, roi.axes()[1], eye.visible, order="lids")
 
     async def run_mesh(self, image: Image.Image, roi: Roi, mirror: bool = False) -> tuple[np.ndarray, float]:
         """The mesh in photo pixels and the presence score. mirror=True feeds the crop flipped, as
@@ -313,7 +326,7 @@ def scaled_face(face: LocatedFace, sx: float, sy: float) -> LocatedFace:
         mesh = face.mesh * np.array([sx, sy, mean])
 
     def eye(item: Eye) -> Eye:
-        return Eye((item.centre[0] * sx, item.centre[1] * sy), item.width * mean, item.opening, item.visible,
-                   np.asarray(item.contour) * k)
+        return replace(item, centre=(item.centre[0] * sx, item.centre[1] * sy), width=item.width * mean,
+                       contour=np.asarray(item.contour) * k)
 
     return LocatedFace(moved, mesh, face.presence, eye(face.right), eye(face.left))

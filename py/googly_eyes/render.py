@@ -292,7 +292,7 @@ def _huge_ellipse(draw: ImageDraw.ImageDraw, centre, ax: float, ay: float, fill)
 
 def draw_debug(image: Image.Image, faces) -> Image.Image:
     """What the pipeline saw, for people checking it (never part of a download): face boxes, the
-    detector's keypoints (orange), the mesh (faint green), each eyelid contour (cyan) and eye centre
+    detector's keypoints (orange), the mesh (faint green), each eye's outline (cyan) and eye centre
     (red cross; a hidden eye's is grey)."""
     out = image.convert("RGB")
     draw = ImageDraw.Draw(out)
@@ -306,7 +306,7 @@ def draw_debug(image: Image.Image, faces) -> Image.Image:
         for x, y in face.face.keypoints:
             draw.ellipse((x - 2 * dot, y - 2 * dot, x + 2 * dot, y + 2 * dot), outline=(255, 140, 0))
         for eye in (face.right, face.left):
-            points = [tuple(map(float, p)) for p in eye.contour]
+            points = [tuple(map(float, p)) for p in eye.outline]
             if len(points) > 2:
                 draw.line(points + points[:1], fill=(0, 220, 255), width=max(1, round(dot)))
             x, y = eye.centre

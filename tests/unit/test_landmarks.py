@@ -12,7 +12,7 @@ from googly_eyes.detect import Face
 from googly_eyes.googly import place_googly_eyes
 from googly_eyes.landmarks import (
     EYE_CONTOUR, INNER, OUTER, Eye, EyeLocator, IrisSpec, LocatedFace, MeshSpec, Roi, drop_duplicate_faces,
-    eye_from_contour, face_roi, hide_turned_away_eye, mesh_roi, unlocated,
+    eye_from_contour, face_roi, hide_turned_away_eye, mesh_roi, scaled_face, unlocated,
 )
 from support import run
 
@@ -193,3 +193,53 @@ def test_iris_spec_reads_the_manifest_shape():
                                              "normalisation": {"scale": 1 / 255, "offset": 0}},
                                    "outputs": {"eye_contour": "c", "iris": "i"}, "roi": {"scale": 2.3}})
     assert (spec.input_size, spec.contour_output, spec.roi_scale) == (64, "c", 2.3)
+
+
+def simple_polygon(points) -> bool:
+    """No two edges of the closed polygon cross (neighbours share a corner and do not count)."""
+    points = np.asarray(points, float)
+    n = len(points)
+
+    def side(a, b, c):
+        return np.sign((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]))
+    for i in range(n):
+        for j in range(i + 2, n):
+            if i == 0 and j == n - 1:
+                continue
+            a, b, c, d = points[i], points[(i + 1) % n], points[j], points[(j + 1) % n]
+            if side(a, b, c) != side(a, b, d) and side(c, d, a) != side(c, d, b):
+                return False
+    return True
+
+
+def test_the_outline_goes_around_the_eye_whatever_order_the_contour_came_in():
+    roll = math.radians(15)
+    frame_y = np.array([-math.sin(roll), math.cos(roll)])
+    around = contour((50, 40), 30, 9, roll)  # the mesh's order
+    lids = np.concatenate([around[:9], around[9:][::-1]])  # the iris model's: both lids from the outer corner
+    from_mesh = eye_from_contour(around, frame_y)
+    from_iris = eye_from_contour(lids, frame_y, order="lids")
+    assert np.array_equal(from_mesh.outline, around) and np.allclose(from_iris.outline, around)
+    assert not simple_polygon(lids) and simple_polygon(from_iris.outline)
+    assert (*from_iris.centre, from_iris.width, from_iris.opening) == pytest.approx(
+        (*from_mesh.centre, from_mesh.width, from_mesh.opening))
+    # hiding a turned-away eye and mapping a face back from a reduced copy keep the order
+    hidden = hide_turned_away_eye(from_iris, eye_from_contour(lids * 0.1, frame_y, order="lids"))[1]
+    assert not hidden.visible and hidden.contour_order == "lids"
+    scaled = scaled_face(located(from_iris, from_iris), 2.0, 2.0).right
+    assert np.allclose(scaled.outline, around * 2.0) and simple_polygon(scaled.outline)
+
+
+def test_real_eyes_have_outlines_that_go_around_them(models):
+    from googly_eyes.pipeline import analyse_photo
+    from support import FIXTURES
+
+    analysis = run(analyse_photo((FIXTURES / "astronaut.jpg").read_bytes(), "astronaut.jpg", models))
+    [face] = analysis.faces
+    for eye in (face.right, face.left):
+        assert eye.contour_order == "lids"  # refined by the iris model
+        outline = eye.outline
+        assert len(outline) == 16 and simple_polygon(outline)
+        x, y = outline[:, 0], outline[:, 1]
+        area = 0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1)))
+        assert 0.1 * eye.width ** 2 < area < 0.6 * eye.width ** 2, (area, eye.width)
