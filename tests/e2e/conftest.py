@@ -132,8 +132,11 @@ def open_app(browser):
     """Open the app in a fresh context; after the test, assert nothing left the page's origin."""
     pages = []
 
-    def opener(url, **context_options):
+    def opener(url, init_script: str | None = None, **context_options):
+        """`init_script` runs in every page of the context before the page's own (stand-ins for browser APIs)."""
         context = browser.new_context(accept_downloads=True, **context_options)
+        if init_script:
+            context.add_init_script(init_script)
         app = AppPage(context, url)
         pages.append(app)
         return app.open()

@@ -327,27 +327,22 @@ def test_with_reduced_motion_nothing_moves_until_the_person_does(open_app, serve
     assert eye_pixels(app) != first
 
 
-def test_share_animation_hands_the_animation_made_to_the_share_sheet(browser, server_url):
+def test_share_animation_hands_the_animation_made_to_the_share_sheet(open_app, server_url):
     from test_ways_in_and_out import SHARE_SHEET_STAND_IN
 
-    context = browser.new_context(accept_downloads=True)
-    context.add_init_script(SHARE_SHEET_STAND_IN)
-    app = AppPage(context, server_url).open()
-    try:
-        app.drop([ASTRONAUT])
-        app.wait_for_results(1)
-        choose(app, format="gif", seconds=1, size=360)
-        app.page.locator("#results .result .edit").click()
-        assert app.page.locator("#share-animation").is_hidden()  # nothing made yet
-        made = app.download("#editor-animation")
-        app.page.click("#share-animation")
-        app.page.wait_for_function("window.sharedWithTheSheet.length === 1", timeout=TIMEOUT_MS)
-        [shared] = app.page.evaluate("window.sharedWithTheSheet")
-        assert (shared["name"], shared["type"]) == ("astronaut.googly.gif", "image/gif")
-        assert base64.b64decode(shared["data"]) == made.data
-        assert app.errors == []
-    finally:
-        context.close()
+    app = open_app(server_url, init_script=SHARE_SHEET_STAND_IN)
+    app.drop([ASTRONAUT])
+    app.wait_for_results(1)
+    choose(app, format="gif", seconds=1, size=360)
+    app.page.locator("#results .result .edit").click()
+    assert app.page.locator("#share-animation").is_hidden()  # nothing made yet
+    made = app.download("#editor-animation")
+    app.page.click("#share-animation")
+    app.page.wait_for_function("window.sharedWithTheSheet.length === 1", timeout=TIMEOUT_MS)
+    [shared] = app.page.evaluate("window.sharedWithTheSheet")
+    assert (shared["name"], shared["type"]) == ("astronaut.googly.gif", "image/gif")
+    assert base64.b64decode(shared["data"]) == made.data
+    assert app.errors == []
 
 
 def test_in_look_at_mode_the_pupils_follow_the_pointer(open_app, server_url):

@@ -339,25 +339,18 @@ SHARE_SHEET_STAND_IN = """
 """
 
 
-def test_share_hands_the_full_resolution_file_to_the_share_sheet(browser, server_url):
-    from conftest import AppPage
-
-    context = browser.new_context(accept_downloads=True)
-    context.add_init_script(SHARE_SHEET_STAND_IN)
-    app = AppPage(context, server_url).open()
-    try:
-        app.drop([ASTRONAUT])
-        app.wait_for_results(1)
-        app.page.click("#results .result .share")
-        app.page.wait_for_function("window.sharedWithTheSheet.length === 1", timeout=TIMEOUT_MS)
-        [shared] = app.page.evaluate("window.sharedWithTheSheet")
-        assert (shared["name"], shared["type"]) == ("astronaut.googly.jpg", "image/jpeg")
-        app.page.wait_for_function("document.querySelector('#status').textContent.includes('astronaut.googly.jpg shared')")
-        downloaded = app.download(card(app, ASTRONAUT.name).locator(".download-image")).data
-        assert base64.b64decode(shared["data"]) == downloaded
-        assert app.errors == []
-    finally:
-        context.close()
+def test_share_hands_the_full_resolution_file_to_the_share_sheet(open_app, server_url):
+    app = open_app(server_url, init_script=SHARE_SHEET_STAND_IN)
+    app.drop([ASTRONAUT])
+    app.wait_for_results(1)
+    app.page.click("#results .result .share")
+    app.page.wait_for_function("window.sharedWithTheSheet.length === 1", timeout=TIMEOUT_MS)
+    [shared] = app.page.evaluate("window.sharedWithTheSheet")
+    assert (shared["name"], shared["type"]) == ("astronaut.googly.jpg", "image/jpeg")
+    app.page.wait_for_function("document.querySelector('#status').textContent.includes('astronaut.googly.jpg shared')")
+    downloaded = app.download(card(app, ASTRONAUT.name).locator(".download-image")).data
+    assert base64.b64decode(shared["data"]) == downloaded
+    assert app.errors == []
 
 
 def test_downloads_keep_the_date_and_camera_never_the_location_unless_told_to_keep_nothing(open_app, server_url):
