@@ -134,10 +134,10 @@ def main() -> int:
     args = parser.parse_args()
 
     models = load_native_models(args.models_dir, args.threads,
-                                {"face_detector": args.detector, "face_landmarks": args.mesh})
+                                {"face_detector": args.detector, "face_landmarker": args.mesh})
     if args.no_mesh:
         models.locator = None
-        models.files.pop("face_landmarks", None)
+        models.files.pop("face_landmarker", None)
     model_name = ", ".join(models.files.values())
     if args.transforms:
         return evaluate_transforms(args, models)

@@ -59,7 +59,7 @@
  * @property {string} base  the page's URL: the worker resolves models/ and vendor/ against it
  * @property {string | null} threads  "1" or "2": at most this many onnxruntime-web threads
  * @property {string | null} model  another face detector file the manifest pins
- * @property {string | null} mesh  another face mesh file the manifest pins
+ * @property {string | null} mesh  another face landmarker file the manifest pins
  * @property {string | null} export  "pillow": downloads made by Pillow instead of the canvas
  * @property {string | null} turns  "upright": the whole photo is looked at upright only, not in four turns
  * @property {string | null} video  "vp9": animations never use H.264 (as in a browser without it); "none": no

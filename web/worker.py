@@ -65,7 +65,7 @@ async def boot(request):
         # ?model=... / ?mesh=... swap a model for another file the manifest pins (benchmarks).
         with timed(timings, "models"):
             models = await load_models(manifest, read_model, ort_web.OrtWebSession.create,
-                                       {"face_detector": options.get("model"), "face_landmarks": options.get("mesh")})
+                                       {"face_detector": options.get("model"), "face_landmarker": options.get("mesh")})
     except Exception as error:
         traceback.print_exc()
         return js_object({"ok": False, "error": {"code": "models-failed", "hint": "Reload the page to try again.",

@@ -15,16 +15,16 @@ from PIL import Image
 
 from .detect import DetectorSpec, FaceDetector
 from .inference import open_native_session, run_model
-from .landmarks import EyeLocator, IrisSpec, MeshSpec
+from .landmarks import EyeLocator, MeshSpec
 
 
-ROLES = ("face_detector", "face_landmarks", "iris_landmarks")
+ROLES = ("face_detector", "face_landmarker")
 
 
 @dataclass
 class Models:
     detector: FaceDetector
-    locator: EyeLocator | None  # face mesh (+ iris); None runs on the detector's eye points alone
+    locator: EyeLocator | None  # the face landmarker; None runs on the detector's eye points alone
     files: dict[str, str]  # which model file each role uses
 
 
@@ -40,11 +40,8 @@ def build_models(manifest: dict, sessions: dict, files: dict[str, str]) -> Model
     entries = manifest["models"]
     detector = FaceDetector(sessions["face_detector"], DetectorSpec.from_manifest(entries["face_detector"]))
     locator = None
-    if "face_landmarks" in sessions:
-        iris = "iris_landmarks" in sessions
-        locator = EyeLocator(sessions["face_landmarks"], MeshSpec.from_manifest(entries["face_landmarks"]),
-                             sessions["iris_landmarks"] if iris else None,
-                             IrisSpec.from_manifest(entries["iris_landmarks"]) if iris else None)
+    if "face_landmarker" in sessions:
+        locator = EyeLocator(sessions["face_landmarker"], MeshSpec.from_manifest(entries["face_landmarker"]))
     return Models(detector, locator, files)
 
 

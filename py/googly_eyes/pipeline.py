@@ -149,7 +149,7 @@ def _eye_json(eye) -> dict:
     entry = {"centre": _point(eye.centre), "width": round(float(eye.width), 2), "visible": bool(eye.visible)}
     if eye.opening == eye.opening:  # not NaN: measured by the mesh
         entry["opening"] = round(float(eye.opening), 3)
-        entry["contour"] = [_point(p) for p in eye.contour]  # in the model's own order (Eye.contour_order)
+        entry["contour"] = [_point(p) for p in eye.contour]  # the 16 eyelid points in the landmarker's order
         entry["outline"] = [_point(p) for p in eye.outline]  # the same points in order around the eye
     return entry
 

@@ -20,8 +20,8 @@ from scripts.serve import QuietServer, make_handler
 
 BOOT_TIMEOUT_MS = 180_000
 PHOTO_TIMEOUT_MS = 120_000
-MODELS = {"int8": ("face_detector.int8.onnx", "face_landmarks.int8.onnx"),
-          "fp32": ("face_detector.fp32.onnx", "face_landmarks.fp32.onnx")}
+MODELS = {"int8": ("face_detector.int8.onnx", "face_landmarker.fp16.onnx"),  # the shipped files
+          "fp32": ("face_detector.fp32.onnx", "face_landmarker.fp32.onnx")}
 
 
 # ---- Serving ------------------------------------------------------------------------------------

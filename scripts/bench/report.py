@@ -175,8 +175,8 @@ def machine_section(run: dict) -> list[str]:
 def stages_section(run: dict) -> list[str]:
     native_records, page_records = run["native"]["records"], page_results(run)
     lines = ["## Pipeline per stage: native vs the page", "",
-             "Preview path (what the user sees after a drop): decode, detect, locate (= refine: face mesh + "
-             "iris), preview (downscale to 1600 px + JPEG of the original), render and encode of the preview. "
+             "Preview path (what the user sees after a drop): decode, detect, locate (= refine: the face "
+             "landmarker), preview (downscale to 1600 px + JPEG of the original), render and encode of the preview. "
              "Page numbers are `window.googly.results[i].timings` from the batch below (each photo once); "
              "total is the card's time from its turn to its result.", "",
              "| photos | where | " + " | ".join(STAGES) + " | total |", "|" + "---|" * (len(STAGES) + 3)]
@@ -287,7 +287,8 @@ def variants_section(run: dict) -> list[str]:
     lines = ["## Models and threads", "",
              "The face detector alone on one 640x480 input (window.googlyTimeModel / the same call natively), "
              f"and per photo over {run['variant_photos']} dev photos (detect, locate). `fp32` swaps the detector and the "
-             "face mesh (`?model=face_detector.fp32.onnx&mesh=face_landmarks.fp32.onnx`); the iris model stays int8.", "",
+             "face landmarker (`?model=face_detector.fp32.onnx&mesh=face_landmarker.fp32.onnx`); `int8` is the shipped pair "
+             "(the landmarker's weights in fp16: the same outputs as fp32).", "",
              "| models | threads | native detector alone | page detector alone | page / native | page detect per photo | page locate per photo |",
              "|---|---|---|---|---|---|---|"]
     for key, variant in run["variants"].items():
@@ -316,8 +317,8 @@ def peer_section(run: dict) -> list[str]:
     lines = ["", "## The peer: MediaPipe's web face detector", "",
              "Same photos, same browser, one at a time. Peer: decode (`<img>.decode()`) + `send()` to its "
              "result (MediaPipe's graph runs its image steps in WebGL, here SwiftShader). Ours: decode + detect "
-             "+ locate from the batch (our detector also tiles large photos, and locate runs the face mesh and "
-             "iris model per face). Accuracy: `../shared/tools/score_eyes.py` on faces-dev (72 photos, 220 "
+             "+ locate from the batch (our detector also tiles large photos, and locate runs the face landmarker "
+             "twice per face). Accuracy: `../shared/tools/score_eyes.py` on faces-dev (72 photos, 220 "
              "scored faces); eyes = share of eye-visible faces with normalised eye error e <= 0.05 / 0.10 / 0.25 "
              "(a missed face counts as a failure).", "",
              "| | per photo, dev | per photo, 12 MP | recall | precision | eyes e<=0.05 | e<=0.10 | e<=0.25 |",

@@ -2,14 +2,14 @@
 
 Each model's `Checks` object says how to make its inputs from the dev photos, how to compare a candidate's
 outputs with fp32's, the accuracy part of the rule that picks the shipped int8 variant, the summary
-table's columns and the manifest's "int8_vs_fp32" record. convert.py does the rest the same way
+table's columns and the manifest's "shipped_vs_fp32" record. convert.py does the rest the same way
 for every model (fetch, convert, check against TFLite, quantize, measure natively and in wasm, write).
 
 - FaceDetectorChecks: BlazeFace on letterboxed whole photos; faces lost/added and eye keypoint movement
   after decoding and weighted NMS (googly_eyes.detect), plus the dev scorer's numbers.
-- LandmarkChecks: the face mesh on 192 x 192 face crops and the iris model on 64 x 64 eye crops, cut
-  from the dev photos around the annotated faces / eyes; landmark movement in units of the eye distance
-  (mesh) or eye width (iris), and for the mesh whether its face flag still takes the same decision.
+- LandmarkChecks: the face landmarker on 256 x 256 face crops cut from the dev photos around the annotated
+  faces; landmark movement in units of the eye distance, and whether its face flag still takes the same
+  decision.
 
 Dev data is only read, never copied.
 """
@@ -34,14 +34,11 @@ from googly_eyes.detect import DetectorSpec, Face, FaceDetector, box_iou
 EYE_P95_LIMIT = 0.02  # p95 of landmark / eye keypoint movement vs fp32, as a fraction of the unit
 NOISE_SEEDS = 5  # fp32 with +-1 grey level of input noise: the pipeline's own noise floor
 
-# The face mesh's eyelid points used by the rule: corners, two upper and two lower lid points of each
-# eye. 33/133 is the eye on the image-left of an upright, unmirrored face (the subject's right eye),
+# The face mesh's eyelid points used by the rule (the landmarker's first 468 points are the mesh's):
+# corners, two upper and two lower lid points of each eye. 33/133 is the eye on the image-left of an upright, unmirrored face (the subject's right eye),
 # 362/263 the other; verified on tests/fixtures/astronaut.jpg and the dev set.
 MESH_EYELID_RIGHT = (33, 133, 160, 158, 153, 144)
 MESH_EYELID_LEFT = (362, 263, 385, 387, 380, 373)
-# The iris model's first 16 contour points are the eyelid (lower lid corner to corner, then the upper
-# lid without the corners); then 55 points of halo and brow. Its iris output is centre + 4 edge points.
-IRIS_EYELID = tuple(range(16))
 
 
 def native_session(model: bytes, threads: int = 1) -> ort.InferenceSession:
@@ -342,21 +339,6 @@ def face_crops(photo: int, faces: list[dict]) -> list[Crop]:
         _, _, distance, angle = eye_line(face)
         crops.append(Crop(photo, ((x0 + x1) / 2, (y0 + y1) / 2), 1.5 * max(x1 - x0, y1 - y0), angle, False,
                           distance))
-    return crops
-
-
-def eye_crops(photo: int, faces: list[dict]) -> list[Crop]:
-    """MediaPipe's eye ROI, approximated from the annotation: centred on each eye, side 2.3 x the eye width
-    (0.45 x the eye distance), level; the subject's left eye (image-right) mirrored, as the iris model
-    expects every eye to look like the subject's right eye."""
-    crops = []
-    for face in faces:
-        if face.get("ignore") or face.get("right_eye") is None or face.get("eyes_visible") is False:
-            continue
-        right, left, distance, angle = eye_line(face)
-        width = 0.45 * distance
-        for centre, flip in ((right, False), (left, True)):
-            crops.append(Crop(photo, (float(centre[0]), float(centre[1])), 2.3 * width, angle, flip, width))
     return crops
 
 

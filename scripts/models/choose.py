@@ -1,4 +1,4 @@
-"""Which candidate is shipped as the int8 model: the rule (`choose`), the table it is judged on, and the
+"""Which candidate is shipped (int8, or lossless fp16 weights where allowed): the rule (`choose`), the table it is judged on, and the
 manifest's record of every candidate."""
 
 from __future__ import annotations
@@ -8,13 +8,14 @@ from scripts.models.checks import NOISE_SEEDS
 from scripts.models.context import Context
 from scripts.models.measure import Latency
 
-# The speed part of the rule for the shipped int8 variant (see `choose`; the accuracy part is per model).
+# The speed part of the rule for the shipped variant (see `choose`; the accuracy part is per model).
 SPEED_TOLERANCE = 1.05  # median of candidate / fp32 time in the same round <= 1.05 (timing noise)
 
 
 def choose(entry: ModelEntry, rows: dict, latency_backend: str, latency: Latency
            ) -> tuple[str | None, dict[str, list[str]]]:
-    """The shipped int8 variant: every int8 candidate is judged, on every backend measured, by
+    """The shipped variant: every candidate of a precision the model may ship (entry.ship: int8, for a
+    .tflite with fp16 weights also those) is judged, on every backend measured, by
 
     - the model's accuracy rule against fp32 (entry.checks.judge, e.g. the detector's: no face lost or
       added, eye p95 <= 2 %, eye max within fp32's noise floor; the mesh's: eyelid p95 <= 2 % of the eye
@@ -28,7 +29,7 @@ def choose(entry: ModelEntry, rows: dict, latency_backend: str, latency: Latency
     floor = rows["_noise_floor"]["accuracy"]["native"]
     failures: dict[str, list[str]] = {}
     for name, row in rows.items():
-        if name.startswith("_") or row["precision"] != "int8":
+        if name.startswith("_") or row["precision"] not in entry.ship:
             continue
         why = []
         for backend, acc in row["accuracy"].items():

