@@ -165,6 +165,8 @@
  * @property {number} face  -1 for an eye added by hand
  * @property {string} side  "right" | "left" | "added"
  * @property {number} roll  head roll, degrees
+ * @property {number} [lid]  share of the eye the upper lid covers (an eye shut, expressions on)
+ * @property {boolean} [sparkle]  a smile's sparkle by the eye (expressions on)
  */
 
 /**

@@ -19,13 +19,14 @@
  * @typedef {{kind: 'point', default: null}} PointField
  * @typedef {ChoiceField | NumberField | PointField} Field
  * @typedef {{gamma: NumberField, lambda_min: NumberField, lambda_max: NumberField, seed: NumberField,
- *   sizing: ChoiceField, pupil_mode: ChoiceField, look_at: PointField, style: ChoiceField}} LookSpec
+ *   sizing: ChoiceField, pupil_mode: ChoiceField, look_at: PointField, style: ChoiceField,
+ *   expressions: ChoiceField}} LookSpec
  * @typedef {keyof LookSpec} LookName
  * @typedef {{motion: ChoiceField, seconds: NumberField, size: NumberField, format: ChoiceField}} AnimationSpec
  * @typedef {{look: LookSpec, ordered: [LookName, LookName][], output: {format: ChoiceField, quality: NumberField},
  *   animation: AnimationSpec}} SettingsSpec
  * @typedef {{gamma: number, lambda_min: number, lambda_max: number, seed: number, sizing: string,
- *   pupil_mode: string, look_at: [number, number] | null, style: string}} Look
+ *   pupil_mode: string, look_at: [number, number] | null, style: string, expressions: string}} Look
  */
 
 const STAMPED = /** @type {unknown} */ ('__GOOGLY_SETTINGS_SPEC__');

@@ -53,6 +53,28 @@ MIN_FACE_PRESENCE = 0.5
 # faces-dev the lowest first-pass score of a real face is 0.17 (a small face off-centre in its region).
 MIN_FIRST_PASS_PRESENCE = 0.01
 EYE_HIDDEN_WIDTH_RATIO = 0.25
+
+# Expressions (expressions.py): when the blendshapes' scores count as smiling, an eye shut, surprised.
+# Smile and shut were chosen on the even half of faces-dev against hand labels (scripts/expression_labels.json)
+# and checked on the odd half: python -m scripts.expressions_check prints AUC and accuracy per half.
+EXPRESSION_SMILE = 0.36
+EXPRESSION_EYE_SHUT = 0.48  # each eye's blink score
+# No face in faces-dev looks surprised (their highest score is 0.19, children looking up): a guess above them.
+EXPRESSION_SURPRISE = 0.3
+# Expression-aware googly eyes (setting "expressions"): a shut eye gets an upper lid over this share of
+# its googly eye; a surprised face bigger eyes with smaller pupils; a smiling face a sparkle by each eye.
+EXPRESSIONS_LABELS = {"on": "Follow faces", "off": "Ignore"}
+DEFAULT_EXPRESSIONS = "on"
+EXPRESSION_LID = 0.55
+SURPRISE_EYE_SCALE = 1.3
+SURPRISE_PUPIL_SCALE = 0.6
+LID_LINE_FRACTION = 0.08  # the dark line along a lid's edge, of the eye radius
+LID_LINE_COLOUR = (40, 30, 30)
+SPARKLE_COLOUR = (255, 236, 140)
+SPARKLE_OUTLINE = (120, 90, 0)
+SPARKLE_CENTRE = (0.95, -0.95)  # in eye radii, in the head's frame, towards the face's outer side
+SPARKLE_SIZE = 0.5  # tip-to-centre, of the eye radius
+DEFAULT_SKIN = (224, 172, 140)  # a lid's colour where the face's own could not be measured
 DUPLICATE_EYE_DISTANCE = 0.3
 
 # Photos. Pillow refuses anything above MAX_PIXELS as a decompression bomb; we check first and
@@ -173,6 +195,7 @@ def settings_spec() -> dict:
             "pupil_mode": choice(DEFAULT_PUPIL_MODE, PUPIL_MODE_LABELS),
             "look_at": {"kind": "point", "default": None},
             "style": choice(DEFAULT_STYLE, STYLE_LABELS),
+            "expressions": choice(DEFAULT_EXPRESSIONS, EXPRESSIONS_LABELS),
         },
         "ordered": [["lambda_min", "lambda_max"]],
         "output": {
@@ -239,6 +262,7 @@ class GooglySettings:
     pupil_mode: str = DEFAULT_PUPIL_MODE
     look_at: tuple[float, float] | None = None
     style: str = DEFAULT_STYLE
+    expressions: str = DEFAULT_EXPRESSIONS
 
     def __post_init__(self):
         for name, field in _SPEC["look"].items():

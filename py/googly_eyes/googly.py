@@ -18,6 +18,12 @@ The pupil mode (settings.pupil_mode) chooses theta; image coordinates have y poi
              centre, or no target at all, puts the pupil at the eye centre (looking at the viewer)
 lambda is drawn in every mode, so switching mode keeps each pupil's size.
 
+With settings.expressions "on", a face whose expressions were read (expressions.py) changes its eyes:
+a surprised face gets eyes SURPRISE_EYE_SCALE bigger with pupils SURPRISE_PUPIL_SCALE smaller; a shut eye
+an upper lid over EXPRESSION_LID of its googly eye, in the face's skin colour, its pupil turned to hang
+below the lid (random mode) rather than hide behind it; a smiling face a sparkle by each eye. Nothing is
+drawn from the random streams for this, so switching it off and on gives the same pupils back.
+
 Each eye draws its random numbers from its own stream, keyed by (seed, face index, side): the same
 seed gives the same picture, and one eye can be re-rolled without moving the others.
 
@@ -56,15 +62,23 @@ class GooglyEye:
     pupil_centre: tuple[float, float]
     pupil_radius: float
     roll_degrees: float  # head roll: angle of the right->left eye line, clockwise in image coordinates
+    lid: float = 0.0  # share of the googly eye the upper lid covers, from the top in the head's frame
+    lid_colour: tuple[int, int, int] = config.DEFAULT_SKIN
+    sparkle: bool = False  # a smile's sparkle by the eye, on its outer side
 
     def as_dict(self) -> dict:
-        return {
+        entry = {
             "key": self.key,
             "centre": [round(v, 3) for v in self.centre],
             "radius": round(self.radius, 3),
             "pupil_centre": [round(v, 3) for v in self.pupil_centre],
             "pupil_radius": round(self.pupil_radius, 3),
         }
+        if self.lid:
+            entry["lid"] = round(self.lid, 3)
+        if self.sparkle:
+            entry["sparkle"] = True
+        return entry
 
 
 @dataclass(frozen=True)
@@ -84,6 +98,27 @@ class AddedEye:
     radius: float
     roll: float = 0.0
     reroll: int = 0
+
+
+@dataclass(frozen=True)
+class Mood:
+    """What a face's expressions change about its googly eyes (see the module docstring)."""
+    surprised: bool = False
+    smiling: bool = False
+    shut: tuple[bool, bool] = (False, False)  # the subject's right eye, left eye
+    skin: tuple[int, int, int] = config.DEFAULT_SKIN
+
+
+def mood_of(face, settings: GooglySettings) -> Mood | None:
+    """The mood of a located face, or None (expressions off, or none read for this face)."""
+    expressions = getattr(face, "expressions", None)
+    if settings.expressions != "on" or expressions is None:
+        return None
+    return Mood(surprised=expressions.surprise >= config.EXPRESSION_SURPRISE,
+                smiling=expressions.smile >= config.EXPRESSION_SMILE,
+                shut=(expressions.blink_right >= config.EXPRESSION_EYE_SHUT,
+                      expressions.blink_left >= config.EXPRESSION_EYE_SHUT),
+                skin=getattr(face, "skin", None) or config.DEFAULT_SKIN)
 
 
 def eye_key(face_index: int, side: str) -> str:
@@ -131,24 +166,29 @@ def pupil_direction(settings: GooglySettings, centre, random_theta: float) -> tu
 
 
 def make_eye(face_index: int, side: str, key: str, centre, radius: float, rng: np.random.Generator,
-             roll: float, settings: GooglySettings) -> GooglyEye:
+             roll: float, settings: GooglySettings, pupil_scale: float = 1.0, lid: float = 0.0) -> GooglyEye:
     """Draw lambda then theta from the eye's stream (always both, in this order, whatever the mode)
-    and put the pupil against the rim."""
-    pupil_fraction = rng.uniform(settings.lambda_min, settings.lambda_max)
-    theta = rng.uniform(0.0, 2.0 * math.pi) + math.radians(roll)
+    and put the pupil against the rim. Under a lid a random pupil above the head's level is turned to
+    hang below it (mirrored across the level line), where it shows."""
+    pupil_fraction = rng.uniform(settings.lambda_min, settings.lambda_max) * pupil_scale
+    theta = rng.uniform(0.0, 2.0 * math.pi)
+    if lid and settings.pupil_mode == "random" and math.sin(theta) < 0:  # above the level line
+        theta = -theta
+    theta += math.radians(roll)
     centre = (float(centre[0]), float(centre[1]))
     pupil_radius = pupil_fraction * radius
     reach = radius - pupil_radius
     dx, dy = pupil_direction(settings, centre, theta)
     pupil_centre = (centre[0] + reach * dx, centre[1] + reach * dy)
-    return GooglyEye(face_index, side, key, centre, radius, pupil_centre, pupil_radius, roll)
+    return GooglyEye(face_index, side, key, centre, radius, pupil_centre, pupil_radius, roll, lid)
 
 
 def place_face(face_index: int, right_eye, left_eye, settings: GooglySettings,
-               widths=(None, None), visible=(True, True), edits: dict | None = None) -> list[GooglyEye]:
+               widths=(None, None), visible=(True, True), edits: dict | None = None,
+               mood: Mood | None = None) -> list[GooglyEye]:
     """The googly eyes of one face; none if the eyes coincide (nothing sensible to size them by).
 
-    `edits` maps eye keys to EyeEdit (see parse_edits)."""
+    `edits` maps eye keys to EyeEdit (see parse_edits); `mood` (mood_of) the face's expressions."""
     edits = edits or {}
     right_eye, left_eye = np.asarray(right_eye, float), np.asarray(left_eye, float)
     eye_distance = float(np.linalg.norm(left_eye - right_eye))
@@ -161,10 +201,19 @@ def place_face(face_index: int, right_eye, left_eye, settings: GooglySettings,
         edit = edits.get(key, EyeEdit())
         if not shown or edit.deleted:
             continue
-        radius = edit.radius if edit.radius is not None else eye_radius(settings, eye_distance, width)
+        radius = eye_radius(settings, eye_distance, width)
+        pupil_scale, lid = 1.0, 0.0
+        if mood is not None:
+            if mood.surprised:
+                radius, pupil_scale = radius * config.SURPRISE_EYE_SCALE, config.SURPRISE_PUPIL_SCALE
+            lid = config.EXPRESSION_LID if mood.shut[SIDES.index(side)] else 0.0
+        radius = edit.radius if edit.radius is not None else radius
         centre = edit.centre if edit.centre is not None else centre
         rng = eye_rng(settings.seed, face_index, side, edit.reroll)
-        eyes.append(make_eye(face_index, side, key, centre, radius, rng, roll, settings))
+        eye = make_eye(face_index, side, key, centre, radius, rng, roll, settings, pupil_scale, lid)
+        if mood is not None:
+            eye = replace(eye, lid_colour=mood.skin, sparkle=mood.smiling)
+        eyes.append(eye)
     return [eye for eye in eyes if is_finite(eye)]
 
 
@@ -192,7 +241,7 @@ def place_googly_eyes(faces, settings: GooglySettings, edits: dict | None = None
         widths = tuple(eye.width if eye is not None else None for eye in located)
         visible = tuple(eye.visible if eye is not None else True for eye in located)
         eyes.extend(place_face(face_index, face.right_eye, face.left_eye, settings, widths, visible,
-                               eye_edits))
+                               eye_edits, mood_of(face, settings)))
     eyes.extend(eye for eye in map(lambda a: place_added_eye(a, settings), added) if is_finite(eye))
     return eyes
 

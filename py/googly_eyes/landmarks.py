@@ -22,6 +22,7 @@ from PIL import Image
 
 from . import config
 from .detect import Face
+from .expressions import ExpressionReader, Expressions
 from .inference import run_model
 
 # Each eye's eyelid contour in the mesh, from the outer corner along the lower lid to the inner corner
@@ -155,6 +156,10 @@ class LocatedFace:
     presence: float  # the landmarker's face-presence score, 0..1
     right: Eye
     left: Eye
+    # the landmarks as the model gave them, in the (mirrored, upright) crop of its second pass
+    crop_landmarks: np.ndarray | None = None
+    expressions: Expressions | None = None  # the blendshapes' scores, where that model is loaded
+    skin: tuple[int, int, int] | None = None  # the face's skin colour (the cheeks' median), for lids
 
     @property
     def box(self) -> np.ndarray:
@@ -206,8 +211,9 @@ def hide_turned_away_eye(right: Eye, left: Eye) -> tuple[Eye, Eye]:
 class EyeLocator:
     """Runs the face landmarker on each detected face and derives the eyes."""
 
-    def __init__(self, session, spec: MeshSpec):
+    def __init__(self, session, spec: MeshSpec, expressions: ExpressionReader | None = None):
         self.session, self.spec = session, spec
+        self.expressions = expressions  # reads each kept face's expression from its landmarks
 
     def prepare(self, image: Image.Image, roi: Roi, mirror: bool = False) -> dict[str, np.ndarray]:
         crop = roi.crop(image, self.spec.input_size)
@@ -215,38 +221,67 @@ class EyeLocator:
             crop = crop.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
         return {self.spec.input_name: to_tensor(crop, self.spec.normalise_scale, self.spec.normalise_offset)}
 
-    async def run_mesh(self, image: Image.Image, roi: Roi, mirror: bool = False) -> tuple[np.ndarray, float]:
-        """The landmarks in photo pixels and the presence score. mirror=True feeds the crop flipped, as
-        MediaPipe's selfie-camera pipelines do: measured on faces-dev, e <= 0.05 for 73% of faces instead
-        of 71% unmirrored (outline Dice 0.687, not 0.672); with the earlier 468-point mesh, 40% not 22%."""
+    async def run_mesh(self, image: Image.Image, roi: Roi, mirror: bool = False
+                       ) -> tuple[np.ndarray, float, np.ndarray]:
+        """The landmarks in photo pixels, the presence score and the landmarks as the model gave them (in
+        its crop). mirror=True feeds the crop flipped, as MediaPipe's selfie-camera pipelines do: measured
+        on faces-dev, e <= 0.05 for 73% of faces instead of 71% unmirrored (outline Dice 0.687, not 0.672);
+        with the earlier 468-point mesh, 40% not 22%."""
         outputs = await run_model(self.session, [self.spec.landmarks_output, self.spec.flag_output],
                                   self.prepare(image, roi, mirror))
-        raw = np.asarray(outputs[0], np.float64).reshape(-1, 3)
+        found = np.asarray(outputs[0], np.float64).reshape(-1, 3)
+        raw = found.copy()
         if mirror:
             raw[:, 0] = self.spec.input_size - raw[:, 0]
         mesh = np.concatenate([roi.to_image(raw[:, :2], self.spec.input_size),
                                raw[:, 2:] * (roi.side / self.spec.input_size)], axis=1)
         logit = float(np.clip(np.asarray(outputs[1]).reshape(-1)[0], -50, 50))
-        return mesh, 1.0 / (1.0 + math.exp(-logit))
+        return mesh, 1.0 / (1.0 + math.exp(-logit)), found
 
     async def locate(self, image: Image.Image, face: Face) -> LocatedFace:
         roi = face_roi(face.box, face.right_eye, face.left_eye, self.spec.roi_scale)
-        mesh, first_presence = await self.run_mesh(image, roi, mirror=True)
+        mesh, first_presence, _ = await self.run_mesh(image, roi, mirror=True)
         # Mirrored, the mesh's "right" contour lands on the subject's left eye and vice versa.
         right_eye, left_eye = (mesh[list(EYE_CONTOUR[side]), :2].mean(axis=0) for side in ("left", "right"))
         roi = mesh_roi(mesh, right_eye, left_eye, self.spec.roi_scale)
-        mesh, presence = await self.run_mesh(image, roi, mirror=True)
+        mesh, presence, found = await self.run_mesh(image, roi, mirror=True)
         if first_presence < config.MIN_FIRST_PASS_PRESENCE:  # see there: both passes must see a face
             presence = first_presence
         _, frame_y = roi.axes()
         right = eye_from_mesh(mesh, "left", frame_y)
         left = eye_from_mesh(mesh, "right", frame_y)
         right, left = hide_turned_away_eye(right, left)
-        return LocatedFace(face, mesh, presence, right, left)
+        return LocatedFace(face, mesh, presence, right, left, found)
 
     async def locate_all(self, image: Image.Image, faces: list[Face]) -> list[LocatedFace]:
         located = [await self.locate(image, face) for face in faces]
-        return [face for face in located if face.presence >= config.MIN_FACE_PRESENCE]
+        kept = [face for face in located if face.presence >= config.MIN_FACE_PRESENCE]
+        for face in kept:
+            face.skin = skin_colour(image, face.mesh, float(np.linalg.norm(face.left_eye - face.right_eye)))
+            if self.expressions is not None:
+                face.expressions = await self.expressions.read(face.crop_landmarks)
+        return kept
+
+
+CHEEKS = (50, 280, 205, 425)  # landmarks in the middle of each cheek
+
+
+def skin_colour(image: Image.Image, mesh: np.ndarray, eye_distance: float) -> tuple[int, int, int] | None:
+    """The median colour of the photo in small discs (radius 0.1 eye distances) round the cheek landmarks,
+    or None where they are off the photo."""
+    radius = max(1.0, 0.1 * eye_distance)
+    samples = []
+    for x, y in mesh[list(CHEEKS), :2]:
+        box = (math.floor(x - radius), math.floor(y - radius), math.ceil(x + radius), math.ceil(y + radius))
+        if box[0] < 0 or box[1] < 0 or box[2] > image.width or box[3] > image.height:
+            continue
+        pixels = np.asarray(image.crop(box).convert("RGB"), np.float64)
+        ys, xs = np.mgrid[box[1]:box[3], box[0]:box[2]] + 0.5
+        inside = np.hypot(xs - x, ys - y) <= radius
+        samples.append(pixels[inside])
+    if not samples:
+        return None
+    return tuple(int(round(v)) for v in np.median(np.concatenate(samples), axis=0))
 
 
 def drop_duplicate_faces(faces: list[LocatedFace]) -> list[LocatedFace]:
@@ -289,4 +324,5 @@ def scaled_face(face: LocatedFace, sx: float, sy: float) -> LocatedFace:
         return replace(item, centre=(item.centre[0] * sx, item.centre[1] * sy), width=item.width * mean,
                        contour=np.asarray(item.contour) * k)
 
-    return LocatedFace(moved, mesh, face.presence, eye(face.right), eye(face.left))
+    return LocatedFace(moved, mesh, face.presence, eye(face.right), eye(face.left), face.crop_landmarks,
+                       face.expressions, face.skin)

@@ -15,10 +15,11 @@ from PIL import Image
 
 from .detect import DetectorSpec, FaceDetector
 from .inference import open_native_session, run_model
+from .expressions import BlendshapeSpec, ExpressionReader
 from .landmarks import EyeLocator, MeshSpec
 
 
-ROLES = ("face_detector", "face_landmarker")
+ROLES = ("face_detector", "face_landmarker", "face_blendshapes")
 
 
 @dataclass
@@ -41,7 +42,12 @@ def build_models(manifest: dict, sessions: dict, files: dict[str, str]) -> Model
     detector = FaceDetector(sessions["face_detector"], DetectorSpec.from_manifest(entries["face_detector"]))
     locator = None
     if "face_landmarker" in sessions:
-        locator = EyeLocator(sessions["face_landmarker"], MeshSpec.from_manifest(entries["face_landmarker"]))
+        expressions = None
+        if "face_blendshapes" in sessions:
+            expressions = ExpressionReader(sessions["face_blendshapes"],
+                                           BlendshapeSpec.from_manifest(entries["face_blendshapes"]))
+        locator = EyeLocator(sessions["face_landmarker"], MeshSpec.from_manifest(entries["face_landmarker"]),
+                             expressions)
     return Models(detector, locator, files)
 
 

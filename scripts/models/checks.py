@@ -10,6 +10,7 @@ for every model (fetch, convert, check against TFLite, quantize, measure nativel
 - LandmarkChecks: the face landmarker on 256 x 256 face crops cut from the dev photos around the annotated
   faces; landmark movement in units of the eye distance, and whether its face flag still takes the same
   decision.
+- BlendshapeChecks: the blendshapes model on the landmarker's points for the same crops; score changes.
 
 Dev data is only read, never copied.
 """
@@ -22,7 +23,7 @@ import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -33,6 +34,9 @@ from googly_eyes.detect import DetectorSpec, Face, FaceDetector, box_iou
 
 EYE_P95_LIMIT = 0.02  # p95 of landmark / eye keypoint movement vs fp32, as a fraction of the unit
 NOISE_SEEDS = 5  # fp32 with +-1 grey level of input noise: the pipeline's own noise floor
+# the blendshapes' rule: per face the largest change of any of the 52 scores (0..1) vs fp32
+BLENDSHAPE_P95_LIMIT = 0.01
+BLENDSHAPE_MAX_LIMIT = 0.05
 
 # The face mesh's eyelid points used by the rule (the landmarker's first 468 points are the mesh's):
 # corners, two upper and two lower lid points of each eye. 33/133 is the eye on the image-left of an upright, unmirrored face (the subject's right eye),
@@ -496,5 +500,124 @@ class LandmarkChecks:
             "backends": acc,
             "noise_floor_fp32_input_pm1_grey_level": {
                 "seeds": NOISE_SEEDS, "statistic": "median over seeds (range: min, max)", **floor},
+            "rule": rule,
+        }
+
+
+# ---------------------------------------------------------------- the face blendshapes (expressions)
+
+
+@dataclass(frozen=True)
+class BlendshapeChecks:
+    """The blendshapes model on landmark sets: the face landmarker (fp32, models/) run on the same dev face
+    crops as its own checks, the 146 points the blendshapes graph takes, in crop pixels. Every candidate's 52
+    scores are compared with fp32's: per face the largest change of any score, then p95 and max over faces;
+    fp32's own floor moves every input point by up to +-0.5 px (fixed pseudo-random)."""
+
+    subset: tuple[int, ...]  # the 146 landmarks the model takes, in its input's order
+    landmarker_file: str = "face_landmarker.fp32.onnx"
+    input_text: str = ("landmark sets (the fp32 face landmarker on the 220 dev face crops, 256 x 256, its 146 "
+                       "points the blendshapes graph takes, x, y in crop pixels)")
+    bench_text: str = "one dev landmark set"
+    tflite_tolerance: dict = field(default_factory=lambda: {"scores": 1e-4})
+    tflite_units: dict = field(default_factory=lambda: {"scores": "(score 0..1)"})
+    calibration_text: str = "the landmark sets of the even-indexed photos of the sorted dev list"
+    rule_text: str = f"largest score change p95 <= {BLENDSHAPE_P95_LIMIT} and max <= {BLENDSHAPE_MAX_LIMIT}"
+    sensitivity_text: str = "largest score change p95 over the even half"
+    noise_text: str = "fp32 points +-0.5 px"
+
+    @property
+    def columns(self):
+        return [("n", 4, lambda a: f"{a['faces']:4d}"), ("score p95", 9, lambda a: f"{a['score_p95']:9.4f}"),
+                ("score max", 9, lambda a: f"{a['score_max']:9.4f}")]
+
+    def load_dev_inputs(self, io: dict, dev_dir: Path | None) -> DevInputs:
+        if dev_dir is None:
+            return NO_DEV
+        from PIL import Image, ImageOps
+
+        from scripts.common import MODELS
+
+        session = native_session((MODELS / self.landmarker_file).read_bytes())
+        (name,) = [i.name for i in session.get_inputs()]
+        gt = json.loads((dev_dir / "dev.json").read_text())
+        images = sorted(gt["images"], key=lambda im: im["file"])
+        feeds, crops = [], []
+        for index, im in enumerate(images):
+            wanted = face_crops(index, im["faces"])
+            if not wanted:
+                continue
+            with Image.open(dev_dir / im["file"]) as image:
+                image = ImageOps.exif_transpose(image).convert("RGB")
+                for crop in wanted:
+                    pixels = np.asarray(crop.cut(image, 256), np.float32) / np.float32(255)
+                    landmarks = session.run(None, {name: np.ascontiguousarray(pixels.transpose(2, 0, 1)[None])})[0]
+                    points = np.asarray(landmarks, np.float32).reshape(-1, 3)[list(self.subset), :2]
+                    feeds.append(np.ascontiguousarray(points[None]))
+                    crops.append(crop)
+        return DevInputs([im["file"] for im in images], feeds, crops, [c.photo for c in crops], dev_dir)
+
+    @staticmethod
+    def scores(outputs: list) -> np.ndarray:
+        return np.stack([np.asarray(out[0], np.float64).reshape(-1) for out in outputs])
+
+    def compare(self, ref: np.ndarray, cand: np.ndarray, subset=None) -> dict:
+        change = np.abs(cand - ref).max(axis=1)
+        if subset is not None:
+            change = change[subset]
+        return {"faces": int(len(change)), "score_p95": stat(change, "p95"), "score_max": stat(change, "max")}
+
+    def evaluate(self, io: dict, dev: DevInputs, native: dict, wasm: dict, fp32: bytes, work: Path) -> dict:
+        results: dict[str, dict] = {}
+        heldout = dev.half(1)
+        for backend, outputs in (("native", native), ("wasm", wasm)):
+            if not outputs:
+                continue
+            ref = self.scores(outputs["fp32"])
+            for name, outs in outputs.items():
+                row = self.compare(ref, self.scores(outs))
+                row["heldout_half"] = self.compare(ref, self.scores(outs), heldout)
+                results.setdefault(name, {})[backend] = row
+        session = native_session(fp32)
+        ref = self.scores(native["fp32"])
+        per_seed = []
+        for seed in range(NOISE_SEEDS):
+            rng = np.random.default_rng(seed)
+            noisy = [session.run(None, {io["input"]["name"]: (x + rng.uniform(-0.5, 0.5, x.shape)).astype(np.float32)})
+                     for x in dev.feeds]
+            per_seed.append(self.compare(ref, self.scores(noisy)))
+        results["_noise_floor"] = {"native": median_over_seeds(per_seed)}
+        return results
+
+    def judge(self, acc: dict, floor: dict) -> list[str]:
+        problems = []
+        if acc["score_p95"] > BLENDSHAPE_P95_LIMIT:
+            problems.append(f"score p95 {acc['score_p95']:.4f} > {BLENDSHAPE_P95_LIMIT}")
+        if acc["score_max"] > BLENDSHAPE_MAX_LIMIT:
+            problems.append(f"score max {acc['score_max']:.4f} > {BLENDSHAPE_MAX_LIMIT}")
+        return problems
+
+    def rank(self, acc: dict) -> float:
+        return acc["score_p95"]
+
+    def sensitivity(self, io: dict, ref: list, out: list, meta: list) -> tuple[float, str]:
+        row = self.compare(self.scores(ref), self.scores(out))
+        return row["score_p95"], f"score p95 {row['score_p95']:.4f}"
+
+    def manifest_check(self, rows: dict, chosen: str, dev: DevInputs, rule: dict) -> dict:
+        acc = rows[chosen]["accuracy"]
+        if not acc:
+            return {"inputs": len(dev.feeds)}
+        main_backend = "wasm" if "wasm" in acc else "native"
+        return {
+            "candidate": chosen,
+            "backend": main_backend,
+            **{k: v for k, v in acc[main_backend].items() if k != "heldout_half"},
+            "inputs": f"{len(dev.feeds)} {self.input_text}",
+            "statistic": "per face, the largest change of any of the 52 scores vs fp32 on the same backend; "
+                         "then p95 and max over faces",
+            "backends": acc,
+            "noise_floor_fp32_points_pm_half_px": {"seeds": NOISE_SEEDS, "statistic": "median over seeds",
+                                                   **rows["_noise_floor"]["accuracy"]["native"]},
             "rule": rule,
         }

@@ -71,7 +71,7 @@ def print_table(ctx: Context, entry: ModelEntry, rows: dict, native: Latency, wa
         accs = row.get("accuracy") or {"-": None}
         for i, (backend, acc) in enumerate(accs.items()):
             label = (name if i == 0 else "") if not name.startswith("_") else (
-                f"(fp32 +-1 grey, median of {NOISE_SEEDS})" if i == 0 else "")
+                f"({getattr(entry.checks, 'noise_text', 'fp32 +-1 grey')}, median of {NOISE_SEEDS})" if i == 0 else "")
             prefix = f"{label:30s} {kb if i == 0 else ' ' * 5} {nat_s if i == 0 else ' ' * 11} " \
                      f"{was_s if i == 0 else ' ' * 11} {ratio if i == 0 else ' ' * 6}"
             if acc is None:

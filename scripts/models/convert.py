@@ -61,7 +61,7 @@ import onnxruntime as ort
 
 from scripts.common import FACES_DEV, MODELS as MODELS_DIR, REPO, sha256_bytes, sha256_file
 from scripts.models.catalog import MODELS, ModelEntry, ModelSource
-from scripts.models.checks import LandmarkChecks, native_session
+from scripts.models.checks import FaceDetectorChecks, native_session
 from scripts.models.choose import SPEED_TOLERANCE, candidate_table, choose, print_table
 from scripts.models.context import CheckFailed, Context
 from scripts.models.measure import WasmRun, find_wasm, native_latency, native_outputs, runtime_op_counts
@@ -154,21 +154,24 @@ def tf2onnx_python(ctx: Context) -> Path:
 
 
 def convert_tf2onnx(entry: ModelEntry, tflite_path: Path, work: Path, ctx: Context) -> onnx.ModelProto:
-    """tf2onnx (opset 17) in its own venv, the input turned to NCHW like the other models' (a Transpose in
-    front), the batch axis fixed at 1, and outputs the manifest does not name dropped with the nodes only
+    """tf2onnx (opset 17) in its own venv, an image input turned to NCHW like the other models' (a Transpose
+    in front), the batch axis fixed at 1, and outputs the manifest does not name dropped with the nodes only
     they used."""
     out = work / "tf2onnx.onnx"
     io_ = entry.manifest_io
     cmd = [str(tf2onnx_python(ctx)), "-m", "tf2onnx.convert", "--tflite", str(tflite_path), "--opset", "17",
-           "--inputs-as-nchw", io_["input"]["name"], "--output", str(out)]
+           "--output", str(out)]
+    if io_["input"]["layout"] == "NCHW":
+        cmd += ["--inputs-as-nchw", io_["input"]["name"]]
     result = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     if result.returncode != 0:
         raise CheckFailed(f"tf2onnx failed on {tflite_path.name}:\n{result.stderr[-3000:]}")
     model = onnx.load(str(out))
     for value in list(model.graph.input) + list(model.graph.output):
-        dim = value.type.tensor_type.shape.dim[0]
-        dim.Clear()
-        dim.dim_value = 1
+        for dim in value.type.tensor_type.shape.dim:
+            if dim.HasField("dim_param"):  # tf2onnx leaves the batch axis symbolic
+                dim.Clear()
+                dim.dim_value = 1
     keep = set(io_["outputs"].values())
     for output in [o for o in model.graph.output if o.name not in keep]:
         model.graph.output.remove(output)
@@ -195,15 +198,17 @@ def tf2onnx_version(ctx: Context) -> str:
     return result.stdout.split()
 
 
-def tflite_outputs(tflite_path: Path, inputs_nchw: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+def tflite_outputs(tflite_path: Path, inputs: list[np.ndarray], layout: str) -> list[dict[str, np.ndarray]]:
     from ai_edge_litert.interpreter import Interpreter
 
     interpreter = Interpreter(model_path=str(tflite_path), num_threads=1)
     interpreter.allocate_tensors()
     (inp,) = interpreter.get_input_details()
     results = []
-    for x in inputs_nchw:
-        interpreter.set_tensor(inp["index"], np.ascontiguousarray(x.transpose(0, 2, 3, 1)))  # TFLite is NHWC
+    for x in inputs:
+        if layout == "NCHW":  # TFLite takes images NHWC
+            x = x.transpose(0, 2, 3, 1)
+        interpreter.set_tensor(inp["index"], np.ascontiguousarray(x))
         interpreter.invoke()
         results.append({o["name"]: interpreter.get_tensor(o["index"]).copy()
                         for o in interpreter.get_output_details()})
@@ -211,9 +216,13 @@ def tflite_outputs(tflite_path: Path, inputs_nchw: list[np.ndarray]) -> list[dic
 
 
 def synthetic_inputs(io: dict) -> list[np.ndarray]:
-    """Two fixed inputs over the model's input range: uniform noise and a smooth colour pattern."""
+    """Two fixed inputs over the model's input range: uniform noise and a smooth colour pattern (for a
+    model of points: points anywhere in a 256 px frame, and the same points squeezed round its centre)."""
     shape = io["input"]["shape"]
     rng = np.random.default_rng(20240513)
+    if io["input"]["layout"] == "points":
+        points = rng.uniform(0, 256, shape).astype(np.float32)
+        return [points, (128 + (points - 128) * 0.3).astype(np.float32)]
     noise = rng.uniform(-1.0, 1.0, shape).astype(np.float32)
     _, c, h, w = shape
     yy, xx = np.meshgrid(np.linspace(0, 1, h), np.linspace(0, 1, w), indexing="ij")
@@ -231,7 +240,7 @@ def check_against_tflite(entry: ModelEntry, tflite_path: Path, fp32: onnx.ModelP
     come out as [1, C, 1, 1] instead of [1, 1, 1, C]: shapes are compared without their 1-sized axes."""
     tolerance = entry.checks.tflite_tolerance
     inputs = dev_inputs + synthetic_inputs(entry.manifest_io)
-    reference = tflite_outputs(tflite_path, inputs)
+    reference = tflite_outputs(tflite_path, inputs, entry.manifest_io["input"]["layout"])
     session = native_session(model_bytes(fp32))
     input_name = entry.manifest_io["input"]["name"]
     diffs = {}
@@ -404,7 +413,7 @@ def process(entry: ModelEntry, ctx: Context) -> tuple[dict, list[str]]:
     }
     if wasm_lat:
         checks["wasm_latency_ms"] = {"fp32": wasm_lat.ms["fp32"], "shipped": wasm_lat.ms[chosen]}
-    if isinstance(entry.checks, LandmarkChecks):  # the detector's record predates this table
+    if not isinstance(entry.checks, FaceDetectorChecks):  # the detector's record predates this table
         checks["candidates"] = candidate_table(rows, native_lat, wasm_lat)
     checks["latency_method"] = (
         f"{entry.checks.bench_text if dev.feeds else 'one synthetic input'}, 5 warm-up runs then {args.runs} runs "

@@ -80,6 +80,10 @@ def test_dropped_group_photo_gets_googly_eyes_on_the_eyes(open_app, server_url, 
     for browser_face, native_face in zip(detections["faces"], native):
         for key in ("right_eye", "left_eye"):
             assert math.dist(browser_face[key], native_face[key]) <= 0.5, (key, browser_face, native_face)
+        # the expressions too: the blendshapes model ran in the page
+        assert len(browser_face["expressions"]["scores"]) == 51
+        for key in ("smile", "blink_right", "blink_left", "surprise"):
+            assert abs(browser_face["expressions"][key] - native_face["expressions"][key]) <= 0.05, key
     assert app.errors == []
 
 

@@ -544,3 +544,46 @@ def test_a_saved_default_outside_the_ranges_gives_the_factory_look(open_app, ser
     mixed = {**factory, "gamma": 0.01, "style": "cartoon", "seed": 12}
     assert saved_then_dropped(mixed, "mixed.jpg") == {**factory, "style": "cartoon", "seed": 12}
     assert app.errors == []
+
+
+# ---- Expressions ----------------------------------------------------------------------------------------
+
+def sparkle_colours(data: bytes, face: dict) -> list[float]:
+    """How far (max over R, G, B) the picture is from the sparkle's colour at the middle of each eye's
+    sparkle spot (the median of 3 x 3 pixels: the download is a JPEG)."""
+    from googly_eyes import config
+    image = pixels(data)
+    roll = math.radians(face["roll_degrees"])
+    across, down = np.array([math.cos(roll), math.sin(roll)]), np.array([-math.sin(roll), math.cos(roll)])
+    distances = []
+    for side, eye in face["googly_eyes"].items():
+        outward = -1.0 if side == "right" else 1.0
+        x, y = (np.array(eye["centre"]) + eye["radius"] * (config.SPARKLE_CENTRE[0] * outward * across
+                                                           + config.SPARKLE_CENTRE[1] * down))
+        patch = image[int(y) - 1:int(y) + 2, int(x) - 1:int(x) + 2].reshape(-1, 3)
+        distances.append(float(np.abs(np.median(patch, axis=0) - config.SPARKLE_COLOUR).max()))
+    return distances
+
+
+def test_a_smiling_face_gets_sparkles_and_the_switch_takes_them_away(open_app, server_url):
+    app = open_app(server_url)
+    app.drop([("smile.jpg", ASTRONAUT.read_bytes())])
+    [record] = app.wait_for_results(1)
+    assert record["ok"] and record["faces"] == 1, record
+    document = download_json(app, "smile.jpg")
+    face = document["images"][0]["faces"][0]
+    assert face["expressions"]["smile"] > 0.36 and document["settings"]["expressions"] == "on"
+    assert all(eye.get("sparkle") for eye in face["googly_eyes"].values())
+    with_sparkles = download_card(app, "smile.jpg", "image")
+    on = sparkle_colours(with_sparkles, face)
+    assert max(on) < 45
+
+    open_editor(app, "smile.jpg")
+    choose(app, "expressions", "off")
+    settle(app, 0, "p.settings && p.settings.expressions === 'off'")
+    without = editor_download(app)
+    off = sparkle_colours(without, face)
+    assert min(off) > 60  # the photo's own colours there (79 and 106 here, against 31 and 11 with them)
+    assert not any(eye.get("sparkle") for eye in download_json(app, "smile.jpg")["images"][0]["faces"][0]
+                   ["googly_eyes"].values())
+    assert app.errors == []

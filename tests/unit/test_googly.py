@@ -7,6 +7,7 @@ import zlib
 import numpy as np
 import pytest
 
+from googly_eyes import config
 from googly_eyes.config import GooglySettings
 from googly_eyes.googly import head_roll_degrees, place_face, place_googly_eyes, scale_eyes
 
@@ -278,3 +279,51 @@ def test_settings_round_trip_through_a_dict():
     assert GooglySettings().as_dict()["look_at"] is None
     with pytest.raises(ValueError, match="colour"):
         GooglySettings.from_dict({"seed": 1, "colour": "red"})
+
+
+# ---- Expression-aware googly eyes ------------------------------------------------------------------------
+
+class Face:
+    """A located face as place_googly_eyes reads it, with expression scores."""
+
+    def __init__(self, **scores):
+        from googly_eyes.expressions import Expressions
+        base = {"mouthSmile_right": 0.0, "mouthSmile_left": 0.0, "eyeBlink_right": 0.0, "eyeBlink_left": 0.0,
+                "browInnerUp": 0.0, "eyeWide_right": 0.0, "eyeWide_left": 0.0}
+        self.right_eye, self.left_eye = np.array([100.0, 100.0]), np.array([160.0, 100.0])
+        self.expressions = Expressions({**base, **scores})
+        self.skin = (210, 160, 130)
+
+
+def test_expressions_change_only_what_they_say_and_keep_the_random_pupils():
+    settings = GooglySettings(seed=7)
+    [r0, l0] = place_googly_eyes([Face()], settings)
+    assert (r0.lid, l0.lid, r0.sparkle) == (0.0, 0.0, False)
+    [r, l] = place_googly_eyes([Face(mouthSmile_right=0.5, mouthSmile_left=0.5)], settings)
+    assert r.sparkle and l.sparkle and (r.centre, r.radius, r.pupil_centre) == (r0.centre, r0.radius, r0.pupil_centre)
+    [r, l] = place_googly_eyes([Face(browInnerUp=0.6, eyeWide_right=0.5, eyeWide_left=0.5)], settings)
+    assert r.radius == pytest.approx(r0.radius * config.SURPRISE_EYE_SCALE)
+    assert r.pupil_radius / r.radius == pytest.approx(r0.pupil_radius / r0.radius * config.SURPRISE_PUPIL_SCALE)
+    [r, l] = place_googly_eyes([Face(eyeBlink_left=0.9)], settings)  # a wink: the subject's left eye
+    assert (r.lid, l.lid) == (0.0, config.EXPRESSION_LID) and l.lid_colour == (210, 160, 130)
+    # "off": the same eyes as without expressions
+    off = place_googly_eyes([Face(eyeBlink_left=0.9, mouthSmile_right=0.9, mouthSmile_left=0.9)],
+                            GooglySettings(seed=7, expressions="off"))
+    assert [e.as_dict() for e in off] == [e.as_dict() for e in (r0, l0)]
+
+
+def test_under_a_lid_a_random_pupil_hangs_below_the_level_line():
+    for seed in range(40):
+        for roll in (0.0, 30.0):
+            face = Face(eyeBlink_right=0.9, eyeBlink_left=0.9)
+            angle = math.radians(roll)
+            face.left_eye = face.right_eye + 60 * np.array([math.cos(angle), math.sin(angle)])
+            for e in place_googly_eyes([face], GooglySettings(seed=seed)):
+                down = np.array([-math.sin(angle), math.cos(angle)])
+                assert (np.subtract(e.pupil_centre, e.centre) @ down) >= -1e-9
+
+
+def test_a_hand_set_radius_wins_over_surprise():
+    face = Face(browInnerUp=0.9, eyeWide_right=0.9, eyeWide_left=0.9)
+    [r, _] = place_googly_eyes([face], GooglySettings(), {"eyes": {"0:right": {"radius": 11.0}}})
+    assert r.radius == 11.0

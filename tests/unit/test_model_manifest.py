@@ -261,3 +261,39 @@ def test_shipped_landmarker_matches_fp32_on_the_committed_photo(landmarker, astr
         assert np.linalg.norm(iris[0] - annotated) < 0.15 * distance, (side, iris[0])
         radius = np.linalg.norm(iris[1:] - iris[0], axis=1)
         assert np.all((radius > 0.05 * distance) & (radius < 0.25 * distance)), radius
+
+
+# ---------------------------------------------------------------- the face blendshapes (expressions)
+
+
+@pytest.fixture(scope="module")
+def blendshapes(manifest):
+    if "face_blendshapes" not in manifest["models"]:
+        pytest.fail("models/manifest.json has no face_blendshapes entry (the page loads it)")
+    return manifest["models"]["face_blendshapes"]
+
+
+def test_blendshapes_entry_and_files(manifest, blendshapes, landmarker):
+    shipped = blendshapes["files"][blendshapes["shipped"]]
+    assert shipped["precision"] in ("int8", "fp16-weights") and shipped["quantization"]
+    for name, info in blendshapes["files"].items():
+        data = (MODELS / name).read_bytes()
+        assert len(data) == info["bytes"] and hashlib.sha256(data).hexdigest() == info["sha256"]
+    assert blendshapes["input"]["shape"] == [1, 146, 2] and blendshapes["input"]["layout"] == "points"
+    assert len(blendshapes["input"]["landmarks"]) == 146 and max(blendshapes["input"]["landmarks"]) == 477
+    assert len(blendshapes["names"]) == 52 and blendshapes["names"][0] == "_neutral"
+    # the same .task as the landmarker's, another .tflite in it
+    assert blendshapes["source"]["sha256"] == landmarker["source"]["sha256"]
+    assert blendshapes["source"]["inner"] == "face_blendshapes.tflite"
+    checks = blendshapes["checks"]
+    assert checks["onnx_vs_tflite_max_abs_diff"]["passed"] is True
+    assert checks["shipped_vs_fp32"]["rule"]["passed"] is True
+
+
+def test_blendshapes_model_runs_with_the_manifest_io(blendshapes):
+    session = onnxruntime.InferenceSession(str(MODELS / blendshapes["shipped"]), providers=["CPUExecutionProvider"])
+    (model_input,) = session.get_inputs()
+    assert model_input.name == blendshapes["input"]["name"] and model_input.shape == blendshapes["input"]["shape"]
+    points = np.random.default_rng(0).uniform(0, 256, (1, 146, 2)).astype(np.float32)
+    (scores,) = session.run([blendshapes["outputs"]["scores"]], {model_input.name: points})
+    assert scores.size == 52 and np.all((scores >= 0) & (scores <= 1))

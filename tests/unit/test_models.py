@@ -33,7 +33,7 @@ def test_the_pages_way_of_loading_checks_then_opens_every_model():
         return open_native_session(data, threads=1)
 
     models = run(load_models(MANIFEST, read_file, open_session))
-    assert sorted(read) == sorted(models.files.values()) and len(opened) == 2  # detector, landmarker
+    assert sorted(read) == sorted(models.files.values()) and len(opened) == 3  # detector, landmarker, blendshapes
     assert models.locator is not None
     assert len(run(time_detector(models, 2))) == 2
 

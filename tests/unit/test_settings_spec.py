@@ -33,7 +33,7 @@ def test_spec_is_plain_json_and_describes_googly_settings():
     values = {name: [choice["value"] for choice in field["choices"]]
               for name, field in spec["look"].items() if field["kind"] == "choice"}
     assert values == {"sizing": list(config.SIZING_MODES), "pupil_mode": list(config.PUPIL_MODES),
-                      "style": list(config.STYLES)}
+                      "style": list(config.STYLES), "expressions": ["on", "off"]}
     assert [choice["value"] for choice in spec["output"]["format"]["choices"]] == list(photo.OUTPUT_CHOICES)
     assert spec["output"]["format"]["default"] == "auto"
     assert spec["output"]["quality"]["default"] == config.JPEG_QUALITY
