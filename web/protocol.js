@@ -165,6 +165,8 @@
  * @property {number} face  -1 for an eye added by hand
  * @property {string} side  "right" | "left" | "added"
  * @property {number} roll  head roll, degrees
+ * @property {number} [aspect]  short over long axis of an eye-shaped googly eye
+ * @property {number} [tilt_degrees]  its long axis' direction
  * @property {number} [lid]  share of the eye the upper lid covers (an eye shut, expressions on)
  * @property {boolean} [sparkle]  a smile's sparkle by the eye (expressions on)
  */
@@ -251,6 +253,8 @@
  * @property {number[]} centre
  * @property {number} radius
  * @property {number} pupilRadius
+ * @property {number[]} squash  [a, b, c, d]: the pupil's place in the round eye (x, y in eye radii) -> its
+ *   offset from the centre, (a x + b y, c x + d y) eye radii; the identity but for the eye-shaped style
  */
 
 /**

@@ -256,7 +256,10 @@ export class Wobble {
       if (width > 0 && height > 0) context.drawImage(base, left, top, width, height, left, top, width, height);
     });
     parts.eyes.forEach((eye, i) => {
-      drawPupil(context, parts.look, eye.centre[0] + pupils.x[2 * i] * eye.radius, eye.centre[1] + pupils.x[2 * i + 1] * eye.radius, eye.pupilRadius);
+      // through the eye's squash: an eye-shaped eye's pupil moves in its ellipse (googly.py GooglyEye.squash)
+      const [a, b, c, d] = eye.squash;
+      const u = pupils.x[2 * i], v = pupils.x[2 * i + 1];
+      drawPupil(context, parts.look, eye.centre[0] + (a * u + b * v) * eye.radius, eye.centre[1] + (c * u + d * v) * eye.radius, eye.pupilRadius);
     });
     for (const { left, top, bitmap } of this.above) context.drawImage(bitmap, left, top);
     this.stats.drawn++;

@@ -126,7 +126,8 @@ PUPIL_COLOUR = (12, 12, 12)
 RIM_COLOUR = (45, 45, 45)
 
 # Drawing styles (render.py has one function per style). "classic" is the original flat look.
-STYLE_LABELS = {"classic": "Classic", "glossy": "Glossy", "cartoon": "Cartoon"}
+STYLE_LABELS = {"classic": "Classic", "glossy": "Glossy", "cartoon": "Cartoon", "eye_shaped": "Eye-shaped"}
+EYE_SHAPE_MIN_ASPECT = 0.45  # the eye-shaped style's flattest white: a squint or a shut eye stays a googly eye
 STYLES = tuple(STYLE_LABELS)
 DEFAULT_STYLE = "classic"
 # glossy: all sizes are fractions of the eye radius. A soft shadow below the eye, a thin grey rim, the

@@ -302,8 +302,8 @@ class Gallery:
         return {"name": kept.photo.name, "base": base_data, "baseMime": base_mime, "width": image.width,
                 "height": image.height, "look": parts["pupil"],
                 "above": [{"left": left, "top": top, "png": encode_photo(layer, "PNG")} for left, top, layer in parts["above"]],
-                "eyes": [{"key": eye.key, "centre": list(eye.centre), "radius": eye.radius, "pupilRadius": eye.pupil_radius}
-                         for eye in eyes],
+                "eyes": [{"key": eye.key, "centre": list(eye.centre), "radius": eye.radius, "pupilRadius": eye.pupil_radius,
+                          "squash": list(eye.squash())} for eye in eyes],
                 "params": params.as_dict(), "start": physics.start_state(eyes, params).x.tolist(),
                 "physics": {"stepHz": physics.STEP_HZ, "gravity": physics.GRAVITY,
                             "bounceMinSpeed": physics.BOUNCE_MIN_SPEED}}

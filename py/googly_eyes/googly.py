@@ -18,6 +18,12 @@ The pupil mode (settings.pupil_mode) chooses theta; image coordinates have y poi
              centre, or no target at all, puts the pupil at the eye centre (looking at the viewer)
 lambda is drawn in every mode, so switching mode keeps each pupil's size.
 
+In the "eye_shaped" style the white takes the eye's own shape: an ellipse with the second moments of
+the eye's outline (ellipse_of), its long axis r as above and turned with the eye, its short axis
+r * aspect (aspect = the outline's, at least config.EYE_SHAPE_MIN_ASPECT); the pupil (lambda times the
+short axis) touches the rim along the same direction as it would in a disc, on the ellipse its centre
+can reach. Eyes without an outline (added by hand, from the detector alone) stay round.
+
 With settings.expressions "on", a face whose expressions were read (expressions.py) changes its eyes:
 a surprised face gets eyes SURPRISE_EYE_SCALE bigger with pupils SURPRISE_PUPIL_SCALE smaller; a shut eye
 an upper lid over EXPRESSION_LID of its googly eye, in the face's skin colour, its pupil turned to hang
@@ -62,6 +68,8 @@ class GooglyEye:
     pupil_centre: tuple[float, float]
     pupil_radius: float
     roll_degrees: float  # head roll: angle of the right->left eye line, clockwise in image coordinates
+    aspect: float = 1.0  # short over long axis of the white (the eye-shaped style; 1 is a disc)
+    tilt_degrees: float = 0.0  # the long axis' direction (the eye-shaped style), like roll_degrees
     lid: float = 0.0  # share of the googly eye the upper lid covers, from the top in the head's frame
     lid_colour: tuple[int, int, int] = config.DEFAULT_SKIN
     sparkle: bool = False  # a smile's sparkle by the eye, on its outer side
@@ -74,11 +82,26 @@ class GooglyEye:
             "pupil_centre": [round(v, 3) for v in self.pupil_centre],
             "pupil_radius": round(self.pupil_radius, 3),
         }
+        if self.aspect != 1.0:
+            entry["aspect"] = round(self.aspect, 4)
+            entry["tilt_degrees"] = round(self.tilt_degrees, 3)
         if self.lid:
             entry["lid"] = round(self.lid, 3)
         if self.sparkle:
             entry["sparkle"] = True
         return entry
+
+    def squash(self) -> tuple[float, float, float, float]:
+        """How a position inside the round eye maps into this eye's shape: the 2 x 2 matrix (row by row)
+        that keeps the long axis and shrinks the short one to the pupil's reach there (the identity for
+        a disc). The moving pictures keep their physics in the disc and draw the pupil through this."""
+        reach = 1.0 - self.pupil_radius / self.radius if self.radius > 0 else 0.0
+        if self.aspect == 1.0 or reach <= 0:
+            return 1.0, 0.0, 0.0, 1.0
+        k = (self.aspect - self.pupil_radius / self.radius) / reach
+        t = math.radians(self.tilt_degrees)
+        c, s = math.cos(t), math.sin(t)
+        return c * c + k * s * s, (1 - k) * c * s, (1 - k) * c * s, s * s + k * c * c
 
 
 @dataclass(frozen=True)
@@ -98,6 +121,33 @@ class AddedEye:
     radius: float
     roll: float = 0.0
     reroll: int = 0
+
+
+def ellipse_of(outline) -> tuple[float, float] | None:
+    """(aspect, tilt in degrees) of the ellipse with the same second moments as the closed polygon
+    `outline`, or None for a polygon without area. The tilt is the long axis' direction, taken within 90
+    degrees of the x axis (an eye's long axis runs across the face)."""
+    points = np.asarray(outline, dtype=np.float64)
+    if points.ndim != 2 or len(points) < 3 or not np.isfinite(points).all():
+        return None
+    x, y = points[:, 0] - points[:, 0].mean(), points[:, 1] - points[:, 1].mean()
+    x1, y1 = np.roll(x, -1), np.roll(y, -1)
+    cross = x * y1 - x1 * y
+    area = cross.sum() / 2.0
+    if abs(area) < 1e-9:
+        return None
+    cx, cy = ((x + x1) * cross).sum() / (6 * area), ((y + y1) * cross).sum() / (6 * area)
+    sxx = (cross * (x * x + x * x1 + x1 * x1)).sum() / (12 * area) - cx * cx
+    syy = (cross * (y * y + y * y1 + y1 * y1)).sum() / (12 * area) - cy * cy
+    sxy = (cross * (x * y1 + 2 * x * y + 2 * x1 * y1 + x1 * y)).sum() / (24 * area) - cx * cy
+    values, vectors = np.linalg.eigh(np.array([[sxx, sxy], [sxy, syy]]))
+    if values[1] <= 0:
+        return None
+    aspect = math.sqrt(max(values[0], 0.0) / values[1])
+    ux, uy = vectors[:, 1]
+    if ux < 0:
+        ux, uy = -ux, -uy
+    return aspect, math.degrees(math.atan2(uy, ux))
 
 
 @dataclass(frozen=True)
@@ -166,26 +216,31 @@ def pupil_direction(settings: GooglySettings, centre, random_theta: float) -> tu
 
 
 def make_eye(face_index: int, side: str, key: str, centre, radius: float, rng: np.random.Generator,
-             roll: float, settings: GooglySettings, pupil_scale: float = 1.0, lid: float = 0.0) -> GooglyEye:
+             roll: float, settings: GooglySettings, pupil_scale: float = 1.0, lid: float = 0.0,
+             shape: tuple[float, float] | None = None) -> GooglyEye:
     """Draw lambda then theta from the eye's stream (always both, in this order, whatever the mode)
     and put the pupil against the rim. Under a lid a random pupil above the head's level is turned to
-    hang below it (mirrored across the level line), where it shows."""
+    hang below it (mirrored across the level line), where it shows. `shape` (aspect, tilt) makes the eye
+    an ellipse (the eye-shaped style)."""
     pupil_fraction = rng.uniform(settings.lambda_min, settings.lambda_max) * pupil_scale
     theta = rng.uniform(0.0, 2.0 * math.pi)
     if lid and settings.pupil_mode == "random" and math.sin(theta) < 0:  # above the level line
         theta = -theta
     theta += math.radians(roll)
     centre = (float(centre[0]), float(centre[1]))
-    pupil_radius = pupil_fraction * radius
-    reach = radius - pupil_radius
+    aspect, tilt = shape if shape is not None else (1.0, roll)
+    pupil_radius = pupil_fraction * radius * aspect
+    eye = GooglyEye(face_index, side, key, centre, radius, centre, pupil_radius, roll, aspect, tilt, lid)
     dx, dy = pupil_direction(settings, centre, theta)
-    pupil_centre = (centre[0] + reach * dx, centre[1] + reach * dy)
-    return GooglyEye(face_index, side, key, centre, radius, pupil_centre, pupil_radius, roll, lid)
+    reach = 1.0 - pupil_radius / radius
+    m = eye.squash()
+    ox, oy = (m[0] * dx + m[1] * dy) * reach * radius, (m[2] * dx + m[3] * dy) * reach * radius
+    return replace(eye, pupil_centre=(centre[0] + ox, centre[1] + oy))
 
 
 def place_face(face_index: int, right_eye, left_eye, settings: GooglySettings,
                widths=(None, None), visible=(True, True), edits: dict | None = None,
-               mood: Mood | None = None) -> list[GooglyEye]:
+               mood: Mood | None = None, outlines=(None, None)) -> list[GooglyEye]:
     """The googly eyes of one face; none if the eyes coincide (nothing sensible to size them by).
 
     `edits` maps eye keys to EyeEdit (see parse_edits); `mood` (mood_of) the face's expressions."""
@@ -196,7 +251,7 @@ def place_face(face_index: int, right_eye, left_eye, settings: GooglySettings,
         return []
     roll = head_roll_degrees(right_eye, left_eye)
     eyes = []
-    for side, centre, width, shown in zip(SIDES, (right_eye, left_eye), widths, visible):
+    for side, centre, width, shown, outline in zip(SIDES, (right_eye, left_eye), widths, visible, outlines):
         key = eye_key(face_index, side)
         edit = edits.get(key, EyeEdit())
         if not shown or edit.deleted:
@@ -210,11 +265,22 @@ def place_face(face_index: int, right_eye, left_eye, settings: GooglySettings,
         radius = edit.radius if edit.radius is not None else radius
         centre = edit.centre if edit.centre is not None else centre
         rng = eye_rng(settings.seed, face_index, side, edit.reroll)
-        eye = make_eye(face_index, side, key, centre, radius, rng, roll, settings, pupil_scale, lid)
+        shape = eye_shape(outline) if settings.style == "eye_shaped" else None
+        eye = make_eye(face_index, side, key, centre, radius, rng, roll, settings, pupil_scale, lid, shape)
         if mood is not None:
             eye = replace(eye, lid_colour=mood.skin, sparkle=mood.smiling)
         eyes.append(eye)
     return [eye for eye in eyes if is_finite(eye)]
+
+
+def eye_shape(outline) -> tuple[float, float] | None:
+    """(aspect, tilt) for an eye-shaped googly eye from the eye's outline, or None (a disc)."""
+    if outline is None or len(outline) < 5:
+        return None
+    shape = ellipse_of(outline)
+    if shape is None:
+        return None
+    return max(config.EYE_SHAPE_MIN_ASPECT, min(1.0, shape[0])), shape[1]
 
 
 def place_added_eye(added: AddedEye, settings: GooglySettings) -> GooglyEye:
@@ -240,8 +306,9 @@ def place_googly_eyes(faces, settings: GooglySettings, edits: dict | None = None
         located = (getattr(face, "right", None), getattr(face, "left", None))
         widths = tuple(eye.width if eye is not None else None for eye in located)
         visible = tuple(eye.visible if eye is not None else True for eye in located)
+        outlines = tuple(getattr(eye, "outline", None) for eye in located)
         eyes.extend(place_face(face_index, face.right_eye, face.left_eye, settings, widths, visible,
-                               eye_edits, mood_of(face, settings)))
+                               eye_edits, mood_of(face, settings), outlines))
     eyes.extend(eye for eye in map(lambda a: place_added_eye(a, settings), added) if is_finite(eye))
     return eyes
 

@@ -84,10 +84,18 @@ def params_for(eyes: list[GooglyEye], seed: int) -> PupilParams:
 
 
 def start_state(eyes: list[GooglyEye], params: PupilParams) -> Pupils:
-    """The still picture's pupils, at rest: where each pupil starts moving from."""
-    x = np.array([[(eye.pupil_centre[0] - eye.centre[0]) / eye.radius, (eye.pupil_centre[1] - eye.centre[1]) / eye.radius]
-                  if eye.radius > 0 else [0.0, 0.0] for eye in eyes], dtype=np.float64).reshape(-1, 2)
+    """The still picture's pupils, at rest: where each pupil starts moving from (for an eye-shaped eye,
+    its place in the round eye the physics runs in: see GooglyEye.squash)."""
+    x = np.array([_unsquashed(eye) if eye.radius > 0 else [0.0, 0.0] for eye in eyes],
+                 dtype=np.float64).reshape(-1, 2)
     return Pupils(_onto_disc(x, params.reach), np.zeros_like(x))
+
+
+def _unsquashed(eye: GooglyEye) -> list[float]:
+    ox, oy = (eye.pupil_centre[0] - eye.centre[0]) / eye.radius, (eye.pupil_centre[1] - eye.centre[1]) / eye.radius
+    a, b, c, d = eye.squash()
+    det = a * d - b * c
+    return [(d * ox - b * oy) / det, (a * oy - c * ox) / det]
 
 
 def _onto_disc(x: np.ndarray, reach: np.ndarray) -> np.ndarray:
@@ -165,7 +173,12 @@ def simulate(state: Pupils, params: PupilParams, steps: int, shake=None, pull=No
 
 
 def pupil_centres(eyes: list[GooglyEye], x: np.ndarray) -> list[tuple[float, float]]:
-    """The pupil centres in photo pixels for positions `x` (N, 2) in eye radii."""
-    return [(eye.centre[0] + float(x[i, 0]) * eye.radius, eye.centre[1] + float(x[i, 1]) * eye.radius)
-            for i, eye in enumerate(eyes)]
+    """The pupil centres in photo pixels for positions `x` (N, 2) in eye radii (through each eye's
+    squash: an eye-shaped eye's pupil moves in its ellipse)."""
+    centres = []
+    for i, eye in enumerate(eyes):
+        a, b, c, d = eye.squash()
+        u, v = float(x[i, 0]), float(x[i, 1])
+        centres.append((eye.centre[0] + (a * u + b * v) * eye.radius, eye.centre[1] + (c * u + d * v) * eye.radius))
+    return centres
 

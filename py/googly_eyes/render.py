@@ -10,6 +10,7 @@ Three styles (config.STYLES), one function each:
     glossy   a soft shadow below the eye, white shaded slightly darker towards a thin grey rim, and a
              white highlight at the upper left, drawn over the pupil and fixed to the eye (not the pupil)
     cartoon  a bold black outline, a black pupil with a small white catch-light that moves with it
+    eye_shaped  the classic look in the eye's own shape: an ellipse turned with the eye (googly.py)
 All their sizes are fractions of the eye radius (config), so a scaled preview looks the same.
 
 Over any style, an eye's expression marks (googly.py): an upper lid in the face's skin colour with a dark
@@ -267,25 +268,38 @@ def _put(image, sprite: "Sprite", colour: Image.Image, mask: Image.Image, above:
         sprite.paste(image, colour, mask)
 
 
+def _shape_grid(eye: GooglyEye, sprite: "Sprite", inset: float = 0.0):
+    """Over the supersampled sprite: (inside, dx, dy) with `inside` true where a pixel centre lies in the
+    eye's shape (its ellipse; a disc when aspect is 1) shrunk by `inset` photo pixels all round, and dx, dy
+    each pixel centre's offset from the eye centre in photo pixels."""
+    scale = config.SUPERSAMPLE
+    ys, xs = np.mgrid[0:sprite.size[1] * scale, 0:sprite.size[0] * scale] + 0.5
+    cx, cy = sprite.point(*eye.centre)
+    dx, dy = (xs - cx) / scale, (ys - cy) / scale
+    t = math.radians(eye.tilt_degrees)
+    u, v = dx * math.cos(t) + dy * math.sin(t), -dx * math.sin(t) + dy * math.cos(t)
+    a, b = eye.radius - inset, eye.radius * eye.aspect - inset
+    inside = (u / a) ** 2 + (v / b) ** 2 <= 1.0 if a > 0 and b > 0 else np.zeros(u.shape, bool)
+    return inside, dx, dy
+
+
 def _paint_lid(image, eye: GooglyEye, above: bool) -> None:
-    """The part of the eye's disc above the lid's edge, in the skin colour, with the rim kept round it and a
-    dark line along the edge (the edge lies 2 lid - 1 radii below the centre, across the head)."""
+    """The part of the eye's shape above the lid's edge, in the skin colour, with the rim kept round it and a
+    dark line along the edge (the edge lies 2 lid - 1 radii below the centre, across the head; for an
+    eye-shaped eye, of its short axis)."""
     scale, r = config.SUPERSAMPLE, eye.radius
     sprite = Sprite(eye, r, image)
     if sprite.outside(image) or max(sprite.size) > 4096:  # a hand-made giant: no lid rather than 16 M pixels
         return
     _, down = _head_frame(eye)
-    ys, xs = np.mgrid[0:sprite.size[1] * scale, 0:sprite.size[0] * scale] + 0.5
-    cx, cy = sprite.point(*eye.centre)
-    dx, dy = (xs - cx) / scale, (ys - cy) / scale
-    distance = np.hypot(dx, dy)
+    inside, dx, dy = _shape_grid(eye, sprite)
     depth = dx * down[0] + dy * down[1]  # along the head's down, photo pixels
-    edge = (2.0 * eye.lid - 1.0) * r
+    edge = (2.0 * eye.lid - 1.0) * r * eye.aspect
     line = max(1.0, config.LID_LINE_FRACTION * r)
-    covered = (distance <= r) & (depth <= edge + line / 2)
+    covered = inside & (depth <= edge + line / 2)
     pixels = np.empty(depth.shape + (3,), np.uint8)
     pixels[:] = eye.lid_colour
-    pixels[distance >= r - rim_width(r)] = config.RIM_COLOUR
+    pixels[~_shape_grid(eye, sprite, rim_width(r))[0]] = config.RIM_COLOUR
     pixels[depth >= edge - line / 2] = config.LID_LINE_COLOUR
     mask = Image.fromarray((covered * 255).astype(np.uint8), "L").reduce(scale)
     _put(image, sprite, Image.fromarray(pixels, "RGB").reduce(scale), mask, above)
@@ -296,7 +310,8 @@ def _paint_sparkle(image, eye: GooglyEye, above: bool) -> None:
     scale, r = config.SUPERSAMPLE, eye.radius
     across, down = _head_frame(eye)
     outward = -1.0 if eye.side == "right" else 1.0  # the subject's right eye is on the image-left
-    offset = config.SPARKLE_CENTRE[0] * outward * r * across + config.SPARKLE_CENTRE[1] * r * down
+    # (for an eye-shaped eye, as far above it as its short axis reaches)
+    offset = config.SPARKLE_CENTRE[0] * outward * r * across + config.SPARKLE_CENTRE[1] * r * eye.aspect * down
     centre = np.asarray(eye.centre) + offset
     size = config.SPARKLE_SIZE * r
     sprite = Sprite(replace(eye, centre=(float(centre[0]), float(centre[1]))), size + 1.0, image)
@@ -315,7 +330,30 @@ def _paint_sparkle(image, eye: GooglyEye, above: bool) -> None:
     _put(image, sprite, colour.reduce(scale), mask.reduce(scale), above)
 
 
-STYLE_PAINTERS = {"classic": paste_eye, "glossy": paste_glossy_eye, "cartoon": paste_cartoon_eye}
+def paste_eye_shaped(image: Image.Image, eye: GooglyEye, pupil: bool = True) -> None:
+    """eye_shaped: the classic colours on the eye's ellipse (GooglyEye.aspect, tilt_degrees); the pupil is
+    clipped to the white, so it never pokes out of a narrow eye. A round eye is drawn as the classic one."""
+    sprite = Sprite(eye, eye.radius, image)
+    if eye.aspect == 1.0 or max(sprite.size) > 4096:  # round, or a hand-made giant: the classic drawing
+        paste_eye(image, eye, pupil)
+        return
+    if sprite.outside(image):
+        return
+    scale = config.SUPERSAMPLE
+    inside, dx, dy = _shape_grid(eye, sprite)
+    white = _shape_grid(eye, sprite, rim_width(eye.radius))[0]
+    pixels = np.empty(inside.shape + (3,), np.uint8)
+    pixels[:] = config.RIM_COLOUR
+    pixels[white] = config.EYE_WHITE
+    if pupil:
+        px, py = eye.pupil_centre[0] - eye.centre[0], eye.pupil_centre[1] - eye.centre[1]
+        pixels[white & ((dx - px) ** 2 + (dy - py) ** 2 <= eye.pupil_radius ** 2)] = config.PUPIL_COLOUR
+    mask = Image.fromarray((inside * 255).astype(np.uint8), "L").reduce(scale)
+    sprite.paste(image, Image.fromarray(pixels, "RGB").reduce(scale), mask)
+
+
+STYLE_PAINTERS = {"classic": paste_eye, "glossy": paste_glossy_eye, "cartoon": paste_cartoon_eye,
+                  "eye_shaped": paste_eye_shaped}
 assert tuple(STYLE_PAINTERS) == config.STYLES
 
 

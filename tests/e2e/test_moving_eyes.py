@@ -10,6 +10,7 @@ last frame leads into the first like any other frame.
 import base64
 import io
 import json
+import math
 import struct
 import zipfile
 
@@ -379,3 +380,41 @@ def test_a_photo_the_browser_cannot_decode_is_animated_from_pillow(open_app, ser
     # the photo itself is there (the fixture's colours, not a blank canvas)
     reference = np.asarray(Image.open(ASTRONAUT).convert("RGB").resize((360, 360)), int)
     assert np.abs(frames[0].astype(int) - reference).mean() < 12
+
+
+# ---- The eye-shaped style, moving ------------------------------------------------------------------------
+
+def test_eye_shaped_googly_eyes_wobble_and_animate_inside_their_ellipses(open_app, server_url):
+    app = open_app(server_url)
+    app.drop([ASTRONAUT])
+    app.wait_for_results(1)
+    app.page.locator("#results .result .edit").first.click()
+    app.page.locator("#controls label", has=app.page.locator('input[name="style"][value="eye_shaped"]')).click()
+    app.page.wait_for_function("() => { const p = window.googly.photos[0]; return p.settings && "
+                               "p.settings.style === 'eye_shaped' && !p.rendering && p.result.eyes[0].aspect < 1; }",
+                               timeout=TIMEOUT_MS)
+    eyes = app.page.evaluate("window.googly.photos[0].result.eyes")
+    assert all(0.4 < eye["aspect"] < 1 for eye in eyes), eyes
+
+    # an animated GIF: every changed pixel lies in an eye's ellipse (plus a pixel and a half)
+    choose(app, format="gif", seconds=1, size=360, motion="shake")
+    app.page.click("#editor-close")
+    download, record = animation_of(app)
+    frames = [np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(Image.open(io.BytesIO(download.data)))]
+    size, k = frames[0].shape[0], frames[0].shape[0] / 512
+    yy, xx = np.mgrid[0:size, 0:size] + 0.5
+    inside = np.zeros((size, size), bool)
+    for eye in eyes:
+        t = math.radians(eye["tilt_degrees"])
+        dx, dy = xx - eye["centre"][0] * k, yy - eye["centre"][1] * k
+        u, v = dx * math.cos(t) + dy * math.sin(t), -dx * math.sin(t) + dy * math.cos(t)
+        inside |= (u / (eye["radius"] * k + 1.5)) ** 2 + (v / (eye["radius"] * eye["aspect"] * k + 1.5)) ** 2 <= 1
+    moved = np.zeros((size, size), bool)
+    for a, b in zip(frames, frames[1:]):
+        moved |= np.abs(a.astype(int) - b.astype(int)).max(axis=2) > 0
+    assert moved.sum() > 20 and not (moved & ~inside).any(), int((moved & ~inside).sum())
+
+    # the live wobble draws them too
+    open_editor_with_wobble(app)
+    assert wobble(app)["drawn"] > 0
+    assert app.errors == []

@@ -327,3 +327,70 @@ def test_a_hand_set_radius_wins_over_surprise():
     face = Face(browInnerUp=0.9, eyeWide_right=0.9, eyeWide_left=0.9)
     [r, _] = place_googly_eyes([face], GooglySettings(), {"eyes": {"0:right": {"radius": 11.0}}})
     assert r.radius == 11.0
+
+
+# ---- The eye-shaped style --------------------------------------------------------------------------------
+
+def ellipse_points(centre, a, b, tilt_degrees, n=16):
+    t = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    c, s = math.cos(math.radians(tilt_degrees)), math.sin(math.radians(tilt_degrees))
+    x, y = a * np.cos(t), b * np.sin(t)
+    return np.stack([centre[0] + c * x - s * y, centre[1] + s * x + c * y], axis=1)
+
+
+def test_ellipse_of_an_outline_finds_its_aspect_and_tilt():
+    from googly_eyes.googly import ellipse_of
+    for tilt in (-30.0, 0.0, 12.0, 80.0):
+        aspect, found = ellipse_of(ellipse_points((40, 30), 20, 7, tilt))
+        assert aspect == pytest.approx(0.35, abs=1e-6) and found == pytest.approx(tilt, abs=1e-6)
+    assert ellipse_of([[0, 0], [1, 1], [2, 2]]) is None  # no area
+    assert ellipse_of(ellipse_points((0, 0), 5, 5, 0))[0] == pytest.approx(1.0)
+
+
+class ShapedEye:
+    def __init__(self, outline, width=24.0):
+        self.outline, self.width, self.visible = outline, width, True
+
+
+class ShapedFace:
+    def __init__(self, roll=0.0, aspect=0.5):
+        angle = math.radians(roll)
+        self.right_eye = np.array([100.0, 100.0])
+        self.left_eye = self.right_eye + 60 * np.array([math.cos(angle), math.sin(angle)])
+        self.right = ShapedEye(ellipse_points(self.right_eye, 12, 12 * aspect, roll))
+        self.left = ShapedEye(ellipse_points(self.left_eye, 12, 12 * aspect, roll))
+
+
+def inside_ellipse(eye, point, slack=1e-6) -> float:
+    """How far out (1 = on the rim) `point` is in the googly eye's ellipse shrunk by the pupil's radius."""
+    t = math.radians(eye.tilt_degrees)
+    dx, dy = point[0] - eye.centre[0], point[1] - eye.centre[1]
+    u, v = dx * math.cos(t) + dy * math.sin(t), -dx * math.sin(t) + dy * math.cos(t)
+    return (u / (eye.radius - eye.pupil_radius)) ** 2 + (v / (eye.radius * eye.aspect - eye.pupil_radius)) ** 2
+
+
+def test_eye_shaped_eyes_take_the_eyes_shape_and_keep_their_pupils_inside():
+    for roll in (0.0, 25.0):
+        for mode in ("random", "gravity", "look_at"):
+            for seed in range(25):
+                settings = GooglySettings(style="eye_shaped", seed=seed, pupil_mode=mode,
+                                          look_at=(0.0, 0.0) if mode == "look_at" else None)
+                eyes = place_googly_eyes([ShapedFace(roll)], settings)
+                for e in eyes:
+                    assert e.aspect == pytest.approx(0.5, abs=1e-6) and e.tilt_degrees == pytest.approx(roll, abs=1e-6)
+                    assert e.pupil_radius <= e.radius * e.aspect
+                    assert inside_ellipse(e, e.pupil_centre) == pytest.approx(1.0, abs=1e-9)  # against the rim
+    # a squint is floored, another style stays round, an eye without an outline stays round
+    [e, _] = place_googly_eyes([ShapedFace(aspect=0.1)], GooglySettings(style="eye_shaped"))
+    assert e.aspect == config.EYE_SHAPE_MIN_ASPECT
+    assert all(e.aspect == 1.0 for e in place_googly_eyes([ShapedFace()], GooglySettings(style="classic")))
+    plain = place_googly_eyes([Face()], GooglySettings(style="eye_shaped"))
+    assert all(e.aspect == 1.0 and "aspect" not in e.as_dict() for e in plain)
+    # the round eye's pupil direction is kept: same direction from the centre, in the ellipse's frame
+    round_eyes = place_googly_eyes([ShapedFace()], GooglySettings(seed=3))
+    shaped = place_googly_eyes([ShapedFace()], GooglySettings(seed=3, style="eye_shaped"))
+    for r, s in zip(round_eyes, shaped):
+        dr = np.subtract(r.pupil_centre, r.centre)
+        ds = np.subtract(s.pupil_centre, s.centre)
+        assert np.sign(dr[0]) == np.sign(ds[0]) or abs(dr[0]) < 1e-9
+        assert np.sign(dr[1]) == np.sign(ds[1]) or abs(dr[1]) < 1e-9

@@ -141,3 +141,33 @@ def test_golden_trajectory():
     for ours, theirs in zip(run["params"], golden["params"], strict=True):
         assert ours == pytest.approx(theirs)
     assert np.abs(np.array(run["pupil_centres_px"]) - np.array(golden["pupil_centres_px"])).max() < 1e-4
+
+
+def test_eye_shaped_pupils_start_where_the_still_picture_has_them_and_stay_in_their_ellipse():
+    from googly_eyes.googly import GooglyEye
+    eyes = [GooglyEye(0, "right", "0:right", (50.0, 40.0), 20.0, (50.0, 40.0), 4.0, 5.0, aspect=0.5, tilt_degrees=15.0),
+            GooglyEye(0, "left", "0:left", (110.0, 40.0), 20.0, (110.0, 40.0), 4.0, 5.0)]
+    # put each still pupil against its rim somewhere, through the squash
+    eyes = [physics_replace(e, 0.7) for e in eyes]
+    params = physics.params_for(eyes, seed=1)
+    state = physics.start_state(eyes, params)
+    for (x, y), e in zip(physics.pupil_centres(eyes, state.x), eyes):
+        assert (x, y) == pytest.approx(e.pupil_centre, abs=1e-9)
+    rng = np.random.default_rng(0)
+    for _ in range(3000):
+        physics.step(state, params, shake=tuple(rng.uniform(-400, 400, 2)))
+        for (x, y), e in zip(physics.pupil_centres(eyes, state.x), eyes):
+            t = math.radians(e.tilt_degrees)
+            dx, dy = x - e.centre[0], y - e.centre[1]
+            u, v = dx * math.cos(t) + dy * math.sin(t), -dx * math.sin(t) + dy * math.cos(t)
+            assert (u / (e.radius - e.pupil_radius)) ** 2 + (v / (e.radius * e.aspect - e.pupil_radius)) ** 2 <= 1 + 1e-9
+
+
+def physics_replace(eye, angle):
+    """The eye with its pupil against the rim in direction `angle` (radians), as googly.make_eye puts it."""
+    from dataclasses import replace
+    reach = 1.0 - eye.pupil_radius / eye.radius
+    a, b, c, d = eye.squash()
+    dx, dy = math.cos(angle), math.sin(angle)
+    return replace(eye, pupil_centre=(eye.centre[0] + (a * dx + b * dy) * reach * eye.radius,
+                                      eye.centre[1] + (c * dx + d * dy) * reach * eye.radius))

@@ -131,7 +131,11 @@ def render(eyes, style, size=(100, 80)):
 
 
 def test_each_style_looks_different_and_unknown_styles_are_refused():
-    pictures = {style: render([eye()], style) for style in config.STYLES}
+    from dataclasses import replace
+    # (an eye-shaped eye as place_googly_eyes makes it: an ellipse; a round one is drawn as the classic)
+    pictures = {style: render([replace(eye(pupil_radius=5.0, pupil=(58.0, 40.0)), aspect=0.5, tilt_degrees=10.0)
+                               if style == "eye_shaped" else eye()], style) for style in config.STYLES}
+    assert (render([eye()], "eye_shaped") == render([eye()], "classic")).all()
     for first in config.STYLES:
         for second in config.STYLES:
             if first < second:
@@ -308,3 +312,44 @@ def test_moving_layers_put_lid_and_sparkle_over_the_moving_pupil(style):
     _disc(ImageDraw.Draw(big), (50 * scale, 30 * scale), 10 * scale, parts["pupil"]["colour"])
     hidden = np.asarray(_composite(big.reduce(scale), parts["above"]).convert("RGB"), int)
     assert np.abs(hidden[30, 50] - SKIN).max() <= 12
+
+
+# ---- The eye-shaped style ---------------------------------------------------------------------------------
+
+def shaped(tilt=0.0, pupil=(56.0, 40.0), pupil_radius=4.0, **kwargs):
+    from dataclasses import replace
+    return replace(eye(pupil=pupil, pupil_radius=pupil_radius, **kwargs), aspect=0.5, tilt_degrees=tilt)
+
+
+def test_an_eye_shaped_eye_is_its_ellipse_white_with_a_rim_and_nothing_outside():
+    out = render([shaped()], "eye_shaped")
+    photo = render([], "eye_shaped")
+    assert out[40, 40].min() > 200  # on the long axis, inside: white
+    assert out[40, 56].max() < 60  # the pupil
+    assert (out[26, 50] == photo[26, 50]).all()  # inside the disc of radius 20, above the ellipse: the photo
+    assert (out[54, 50] == photo[54, 50]).all()
+    assert out[30, 50].max() < 120  # the rim at the short axis' end (y = 40 - 10)
+    # turned by 90 degrees the long axis runs down
+    turned = render([shaped(tilt=90.0, pupil=(50.0, 46.0))], "eye_shaped")
+    assert turned[25, 50].min() > 150 and (turned[40, 34] == photo[40, 34]).all()
+
+
+def test_an_eye_shaped_pupil_is_clipped_to_the_white():
+    # a pupil placed (by hand) half outside the ellipse: nothing of it shows outside the eye
+    out = render([shaped(pupil=(50.0, 50.0), pupil_radius=6.0)], "eye_shaped")
+    photo = render([], "eye_shaped")
+    assert (out[54, 50] == photo[54, 50]).all()
+
+
+def test_eye_shaped_moving_layers_with_the_pupil_make_the_still_picture():
+    from googly_eyes.render import _disc, moving_layers
+    e = shaped()
+    parts = moving_layers((100, 80), [e], "eye_shaped")
+    still = _composite(grey(), parts["still"])
+    scale = 8
+    big = still.resize((100 * scale, 80 * scale), Image.NEAREST)
+    _disc(ImageDraw.Draw(big), (e.pupil_centre[0] * scale, e.pupil_centre[1] * scale), e.pupil_radius * scale,
+          parts["pupil"]["colour"])
+    moving = np.asarray(_composite(big.reduce(scale), parts["above"]).convert("RGB"), int)
+    diff = np.abs(moving - np.asarray(draw_googly_eyes(grey(), [e], "eye_shaped"), int))
+    assert diff.mean() < 0.5 and (diff > 48).mean() < 0.003
