@@ -255,6 +255,10 @@ export class Wobble {
       const height = Math.min(parts.height, Math.ceil(y + r)) - top;
       if (width > 0 && height > 0) context.drawImage(base, left, top, width, height, left, top, width, height);
     });
+    // and under the layers above (a sparkle reaches past its eye): else each frame blends them over the last
+    for (const { left, top, bitmap } of this.above) {
+      context.drawImage(base, left, top, bitmap.width, bitmap.height, left, top, bitmap.width, bitmap.height);
+    }
     parts.eyes.forEach((eye, i) => {
       // through the eye's squash: an eye-shaped eye's pupil moves in its ellipse (googly.py GooglyEye.squash)
       const [a, b, c, d] = eye.squash;
