@@ -565,7 +565,7 @@ def preloaded_files(out: Path, lock_out: PyodideLockSpec) -> list[str]:
     them: Pyodide, the wheels, onnxruntime-web's wasm, the shipped models."""
     wheels = sorted(entry.file_name for entry in lock_out.packages.values())
     manifest = json.loads((out / "models" / "manifest.json").read_text())
-    models = [entry["shipped"] for entry in manifest["models"].values()]
+    models = [entry["shipped"] for role, entry in manifest["models"].items() if role in BOOT_MODELS]
     return [*PRELOADED_RUNTIME, *(f"vendor/pyodide/{name}" for name in wheels), *PRELOADED_ORT,
             *(f"models/{name}" for name in models)]
 
@@ -625,11 +625,15 @@ def site_files(out: Path) -> dict[str, str]:
 SERVICE_WORKER = "sw.js"
 CACHE_VERSION_PLACEHOLDER = "__GOOGLY_CACHE_VERSION__"
 BUILD_INFO = "build-info.json"
+# The models the page opens at boot (googly_eyes.models.ROLES) are preloaded; the others (LATER_MODELS) are
+# fetched only by the feature that needs them, so a first visit that does not use them downloads no more.
+BOOT_MODELS = ("face_detector", "face_landmarker", "face_blendshapes")
+LATER_MODELS = ("selfie_segmentation",)
 # On the site but never precached by the service worker, so a first visit does not download them: the
-# fp32 models (only for benchmarks, ?model=...) and PyScript parts the app never loads (the editor and
+# models loaded later (above), the fp32 models (only for benchmarks, ?model=...) and PyScript parts the app never loads (the editor and
 # terminal widgets with CodeMirror and xterm, MicroPython, zip/storage helpers, its own CSS).
 # tests/e2e/test_offline.py proves the app works offline without them.
-ONLINE_ONLY = ("models/*.fp32.onnx", "vendor/pyscript/codemirror*", "vendor/pyscript/xterm*",
+ONLINE_ONLY = ("models/*.fp32.onnx", *(f"models/{role}.*" for role in LATER_MODELS), "vendor/pyscript/codemirror*", "vendor/pyscript/xterm*",
                "vendor/pyscript/mpy-*", "vendor/pyscript/zip-*", "vendor/pyscript/storage.js",
                "vendor/pyscript/service-worker.js", "vendor/pyscript/core.css")
 

