@@ -508,11 +508,69 @@ class LandmarkChecks:
         }
 
 
+class OutputChecks:
+    """What BlendshapeChecks and SegmentationChecks share: one number per input (`values`) compared with fp32's
+    (`compare`), judged by `limits` (row key -> largest allowed), ranked by the first of them, recorded with a
+    `statistic` text and a noise floor (`noise_rows`) under `noise_key`."""
+
+    limits: dict
+    statistic: str
+    noise_key: str
+
+    def values(self, outputs: list) -> np.ndarray:
+        return np.stack([np.asarray(out[0], np.float64).reshape(-1) for out in outputs])
+
+    def evaluate(self, io: dict, dev: DevInputs, native: dict, wasm: dict, fp32: bytes, work: Path) -> dict:
+        results: dict[str, dict] = {}
+        heldout = dev.half(1)
+        for backend, outputs in (("native", native), ("wasm", wasm)):
+            if not outputs:
+                continue
+            ref = self.values(outputs["fp32"])
+            for name, outs in outputs.items():
+                row = self.compare(ref, self.values(outs))
+                row["heldout_half"] = self.compare(ref, self.values(outs), heldout)
+                results.setdefault(name, {})[backend] = row
+        ref = self.values(native["fp32"])
+        per_seed = [self.compare(ref, self.values(noisy)) for noisy in self.noise_rows(io, dev, fp32)]
+        results["_noise_floor"] = {"native": median_over_seeds(per_seed)}
+        return results
+
+    def judge(self, acc: dict, floor: dict) -> list[str]:
+        return [f"{key.replace('_', ' ')} {acc[key]:.4f} > {limit}" for key, limit in self.limits.items()
+                if acc[key] > limit]
+
+    def rank(self, acc: dict) -> float:
+        return acc[next(iter(self.limits))]
+
+    def sensitivity(self, io: dict, ref: list, out: list, meta: list) -> tuple[float, str]:
+        key = next(iter(self.limits))
+        row = self.compare(self.values(ref), self.values(out))
+        return row[key], f"{key.replace('_', ' ')} {row[key]:.4f}"
+
+    def manifest_check(self, rows: dict, chosen: str, dev: DevInputs, rule: dict) -> dict:
+        acc = rows[chosen]["accuracy"]
+        if not acc:
+            return {"inputs": len(dev.feeds)}
+        main_backend = "wasm" if "wasm" in acc else "native"
+        return {
+            "candidate": chosen,
+            "backend": main_backend,
+            **{k: v for k, v in acc[main_backend].items() if k != "heldout_half"},
+            "inputs": f"{len(dev.feeds)} {self.input_text}",
+            "statistic": self.statistic,
+            "backends": acc,
+            self.noise_key: {"seeds": NOISE_SEEDS, "statistic": "median over seeds",
+                             **rows["_noise_floor"]["accuracy"]["native"]},
+            "rule": rule,
+        }
+
+
 # ---------------------------------------------------------------- the face blendshapes (expressions)
 
 
 @dataclass(frozen=True)
-class BlendshapeChecks:
+class BlendshapeChecks(OutputChecks):
     """The blendshapes model on landmark sets: the face landmarker (fp32, models/) run on the same dev face
     crops as its own checks, the 146 points the blendshapes graph takes, in crop pixels. Every candidate's 52
     scores are compared with fp32's: per face the largest change of any score, then p95 and max over faces;
@@ -529,6 +587,10 @@ class BlendshapeChecks:
     rule_text: str = f"largest score change p95 <= {BLENDSHAPE_P95_LIMIT} and max <= {BLENDSHAPE_MAX_LIMIT}"
     sensitivity_text: str = "largest score change p95 over the even half"
     noise_text: str = "fp32 points +-0.5 px"
+    limits: dict = field(default_factory=lambda: {"score_p95": BLENDSHAPE_P95_LIMIT, "score_max": BLENDSHAPE_MAX_LIMIT})
+    statistic: str = ("per face, the largest change of any of the 52 scores vs fp32 on the same backend; then p95 "
+                      "and max over faces")
+    noise_key: str = "noise_floor_fp32_points_pm_half_px"
 
     @property
     def columns(self):
@@ -561,77 +623,25 @@ class BlendshapeChecks:
                     crops.append(crop)
         return DevInputs([im["file"] for im in images], feeds, crops, [c.photo for c in crops], dev_dir)
 
-    @staticmethod
-    def scores(outputs: list) -> np.ndarray:
-        return np.stack([np.asarray(out[0], np.float64).reshape(-1) for out in outputs])
-
     def compare(self, ref: np.ndarray, cand: np.ndarray, subset=None) -> dict:
         change = np.abs(cand - ref).max(axis=1)
         if subset is not None:
             change = change[subset]
         return {"faces": int(len(change)), "score_p95": stat(change, "p95"), "score_max": stat(change, "max")}
 
-    def evaluate(self, io: dict, dev: DevInputs, native: dict, wasm: dict, fp32: bytes, work: Path) -> dict:
-        results: dict[str, dict] = {}
-        heldout = dev.half(1)
-        for backend, outputs in (("native", native), ("wasm", wasm)):
-            if not outputs:
-                continue
-            ref = self.scores(outputs["fp32"])
-            for name, outs in outputs.items():
-                row = self.compare(ref, self.scores(outs))
-                row["heldout_half"] = self.compare(ref, self.scores(outs), heldout)
-                results.setdefault(name, {})[backend] = row
+    def noise_rows(self, io: dict, dev: DevInputs, fp32: bytes) -> list[list]:
         session = native_session(fp32)
-        ref = self.scores(native["fp32"])
-        per_seed = []
+        rows = []
         for seed in range(NOISE_SEEDS):
             rng = np.random.default_rng(seed)
-            noisy = [session.run(None, {io["input"]["name"]: (x + rng.uniform(-0.5, 0.5, x.shape)).astype(np.float32)})
-                     for x in dev.feeds]
-            per_seed.append(self.compare(ref, self.scores(noisy)))
-        results["_noise_floor"] = {"native": median_over_seeds(per_seed)}
-        return results
-
-    def judge(self, acc: dict, floor: dict) -> list[str]:
-        problems = []
-        if acc["score_p95"] > BLENDSHAPE_P95_LIMIT:
-            problems.append(f"score p95 {acc['score_p95']:.4f} > {BLENDSHAPE_P95_LIMIT}")
-        if acc["score_max"] > BLENDSHAPE_MAX_LIMIT:
-            problems.append(f"score max {acc['score_max']:.4f} > {BLENDSHAPE_MAX_LIMIT}")
-        return problems
-
-    def rank(self, acc: dict) -> float:
-        return acc["score_p95"]
-
-    def sensitivity(self, io: dict, ref: list, out: list, meta: list) -> tuple[float, str]:
-        row = self.compare(self.scores(ref), self.scores(out))
-        return row["score_p95"], f"score p95 {row['score_p95']:.4f}"
-
-    def manifest_check(self, rows: dict, chosen: str, dev: DevInputs, rule: dict) -> dict:
-        acc = rows[chosen]["accuracy"]
-        if not acc:
-            return {"inputs": len(dev.feeds)}
-        main_backend = "wasm" if "wasm" in acc else "native"
-        return {
-            "candidate": chosen,
-            "backend": main_backend,
-            **{k: v for k, v in acc[main_backend].items() if k != "heldout_half"},
-            "inputs": f"{len(dev.feeds)} {self.input_text}",
-            "statistic": "per face, the largest change of any of the 52 scores vs fp32 on the same backend; "
-                         "then p95 and max over faces",
-            "backends": acc,
-            "noise_floor_fp32_points_pm_half_px": {"seeds": NOISE_SEEDS, "statistic": "median over seeds",
-                                                   **rows["_noise_floor"]["accuracy"]["native"]},
-            "rule": rule,
-        }
-
-
+            rows.append([session.run(None, {io["input"]["name"]: (x + rng.uniform(-0.5, 0.5, x.shape)).astype(np.float32)})
+                         for x in dev.feeds])
+        return rows
 # ---------------------------------------------------------------- the people mask (selfie segmentation)
 
 
 @dataclass(frozen=True)
-class SegmentationChecks:
+class SegmentationChecks(OutputChecks):
     """The selfie segmentation model on whole dev photos resized to its input (256 x 256, no letterbox):
     every candidate's person probability map is compared with fp32's, per photo as the share of pixels whose
     decision at 0.5 flips and the largest probability change; then p95 and max over photos. fp32's own floor
@@ -645,6 +655,11 @@ class SegmentationChecks:
     rule_text: str = (f"pixels flipped at 0.5 p95 <= {SEGMENTATION_FLIP_LIMIT:.1%} and max <= "
                       f"{SEGMENTATION_FLIP_MAX:.1%} of the mask")
     sensitivity_text: str = "flipped pixels p95 over the even half"
+    limits: dict = field(default_factory=lambda: {"flipped_p95": SEGMENTATION_FLIP_LIMIT,
+                                                  "flipped_max": SEGMENTATION_FLIP_MAX})
+    statistic: str = ("per photo, the share of mask pixels whose decision at 0.5 differs from fp32's on the same "
+                      "backend, and the largest probability change; then p95 and max over photos")
+    noise_key: str = "noise_floor_fp32_input_pm1_grey_level"
 
     @property
     def columns(self):
@@ -668,10 +683,6 @@ class SegmentationChecks:
             feeds.append(np.ascontiguousarray(x.transpose(2, 0, 1)[None]))
         return DevInputs(files, feeds, files, list(range(len(files))), dev_dir)
 
-    @staticmethod
-    def masks(outputs: list) -> np.ndarray:
-        return np.stack([np.asarray(out[0], np.float64).reshape(-1) for out in outputs])
-
     def compare(self, ref: np.ndarray, cand: np.ndarray, subset=None) -> dict:
         flipped = ((ref > 0.5) != (cand > 0.5)).mean(axis=1)
         change = np.abs(cand - ref).max(axis=1)
@@ -680,51 +691,5 @@ class SegmentationChecks:
         return {"photos": int(len(flipped)), "flipped_p95": stat(flipped, "p95"), "flipped_max": stat(flipped, "max"),
                 "prob_p95": stat(change, "p95")}
 
-    def evaluate(self, io: dict, dev: DevInputs, native: dict, wasm: dict, fp32: bytes, work: Path) -> dict:
-        results: dict[str, dict] = {}
-        heldout = dev.half(1)
-        for backend, outputs in (("native", native), ("wasm", wasm)):
-            if not outputs:
-                continue
-            ref = self.masks(outputs["fp32"])
-            for name, outs in outputs.items():
-                row = self.compare(ref, self.masks(outs))
-                row["heldout_half"] = self.compare(ref, self.masks(outs), heldout)
-                results.setdefault(name, {})[backend] = row
-        ref = self.masks(native["fp32"])
-        per_seed = [self.compare(ref, self.masks(noisy)) for noisy in run_noisy(fp32, io, dev.feeds)]
-        results["_noise_floor"] = {"native": median_over_seeds(per_seed)}
-        return results
-
-    def judge(self, acc: dict, floor: dict) -> list[str]:
-        problems = []
-        if acc["flipped_p95"] > SEGMENTATION_FLIP_LIMIT:
-            problems.append(f"flipped p95 {acc['flipped_p95']:.4f} > {SEGMENTATION_FLIP_LIMIT}")
-        if acc["flipped_max"] > SEGMENTATION_FLIP_MAX:
-            problems.append(f"flipped max {acc['flipped_max']:.4f} > {SEGMENTATION_FLIP_MAX}")
-        return problems
-
-    def rank(self, acc: dict) -> float:
-        return acc["flipped_p95"]
-
-    def sensitivity(self, io: dict, ref: list, out: list, meta: list) -> tuple[float, str]:
-        row = self.compare(self.masks(ref), self.masks(out))
-        return row["flipped_p95"], f"flipped p95 {row['flipped_p95']:.4f}"
-
-    def manifest_check(self, rows: dict, chosen: str, dev: DevInputs, rule: dict) -> dict:
-        acc = rows[chosen]["accuracy"]
-        if not acc:
-            return {"inputs": len(dev.feeds)}
-        main_backend = "wasm" if "wasm" in acc else "native"
-        return {
-            "candidate": chosen,
-            "backend": main_backend,
-            **{k: v for k, v in acc[main_backend].items() if k != "heldout_half"},
-            "inputs": f"{len(dev.feeds)} {self.input_text}",
-            "statistic": ("per photo, the share of mask pixels whose decision at 0.5 differs from fp32's on the same "
-                          "backend, and the largest probability change; then p95 and max over photos"),
-            "backends": acc,
-            "noise_floor_fp32_input_pm1_grey_level": {"seeds": NOISE_SEEDS, "statistic": "median over seeds",
-                                                      **rows["_noise_floor"]["accuracy"]["native"]},
-            "rule": rule,
-        }
+    def noise_rows(self, io: dict, dev: DevInputs, fp32: bytes) -> list[list]:
+        return run_noisy(fp32, io, dev.feeds)

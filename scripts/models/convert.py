@@ -209,6 +209,7 @@ def convert_tf2onnx(entry: ModelEntry, tflite_path: Path, work: Path, ctx: Conte
     del model.graph.initializer[:]
     model.graph.initializer.extend(initializers)
     del model.graph.value_info[:]
+    model.graph.doc_string = f"converted from {tflite_path.name}"  # not the run's temporary folder: reproducible
     return model
 
 
