@@ -633,9 +633,13 @@ LATER_MODELS = ("selfie_segmentation",)
 # models loaded later (above), the fp32 models (only for benchmarks, ?model=...) and PyScript parts the app never loads (the editor and
 # terminal widgets with CodeMirror and xterm, MicroPython, zip/storage helpers, its own CSS).
 # tests/e2e/test_offline.py proves the app works offline without them.
-ONLINE_ONLY = ("models/*.fp32.onnx", *(f"models/{role}.*" for role in LATER_MODELS), "vendor/pyscript/codemirror*", "vendor/pyscript/xterm*",
+BENCHMARK_MODELS = "models/*.fp32.onnx"
+ONLINE_ONLY = (BENCHMARK_MODELS, *(f"models/{role}.*" for role in LATER_MODELS), "vendor/pyscript/codemirror*", "vendor/pyscript/xterm*",
                "vendor/pyscript/mpy-*", "vendor/pyscript/zip-*", "vendor/pyscript/storage.js",
                "vendor/pyscript/service-worker.js", "vendor/pyscript/core.css")
+# Of those, the shipped models loaded later: the service worker keeps each once it has been fetched (checked
+# against its sha256), so a feature used once online works offline from then on.
+KEPT_WHEN_USED = tuple(f"models/{role}.*" for role in LATER_MODELS)
 
 
 def cache_version(files: dict[str, str]) -> str:
@@ -650,7 +654,8 @@ def write_build_info(out: Path, version: str, versions: dict[str, str]) -> dict:
     The version is hashed over every file except sw.js and build-info.json, and then written into
     sw.js, so any change to the site changes sw.js's bytes: that is how browsers notice an update.
     build-info.json: {"version", "versions", "cache_version", "files": {relpath: sha256},
-    "online_only": [relpath, ...] (files the service worker does not precache, see ONLINE_ONLY)}.
+    "online_only": [relpath, ...] (files the service worker does not precache, see ONLINE_ONLY),
+    "kept_when_used": [relpath, ...] (of those, the ones it caches the first time they are fetched)}.
     """
     (out / BUILD_INFO).unlink(missing_ok=True)
     files = site_files(out)
@@ -665,8 +670,10 @@ def write_build_info(out: Path, version: str, versions: dict[str, str]) -> dict:
         write_atomic(worker, source.replace(CACHE_VERSION_PLACEHOLDER, stamp).encode())
         files[SERVICE_WORKER] = sha256_file(worker)
     online_only = sorted(path for path in files if any(fnmatch.fnmatchcase(path, rule) for rule in ONLINE_ONLY))
+    kept_when_used = sorted(path for path in online_only if any(fnmatch.fnmatchcase(path, rule) for rule in KEPT_WHEN_USED)
+                            and not fnmatch.fnmatchcase(path, BENCHMARK_MODELS))
     info = {"version": version, "versions": versions, "cache_version": stamp, "files": files,
-            "online_only": online_only}
+            "online_only": online_only, "kept_when_used": kept_when_used}
     write_atomic(out / BUILD_INFO, (json.dumps(info, indent=1, sort_keys=True) + "\n").encode())
     return info
 

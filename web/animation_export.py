@@ -62,10 +62,14 @@ async def export_animation(data, plan: AnimationPlan, job: str, timings: dict, c
     fps = plan.animation.fps
     kind = plan.animation.format
     with timed(timings, "decode"):
-        photo = await animation.photoBitmap(data, to_js(list(plan.photo.size)), width, height, plan.photo.turn)
-        if photo is None:  # a format the browser cannot decode (TIFF, ...), or another size: Pillow decodes it
+        photo = None
+        if not plan.changes_background:
+            photo = await animation.photoBitmap(data, to_js(list(plan.photo.size)), width, height, plan.photo.turn)
+        if photo is None:  # a format the browser cannot decode (TIFF, ...), another size, or a changed background
             image = load_photo(data.to_bytes(), plan.photo.name, turn=plan.photo.turn).image
             image = image.convert("RGBA").resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+            if plan.changes_background:
+                image = plan.backdrop(image).convert("RGBA")
             photo = await animation.bitmapOf(js_object(_layer(0, 0, image)))
     with timed(timings, "layers"):
         parts = plan.layers()

@@ -32,6 +32,8 @@ import { AnimationChoices, cancelAnimation, makeAnimation, wasCancelled } from '
  * @property {import('./protocol.js').EditorEye[]} eyes
  * @property {import('./protocol.js').NewEye} newEye
  * @property {number} renderMs
+ * @property {number} [people]  faces the people mask was made round, when the background is changed
+ * @property {string} [problem]  why the latest render failed (the preview shows the one before), if it did
  */
 
 /**
@@ -292,6 +294,8 @@ function showRender(photo, answer) {
   result.eyes = answer.eyes;
   result.newEye = answer.newEye;
   result.renderMs = answer.timings.render;
+  result.people = answer.people;
+  delete result.problem;
   $('.frame img', HTMLImageElement, photo.card).src = result.previewUrl;
   if (previous) setTimeout(() => URL.revokeObjectURL(previous), 1000);
 }
@@ -419,7 +423,10 @@ async function rerender(photo) {
     photo.dirty = false;
     const answer = await ready().render(photo.id, photo.file, look.view(photo));
     if (answer.ok) showRender(photo, answer);
-    else if (!photo.dirty) announce(`${photo.name}: ${answer.error.message}`);
+    else if (!photo.dirty) {
+      if (photo.result) photo.result.problem = `${answer.error.message} ${answer.error.hint}`.trim();
+      announce(`${photo.name}: ${answer.error.message}`);
+    }
   } while (photo.dirty);
   photo.rendering = false;
   editor.rendered(photo);
@@ -803,6 +810,7 @@ const editor = new Editor({
   download: (photo) => downloadPhoto(photo, 'image'),
   opened: (photo) => showAnimationProgress(photo),
   moving: (photo) => ready().moving(photo.id, photo.file, look.view(photo)),
+  backgroundPhoto: (file) => ready().backgroundPhoto(file),
   announce,
 });
 // The live wobble, for tests and benchmarks: whether it runs, frames drawn, physics steps, the pupils.

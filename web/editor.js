@@ -35,6 +35,8 @@ import { Wobble } from './wobble.js';
  * @property {(photo: Photo) => void} opened  the editor now shows this photo
  * @property {(photo: Photo) => Promise<import('./protocol.js').MovingAnswer | import('./protocol.js').Failed>} moving
  *   what the live wobble draws and moves, for the photo's current look
+ * @property {(file: File) => Promise<import('./protocol.js').BackgroundPhotoAnswer | import('./protocol.js').Failed>} backgroundPhoto
+ *   hand the worker the photo to put behind the people (background "photo")
  * @property {(text: string) => void} announce  say it in the page's live region
  */
 
@@ -66,7 +68,7 @@ function eyeLabel(eye) {
 
 export class Editor {
   /** @param {EditorHooks} hooks */
-  constructor({ look, rerender, reanalyse, rerenderDefaults, download, opened, moving, announce }) {
+  constructor({ look, rerender, reanalyse, rerenderDefaults, download, opened, moving, backgroundPhoto, announce }) {
     /** @type {EditorHooks['look']} */ this.look = look;
     /** @type {EditorHooks['rerender']} */ this.rerender = rerender;
     /** @type {EditorHooks['reanalyse']} */ this.reanalyse = reanalyse;
@@ -74,6 +76,9 @@ export class Editor {
     /** @type {EditorHooks['download']} */ this.download = download;
     /** @type {EditorHooks['opened']} */ this.opened = opened;
     /** @type {EditorHooks['moving']} */ this.moving = moving;
+    /** @type {EditorHooks['backgroundPhoto']} */ this.backgroundPhoto = backgroundPhoto;
+    /** @type {string | null} the name of the photo behind the people (background "photo"), once one is chosen */
+    this.backgroundPhotoName = null;
     /** @type {EditorHooks['announce']} */ this.announce = announce;
     this.dialog = $('#editor', HTMLDialogElement);
     this.form = $('#controls', HTMLFormElement);
@@ -238,7 +243,48 @@ export class Editor {
   rendered(photo) {
     if (photo !== this.openPhoto || !this.dialog.open) return;
     this.showImage();
+    this.showBackgroundStatus();
     this.refreshWobble();
+  }
+
+  // ---- Background ----------------------------------------------------------------------------
+
+  // Under the Background choices: what the latest render made of it (no people found, or why it failed).
+  showBackgroundStatus() {
+    const status = $('#background-status');
+    const { background } = this.view.settings;
+    const { people, problem } = this.result;
+    let text = '';
+    if (problem) text = problem;
+    else if (this.photo.rendering && background !== 'keep') text = 'Finding the people…';
+    else if (background !== 'keep' && people === 0) text = 'No people found in this photo, so its background stays as it is.';
+    status.textContent = text;
+    status.hidden = !text;
+  }
+
+  // Choose the photo that goes behind the people; with one chosen, this photo's background becomes it.
+  /** @param {File} file */
+  async useBackgroundPhoto(file) {
+    const status = $('#background-status');
+    status.textContent = `Loading ${file.name}…`;
+    status.hidden = false;
+    const answer = await this.backgroundPhoto(file);
+    if (!answer.ok) {
+      status.textContent = `${answer.error.message} ${answer.error.hint}`.trim();
+      this.announce(status.textContent);
+      return;
+    }
+    this.backgroundPhotoName = answer.name;
+    if (!this.openPhoto) return;
+    if (this.view.settings.background === 'photo') this.rerenderAllWithPhoto();
+    else this.change((settings) => { settings.background = 'photo'; }, `${answer.name} is now the background.`);
+  }
+
+  // A new background photo: every photo showing one is drawn again with it.
+  rerenderAllWithPhoto() {
+    this.rerender(this.photo);
+    this.rerenderDefaults();
+    this.announce(`${this.backgroundPhotoName} is now the background.`);
   }
 
   get view() {
@@ -266,6 +312,11 @@ export class Editor {
     }
     $('#seed', HTMLInputElement).value = String(settings.seed);
     $('#look-at-hint').hidden = settings.pupil_mode !== 'look_at';
+    $('#background-colour-label').hidden = settings.background !== 'colour';
+    $('#background-colour', HTMLInputElement).value = settings.background_colour;
+    const photoButton = $('#background-photo', HTMLButtonElement);
+    photoButton.hidden = settings.background !== 'photo';
+    photoButton.textContent = this.backgroundPhotoName ? `Change photo (${this.backgroundPhotoName})…` : 'Choose photo…';
     $('#undo', HTMLButtonElement).disabled = !this.photo.history.length;
     $('#redo', HTMLButtonElement).disabled = !this.photo.future.length;
     $('#reset-photo', HTMLButtonElement).disabled = !this.photo.settings && !this.hasEdits();
@@ -321,6 +372,7 @@ export class Editor {
     photo.edits = edits;
     this.showControls();
     this.rerender(photo);
+    this.showBackgroundStatus();
     if (message) this.announce(message);
   }
 
@@ -476,11 +528,30 @@ export class Editor {
         this.change((settings) => { setNumber(settings, name, Number(input.value)); });
       });
     }
+    const photoFile = $('#background-photo-file', HTMLInputElement);
     for (const [name] of LOOK_CHOICES) {
       for (const radio of $$(`input[name="${name}"]`, HTMLInputElement, this.form)) {
-        radio.addEventListener('change', () => this.change((settings) => { Object.assign(settings, { [name]: radio.value }); }));
+        radio.addEventListener('change', () => {
+          // A photo background needs a photo first: the look changes once one is chosen.
+          if (name === 'background' && radio.value === 'photo' && !this.backgroundPhotoName) {
+            this.showControls();
+            photoFile.click();
+            return;
+          }
+          this.change((settings) => { Object.assign(settings, { [name]: radio.value }); });
+        });
       }
     }
+    $('#background-photo').addEventListener('click', () => photoFile.click());
+    photoFile.addEventListener('change', () => {
+      const file = photoFile.files?.[0];
+      photoFile.value = '';
+      if (file) this.useBackgroundPhoto(file);
+    });
+    $('#background-colour').addEventListener('change', (event) => {
+      const value = /** @type {HTMLInputElement} */ (event.target).value;
+      this.change((settings) => { settings.background_colour = value; });
+    });
     const seedInput = $('#seed', HTMLInputElement);
     seedInput.addEventListener('change', () => {
       const text = seedInput.value.trim();

@@ -227,6 +227,14 @@ export class Engine {
     return { ok: false, error: { code: 'cancelled', message: `The animation of ${name} was cancelled.`, hint: '' } };
   }
 
+  /**
+   * The photo to put behind the people (background "photo"), for every photo that uses it.
+   * @param {File} file
+   */
+  backgroundPhoto(file) {
+    return this.schedule(async () => this.calls.background_photo({ name: file.name, bytes: await Engine.bytesOf(file) }), true);
+  }
+
   /** @param {string} id */
   forget(id) {
     return this.schedule(() => this.calls.forget({ id }), true);

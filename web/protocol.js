@@ -151,6 +151,21 @@
  */
 
 /** @typedef {{id: string}} ForgetRequest */
+
+/**
+ * The photo people chose to put behind the people (background "photo"), for every photo that uses it.
+ * @typedef {object} BackgroundPhotoRequest
+ * @property {string} name
+ * @property {Uint8Array} bytes
+ */
+
+/**
+ * @typedef {object} BackgroundPhotoAnswer
+ * @property {true} ok
+ * @property {string} name
+ * @property {number} width  as kept (at most the analysis size)
+ * @property {number} height
+ */
 /** @typedef {{runs: number}} TimeModelRequest */
 /** @typedef {{ok: true}} Done */
 
@@ -204,6 +219,8 @@
  * @property {number} googlyEyes
  * @property {NewEye} newEye
  * @property {Object<string, number>} timings  ms by stage
+ * @property {number} [people]  with a background other than "keep": how many faces the people mask was
+ *   made round (0: no people found, so the background is left as it is)
  */
 
 /**
@@ -298,6 +315,7 @@
  * @property {number} malloc_bytes  bytes malloc has handed out and not had back
  * @property {number} photos
  * @property {number} previews
+ * @property {number} masks  people masks kept (photos whose background was changed)
  */
 
 /**
@@ -316,6 +334,7 @@
  * @property {(request: AnimateRequest) => Promise<AnimateAnswer | Failed>} animate
  * @property {(request: RenderRequest) => Promise<MovingAnswer | Failed>} moving
  * @property {(request: ForgetRequest) => Promise<Done>} forget
+ * @property {(request: BackgroundPhotoRequest) => Promise<BackgroundPhotoAnswer | Failed>} background_photo
  * @property {(request: TimeModelRequest) => Promise<TimeModelAnswer>} time_model
  * @property {() => Promise<MemoryAnswer>} memory
  */
@@ -399,6 +418,7 @@
  * @property {string} cache_version  a hash of the file list, stamped into sw.js
  * @property {Object<string, string>} files  path relative to the site -> sha256
  * @property {string[]} [online_only]  on the site but never precached
+ * @property {string[]} [kept_when_used]  of those, the ones the service worker keeps once fetched (later models)
  */
 
 export {};

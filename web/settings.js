@@ -17,16 +17,18 @@
  * @typedef {{min: number, max: number, step: number}} Slider
  * @typedef {{kind: 'number' | 'integer', default: number, min: number, max: number, exclusive: boolean, slider?: Slider}} NumberField
  * @typedef {{kind: 'point', default: null}} PointField
- * @typedef {ChoiceField | NumberField | PointField} Field
+ * @typedef {{kind: 'colour', default: string}} ColourField
+ * @typedef {ChoiceField | NumberField | PointField | ColourField} Field
  * @typedef {{gamma: NumberField, lambda_min: NumberField, lambda_max: NumberField, seed: NumberField,
  *   sizing: ChoiceField, pupil_mode: ChoiceField, look_at: PointField, style: ChoiceField,
- *   expressions: ChoiceField}} LookSpec
+ *   expressions: ChoiceField, background: ChoiceField, background_colour: ColourField}} LookSpec
  * @typedef {keyof LookSpec} LookName
  * @typedef {{motion: ChoiceField, seconds: NumberField, size: NumberField, format: ChoiceField}} AnimationSpec
  * @typedef {{look: LookSpec, ordered: [LookName, LookName][], output: {format: ChoiceField, quality: NumberField},
  *   animation: AnimationSpec}} SettingsSpec
  * @typedef {{gamma: number, lambda_min: number, lambda_max: number, seed: number, sizing: string,
- *   pupil_mode: string, look_at: [number, number] | null, style: string, expressions: string}} Look
+ *   pupil_mode: string, look_at: [number, number] | null, style: string, expressions: string, background: string,
+ *   background_colour: string}} Look
  */
 
 const STAMPED = /** @type {unknown} */ ('__GOOGLY_SETTINGS_SPEC__');
@@ -56,6 +58,10 @@ export function factoryLook() {
  * @returns {string | null}
  */
 export function settingProblem(name, field, value) {
+  if (field.kind === 'colour') {
+    if (typeof value === 'string' && /^#[0-9a-fA-F]{6}$/.test(value)) return null;
+    return `${name} must be a colour like "#00b140", got ${show(value)}`;
+  }
   if (field.kind === 'choice') {
     if (field.choices.some((choice) => choice.value === value)) return null;
     return `${name} must be one of ${field.choices.map((choice) => choice.value).join(', ')}, got ${show(value)}`;
@@ -99,7 +105,8 @@ export function lookProblems(values) {
  * that breaks its rule gets its factory value and the rest are kept, so a damaged or older entry costs
  * only what is wrong in it; an ordered pair out of order goes back to its factory values together.
  * Keys this version does not know (a newer version's) are dropped, and so is look_at: a look-at point
- * belongs to one photo. The result always passes lookProblems().
+ * belongs to one photo; a "photo" background goes back to the factory's (the photo is not kept between
+ * visits). The result always passes lookProblems().
  * @param {unknown} saved  what localStorage held, parsed
  * @returns {Look}
  */
@@ -112,6 +119,7 @@ export function savedDefaults(saved) {
     const value = Object.hasOwn(saved, name) ? saved[name] : null;
     if (name !== 'look_at' && value !== null && !settingProblem(name, field, value)) look[name] = value;
   }
+  if (look.background === 'photo') look.background = factory.background;  // the photo itself is not kept
   for (const [low, high] of SPEC.ordered) {
     if (Number(look[low]) > Number(look[high])) Object.assign(look, { [low]: factory[low], [high]: factory[high] });
   }

@@ -9,6 +9,10 @@
 //    the same check. Install succeeds only when every file arrived intact, so a partial or wrong
 //    download never becomes a usable cache. On activate, older versions' caches are deleted. Requests
 //    are answered from this version's cache only (never a mix of versions), else from the network.
+//    Files a feature fetches only when first used (build-info.json's kept_when_used: the background's
+//    model) are not precached; the first time one is fetched it is checked against its sha256 and put
+//    into this version's cache, so the feature works offline from then on, and a new version copies it
+//    over from the old cache when its bytes did not change.
 //
 // 2. Cross-origin isolation: every response it hands out carries COOP/COEP/CORP, so SharedArrayBuffer
 //    and multi-threaded wasm work on hosts that cannot send headers (GitHub Pages). sw-register.js
@@ -101,6 +105,12 @@ async function precache() {
       for (let next = todo.shift(); next; next = todo.shift()) await precacheOne(cache, ...next);
     });
     await Promise.all(workers);
+    // Kept after first use: carried over when unchanged (best effort: the page fetches them again if not).
+    for (const path of info.kept_when_used ?? []) {
+      const url = new URL(path, SCOPE).href;
+      const older = await fromOlderCaches(url, info.files[path]);
+      if (older) await cache.put(url, older);
+    }
     // The marker the fetch handler and the page trust: written only after every file is in.
     await cache.put(new URL('build-info.json', SCOPE).href, new Response(JSON.stringify(info), {
       headers: { 'Content-Type': 'application/json' },
@@ -144,6 +154,31 @@ function withIsolationHeaders(response) {
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 
+/** @type {Promise<BuildInfo | null> | null} this version's file list, as the precache stored it */
+let storedInfo = null;
+
+/** @returns {Promise<BuildInfo | null>} */
+function installedInfo() {
+  storedInfo ??= caches.match(new URL('build-info.json', SCOPE).href, { cacheName: CACHE_NAME })
+    .then((response) => (response ? response.json() : null));
+  return storedInfo;
+}
+
+/**
+ * A file kept after first use (kept_when_used) from the network: into this version's cache if its bytes are
+ * the ones build-info.json pins, handed over either way (the page checks them too and says if they are not).
+ * @param {Request} request
+ * @param {string} url
+ * @param {string} expected  its sha256
+ */
+async function fetchAndKeep(request, url, expected) {
+  const response = await fetch(request);
+  if (response.ok && (await sha256(response)) === expected) {
+    await (await caches.open(CACHE_NAME)).put(url, response.clone());
+  }
+  return response;
+}
+
 /** @param {Request} request */
 async function respond(request) {
   const url = new URL(request.url);
@@ -152,6 +187,9 @@ async function respond(request) {
   if (url.href.endsWith('/')) url.href += 'index.html';
   const cached = await caches.match(url.href, { cacheName: CACHE_NAME });
   if (cached) return withIsolationHeaders(cached);
+  const info = await installedInfo();
+  const path = url.href.slice(SCOPE.length);
+  if (info?.kept_when_used?.includes(path)) return withIsolationHeaders(await fetchAndKeep(request, url.href, info.files[path]));
   return withIsolationHeaders(await fetch(request));
 }
 

@@ -24,7 +24,8 @@ from animation_export import export_animation
 from canvas_export import export_on_canvas
 from googly_eyes import __version__
 from googly_eyes.gallery import Gallery, export_with_pillow, timed
-from googly_eyes.models import load_models, time_detector
+from googly_eyes.photo import PhotoError
+from googly_eyes.models import load_models, open_later, time_detector
 from js_bridge import answer, failed, fetch_bytes, js_bytes, js_object, request_of
 
 IMPORTED_MS = js.performance.now()
@@ -32,6 +33,7 @@ IMPORTED_MS = js.performance.now()
 gallery: Gallery | None = None
 export_path = "canvas"  # or "pillow" (?export=pillow: for benchmarks comparing the two)
 video_codecs = "any"  # or "vp9" / "none" (?video=...: tests of browsers without H.264 or any video encoder)
+open_model = None  # open_model(role): a model no feature needed at boot (models.LATER_ROLES), opened when one does
 
 
 # ---- What engine.js calls -----------------------------------------------------------------------
@@ -45,7 +47,7 @@ def python_start() -> dict:
 
 async def boot(request):
     """Load onnxruntime-web and the models (BootRequest -> BootInfo)."""
-    global gallery, export_path, video_codecs
+    global gallery, export_path, video_codecs, open_model
     options = request_of(request)
     export_path = "pillow" if options.get("export") == "pillow" else "canvas"
     video_codecs = options.get("video") if options.get("video") in ("vp9", "none") else "any"
@@ -73,15 +75,49 @@ async def boot(request):
     if options.get("turns") == "upright":  # ?turns=upright: the whole photo looked at upright only (benchmarks)
         models.detector.quarter_turns = (0,)
     gallery = Gallery(models)
+
+    async def open_model(role):
+        return await open_later(manifest, role, read_model, ort_web.OrtWebSession.create)
     return answer({"model": models.files["face_detector"], "models": models.files, "threads": threads,
                    "version": __version__, "models_ms": round(timings["models"]), "python": python_start(),
                    "isolated": bool(js.crossOriginIsolated)})
+
+
+async def open_segmenter(view) -> bool:
+    """Whether the look changes the background; if it does, the people model is open. It is fetched and
+    opened the first time any photo's background is changed (not at boot: most visits never need it; the
+    service worker keeps it for offline use from then on)."""
+    settings = (view or {}).get("settings") or {}
+    if settings.get("background", "keep") == "keep":
+        return False
+    if gallery.models.segmenter is None:
+        try:
+            gallery.models.segmenter = await open_model("selfie_segmentation")
+        except Exception as error:
+            traceback.print_exc()
+            raise PhotoError("background-unavailable", f"The background model could not be loaded: {error}",
+                             "Check the connection (it is fetched the first time a background is changed) "
+                             "and try again.") from None
+    return True
+
+
+async def with_background(values) -> None:
+    """Before a render, export or animation: what the look's background needs (the model, then the photo's
+    people mask, made once)."""
+    view = values.get("view")
+    if not await open_segmenter(view):
+        return
+    data = values.get("bytes")  # bytes, or a Uint8Array the canvas would decode (export, animate)
+    if data is not None and not isinstance(data, bytes):
+        data = data.to_bytes()
+    await gallery.prepare_background(values["id"], view, data)
 
 
 async def analyse(request):
     """Find the faces in a new photo and render its first preview (AnalyseRequest -> AnalyseAnswer)."""
     values = request_of(request)
     try:
+        await open_segmenter(values.get("view"))
         return answer(await gallery.analyse(values["id"], values["bytes"], values["name"], values.get("view"),
                                             values.get("turn") or 0))
     except Exception as error:
@@ -93,6 +129,7 @@ async def render(request):
     photo whose preview was let go answers the failure "preview-gone"; engine.js then sends them."""
     values = request_of(request)
     try:
+        await with_background(values)
         return answer(gallery.render(values["id"], values.get("view"), values.get("bytes")))
     except Exception as error:
         return failed(error, gallery.name_of(values["id"]))
@@ -104,11 +141,14 @@ async def export(request):
     at another size, with Pillow (gallery.export_with_pillow)."""
     values = request_of(request, "bytes")
     try:
+        await with_background(values)
         plan = gallery.plan_export(values["id"], values.get("view"), values.get("output"))
         timings = {}
         path = "canvas"
         encoded = None
-        if export_path == "canvas":
+        # A changed background is made at full size from the people mask: Pillow does it (the canvas path
+        # blends only the googly-eye layers).
+        if export_path == "canvas" and not plan.changes_background:
             encoded = await export_on_canvas(values["bytes"], plan, timings)
         if encoded is None:
             path = "pillow"
@@ -125,6 +165,7 @@ async def moving(request):
     `bytes`, a photo whose preview was let go answers "preview-gone", as render does."""
     values = request_of(request)
     try:
+        await with_background(values)
         parts = gallery.moving(values["id"], values.get("view"), values.get("bytes"))
         reply = answer({key: value for key, value in parts.items() if key != "above"})
         reply.above = js_object([{**layer, "png": js_bytes(layer["png"])} for layer in parts["above"]])
@@ -140,6 +181,7 @@ async def animate(request):
     values = request_of(request, "bytes")
     try:
         timings = {}
+        await with_background(values)
         with timed(timings, "physics"):
             plan = gallery.plan_animation(values["id"], values.get("view"), values.get("animation"))
         encoded, container = await export_animation(values["bytes"], plan, str(values.get("job") or values["id"]), timings,
@@ -149,6 +191,15 @@ async def animate(request):
         return reply
     except Exception as error:
         return failed(error, gallery.name_of(values["id"]))
+
+
+def background_photo(request):
+    """The photo people chose to put behind the people (BackgroundPhotoRequest -> BackgroundPhotoAnswer)."""
+    values = request_of(request, "bytes")
+    try:
+        return answer(gallery.set_picture(values["bytes"].to_bytes(), values["name"]))
+    except Exception as error:
+        return failed(error, values.get("name", "photo"))
 
 
 def forget(request):
@@ -183,5 +234,6 @@ sync.export = export
 sync.animate = animate
 sync.moving = moving
 sync.forget = forget
+sync.background_photo = background_photo
 sync.time_model = time_model
 sync.memory = memory

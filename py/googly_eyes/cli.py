@@ -77,6 +77,8 @@ def _add_setting(group, name: str, field: dict) -> None:
     elif kind == "point":
         group.add_argument(_option(name), type=_point, metavar="X,Y",
                            help="a point in photo pixels the pupils look towards (with --pupil-mode look_at)")
+    elif kind == "colour":
+        group.add_argument(_option(name), metavar="#RRGGBB", help=f"a colour; default {field['default']}")
     else:
         bounds = f"{field['min']}..{field['max']}" + (" exclusive" if field["exclusive"] else "")
         group.add_argument(_option(name), type=int if kind == "integer" else float, metavar="N",
@@ -94,6 +96,8 @@ def parser() -> argparse.ArgumentParser:
     look = cli.add_argument_group("the googly eyes (the page's settings)")
     for name, field in spec["look"].items():
         _add_setting(look, name, field)
+    look.add_argument("--background-photo", type=Path, metavar="FILE",
+                      help="the photo to put behind the people (with --background photo)")
     output = cli.add_argument_group("output")
     for name, field in spec["output"].items():
         _add_setting(output, name, field)
@@ -126,6 +130,10 @@ def settings_of(args: argparse.Namespace, cli: argparse.ArgumentParser) -> tuple
             cli.error(_as_options(problem, spec["output"]))
     if args.jobs < 1:
         cli.error(f"--jobs must be at least 1, got {args.jobs}")
+    if (settings.background == "photo") != (args.background_photo is not None):
+        cli.error("--background photo and --background-photo FILE go together")
+    if args.background_photo is not None and not args.background_photo.is_file():
+        cli.error(f"--background-photo {args.background_photo}: no such file")
     return settings, output
 
 
@@ -181,6 +189,7 @@ def _stem_key(name: str) -> str:
 # ---- one photo ------------------------------------------------------------------------------------
 
 _models = None  # each process's own models (onnxruntime sessions are not shared between processes)
+_pictures: dict[Path, object] = {}  # each process's decoded --background-photo
 
 
 def _open_models(models_dir: Path, threads: int):
@@ -194,15 +203,28 @@ def _start_worker(models_dir: Path, threads: int) -> None:
     _open_models(models_dir, threads)
 
 
-def do_photo(task: Task, settings: GooglySettings, output: dict, write_json: bool) -> Outcome:
+def _picture(path: Path | None):
+    """The decoded --background-photo (once per process), or None."""
+    from . import config
+    from .photo import load_photo
+
+    if path is None:
+        return None
+    if path not in _pictures:
+        _pictures[path] = load_photo(path.read_bytes(), path.name, config.ANALYSIS_MAX_PIXELS).image
+    return _pictures[path]
+
+
+def do_photo(task: Task, settings: GooglySettings, output: dict, write_json: bool,
+             picture: Path | None = None) -> Outcome:
     """Read, find faces, paint, write. Every failure comes back as an Outcome with a message, so one
-    bad file never stops the others."""
+    bad file never stops the others. `picture`: the --background-photo."""
     from .photo import PhotoError
     from .pipeline import process_photo
 
     try:
         data = task.source.read_bytes()
-        result = asyncio.run(process_photo(data, task.name, _models, settings))
+        result = asyncio.run(process_photo(data, task.name, _models, settings, picture=_picture(picture)))
         encoded, _mime, file_name = result.encode(output["format"], int(output["quality"]), output["photo_info"])
         written = task.out_dir / file_name
         if written.resolve() == task.source.resolve():
@@ -282,7 +304,7 @@ def run(tasks: list[Task], args, settings: GooglySettings, output: dict, progres
         _open_models(args.models, threads)
         try:
             for task in tasks:
-                outcomes.append(do_photo(task, settings, output, args.json))
+                outcomes.append(do_photo(task, settings, output, args.json, args.background_photo))
                 progress.update(outcomes[-1])
         except KeyboardInterrupt:
             raise Cancelled(outcomes) from None
@@ -291,7 +313,7 @@ def run(tasks: list[Task], args, settings: GooglySettings, output: dict, progres
     from concurrent.futures import ProcessPoolExecutor, as_completed
     pool = ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(args.models, threads))
     try:
-        futures = [pool.submit(do_photo, task, settings, output, args.json) for task in tasks]
+        futures = [pool.submit(do_photo, task, settings, output, args.json, args.background_photo) for task in tasks]
         for future in as_completed(futures):
             outcomes.append(future.result())
             progress.update(outcomes[-1])

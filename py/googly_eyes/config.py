@@ -77,6 +77,22 @@ SPARKLE_SIZE = 0.5  # tip-to-centre, of the eye radius
 DEFAULT_SKIN = (224, 172, 140)  # a lid's colour where the face's own could not be measured
 DUPLICATE_EYE_DISTANCE = 0.3
 
+# Background (background.py): a people mask from MediaPipe's selfie segmentation, run around each located
+# face, PERSON_CROPS (drop, side): a crop `side` face sizes wide whose centre is `drop` face sizes down the
+# face (python -m scripts.background_check measures them on faces-dev). The mask
+# is kept at most MASK_MAX_SIDE px on its long side and made sharp at any size by a guided filter (window
+# radius GUIDED_RADIUS of the mask's long side, regularisation GUIDED_EPS); its soft edge runs from
+# MASK_EDGE[0] to MASK_EDGE[1] of the filtered probability.
+BACKGROUND_LABELS = {"keep": "Keep", "blur": "Blur", "colour": "Colour", "photo": "Photo", "remove": "Remove"}
+DEFAULT_BACKGROUND = "keep"
+DEFAULT_BACKGROUND_COLOUR = "#00b140"  # a green screen's green, until the person picks another
+BACKGROUND_BLUR = 0.008  # the blur's Gaussian radius, of the photo's diagonal
+PERSON_CROPS = ((0.0, 2.0), (0.8, 3.2), (3.5, 6.0))  # the head and hair, the shoulders, the body
+MASK_MAX_SIDE = 800
+GUIDED_RADIUS = 0.01
+GUIDED_EPS = 1e-3
+MASK_EDGE = (0.3, 0.7)
+
 # Photos. Pillow refuses anything above MAX_PIXELS as a decompression bomb; we check first and
 # say so plainly. 64 MP covers every phone camera of 2026 at full resolution.
 MAX_PIXELS = 64_000_000
@@ -174,6 +190,7 @@ def settings_spec() -> dict:
         {"kind": "number" or "integer", "default": x, "min": low, "max": high, "exclusive": bool,
          "slider": {"min": low, "max": high, "step": step}}     ("slider" only where the page draws one)
         {"kind": "point", "default": None}                       None or [x, y]
+        {"kind": "colour", "default": "#rrggbb"}                 a colour as "#" and six hex digits
     setting_problem() says what each kind accepts.
     """
     def choice(default, labels):
@@ -197,6 +214,8 @@ def settings_spec() -> dict:
             "look_at": {"kind": "point", "default": None},
             "style": choice(DEFAULT_STYLE, STYLE_LABELS),
             "expressions": choice(DEFAULT_EXPRESSIONS, EXPRESSIONS_LABELS),
+            "background": choice(DEFAULT_BACKGROUND, BACKGROUND_LABELS),
+            "background_colour": {"kind": "colour", "default": DEFAULT_BACKGROUND_COLOUR},
         },
         "ordered": [["lambda_min", "lambda_max"]],
         "output": {
@@ -216,11 +235,15 @@ def settings_spec() -> dict:
 def setting_problem(name: str, field: dict, value) -> str | None:
     """Why `value` breaks `field` (one field of settings_spec()), or None when it is fine.
 
-    choice: one of the values. number: a finite number, not a boolean or a string, within min..max (strictly
+    colour: "#" and six hex digits. choice: one of the values. number: a finite number, not a boolean or a string, within min..max (strictly
     between them if "exclusive"); integer: the same, and whole (1.0 counts: JSON and JavaScript do not tell
     it from 1). point: None or two finite numbers. web/settings.js settingProblem() is the same rule.
     """
     kind = field["kind"]
+    if kind == "colour":
+        ok = isinstance(value, str) and len(value) == 7 and value[0] == "#" and all(
+            c in "0123456789abcdefABCDEF" for c in value[1:])
+        return None if ok else f"{name} must be a colour like \"#00b140\", got {value!r}"
     if kind == "choice":
         values = tuple(choice["value"] for choice in field["choices"])
         return None if value in values else f"{name} must be one of {values}, got {value!r}"
@@ -264,6 +287,8 @@ class GooglySettings:
     look_at: tuple[float, float] | None = None
     style: str = DEFAULT_STYLE
     expressions: str = DEFAULT_EXPRESSIONS
+    background: str = DEFAULT_BACKGROUND
+    background_colour: str = DEFAULT_BACKGROUND_COLOUR
 
     def __post_init__(self):
         for name, field in _SPEC["look"].items():

@@ -26,12 +26,14 @@ from PIL import Image
 
 from . import config, physics
 from .animation import EXTENSION, MIME, AnimationSettings, FramePlan, plan_frames
+from .background import PersonMask, apply_background
 from .config import GooglySettings
 from .googly import GooglyEye, place_googly_eyes, scale_eyes
 from .landmarks import LocatedFace
 from .models import Models
 from .photo import Photo, PhotoError, encode_photo, load_photo, output_format, output_name
-from .pipeline import analyse_photo, detections_json, photo_information, preview_of, render_googly
+from .pipeline import (analyse_photo, background_of, detections_json, people_mask, photo_information, preview_of,
+                       render_googly)
 from .render import moving_layers
 
 
@@ -111,9 +113,11 @@ def new_eye_size(eyes: list[GooglyEye], photo_size: tuple[int, int], settings: G
 
 @dataclass
 class Kept:
-    """What the gallery keeps of an analysed photo: its description (no pixels) and its faces."""
+    """What the gallery keeps of an analysed photo: its description (no pixels), its faces and, once a
+    background other than "keep" asked for it, its people mask (background.py: small, a few hundred KB)."""
     photo: Photo
     faces: list[LocatedFace]
+    mask: PersonMask | None = None
 
 
 @dataclass
@@ -129,6 +133,12 @@ class ExportPlan:
     quality: int
     download_name: str
     exif: bytes | None  # the photo information the file gets (pipeline.photo_information)
+    mask: PersonMask | None = None  # the people mask, where the background is not kept
+    picture: Image.Image | None = None  # the new background, for background "photo"
+
+    @property
+    def changes_background(self) -> bool:
+        return self.settings.background != "keep"
 
     def detections(self) -> dict:
         return detections_json(self.photo, self.faces, self.eyes, self.settings, self.edits)
@@ -144,7 +154,8 @@ def export_with_pillow(data: bytes, plan: ExportPlan, timings: dict) -> bytes:
     with timed(timings, "decode"):
         photo = load_photo(data, plan.photo.name, turn=plan.photo.turn)
     with timed(timings, "render"):
-        image, _ = render_googly(photo.image, plan.faces, plan.settings, plan.edits)
+        image, _ = render_googly(photo.image, plan.faces, plan.settings, plan.edits, mask=plan.mask,
+                                 picture=plan.picture)
     with timed(timings, "encode"):
         return encode_photo(image, plan.pil_format, plan.quality, plan.exif)
 
@@ -170,6 +181,22 @@ class AnimationPlan:
     size: tuple[int, int]
     moving: list[GooglyEye]  # the eyes at the animation's size
     frames: FramePlan
+    mask: PersonMask | None = None  # the people mask, where the background is not kept
+    picture: Image.Image | None = None  # the new background, for background "photo"
+
+    @property
+    def changes_background(self) -> bool:
+        return self.settings.background != "keep"
+
+    def backdrop(self, image: Image.Image) -> Image.Image:
+        """The photo at the animation's size with its background as the settings say. Animations have no
+        transparency (MP4 has none; GIF only all-or-nothing), so a removed background becomes white."""
+        changed = apply_background(image, self.mask, background_of(self.settings, self.picture))
+        if changed.mode == "RGBA":
+            flat = Image.new("RGBA", changed.size, (255, 255, 255, 255))
+            flat.alpha_composite(changed)
+            changed = flat
+        return changed
 
     def layers(self) -> dict:
         return moving_layers(self.size, self.moving, self.settings.style)
@@ -206,6 +233,7 @@ class Gallery:
         self.previews_kept = previews_kept
         self.kept: dict[str, Kept] = {}
         self.previews: OrderedDict[str, tuple[Image.Image, float]] = OrderedDict()  # least recently used first
+        self.picture: tuple[str, Image.Image] | None = None  # (name, image): the photo chosen as a background
 
     def _keep_preview(self, photo_id: str, preview: tuple[Image.Image, float]) -> None:
         self.previews[photo_id] = preview
@@ -223,6 +251,43 @@ class Gallery:
         kept = self.kept.get(photo_id)
         return kept.photo.name if kept else default
 
+    def set_picture(self, data: bytes, name: str) -> dict:
+        """The photo people chose as the new background (background "photo", for every photo that uses it),
+        decoded once and kept at most config.ANALYSIS_MAX_PIXELS. Raises PhotoError for a file we cannot use."""
+        image = load_photo(data, name, config.ANALYSIS_MAX_PIXELS).image.convert("RGB")
+        self.picture = (name, image)
+        return {"name": name, "width": image.width, "height": image.height}
+
+    async def prepare_background(self, photo_id: str, view: dict | None, data: bytes | None = None) -> None:
+        """Make sure what a look's background needs is here: the photo's people mask (the model runs on its
+        preview, the first time only) and, for background "photo", the picture. GalleryError says what is
+        missing; like render(), a preview that was let go is decoded again from `data`."""
+        settings, _ = view_of(view)
+        if settings.background == "keep":
+            return
+        kept = self._kept(photo_id)
+        if settings.background == "photo" and self.picture is None:
+            raise GalleryError("no-background-photo", "There is no background photo yet.",
+                               "Choose one with “Choose photo…” under Background.")
+        if kept.mask is not None:
+            return
+        if self.models.segmenter is None:
+            raise GalleryError("background-unavailable", "The background model is not loaded.",
+                               "Check the connection and choose the background again.")
+        if photo_id not in self.previews:
+            self.render(photo_id, {}, data)  # decodes the preview again (or says it needs the bytes)
+        image, scale = self.previews[photo_id]
+        kept.mask = await people_mask(image, kept.faces, self.models, scale)
+
+    def _background(self, kept: Kept, settings: GooglySettings) -> tuple[PersonMask | None, Image.Image | None]:
+        """The mask and picture a look's background uses (prepare_background made them)."""
+        if settings.background == "keep":
+            return None, None
+        if kept.mask is None or (settings.background == "photo" and self.picture is None):
+            raise GalleryError("background-not-ready", f"The background of {kept.photo.name} is not ready.",
+                               "Choose the background again.")
+        return kept.mask, self.picture[1] if settings.background == "photo" else None
+
     async def analyse(self, photo_id: str, data: bytes, name: str, view: dict | None, turn: int = 0) -> dict:
         """Find the faces in a new photo and render its first preview: the preview with and without
         googly eyes, the faces for the overlay, the googly eyes for the editor, and timings.
@@ -236,6 +301,9 @@ class Gallery:
             preview = preview_of(photo)
             self._keep_preview(photo_id, preview)
             original, original_mime = encode_preview(preview[0])
+        if view_of(view)[0].background != "keep":  # a look with a changed background: the people mask
+            with timed(timings, "segment"):
+                await self.prepare_background(photo_id, view)
         answer = self._render_preview(photo_id, view, timings)
         answer.update({"original": original, "originalMime": original_mime,
                        "faces": faces_for_overlay(analysis.faces), "width": photo.size[0],
@@ -260,13 +328,17 @@ class Gallery:
         settings, edits = view_of(view)
         image, scale = self.previews[photo_id]
         kept = self.kept[photo_id]
+        mask, picture = self._background(kept, settings)
         with timed(timings, "render"):
-            painted, eyes = render_googly(image, kept.faces, settings, edits, scale)
+            painted, eyes = render_googly(image, kept.faces, settings, edits, scale, mask, picture)
         with timed(timings, "encode"):
             data, mime = encode_preview(painted)
-        return {"name": kept.photo.name, "preview": data, "previewMime": mime, "eyes": eyes_for_editor(eyes),
-                "googlyEyes": len(eyes), "newEye": new_eye_size(eyes, kept.photo.size, settings),
-                "timings": rounded(timings)}
+        answer = {"name": kept.photo.name, "preview": data, "previewMime": mime, "eyes": eyes_for_editor(eyes),
+                  "googlyEyes": len(eyes), "newEye": new_eye_size(eyes, kept.photo.size, settings),
+                  "timings": rounded(timings)}
+        if mask is not None:
+            answer["people"] = len(kept.faces)  # the mask is made round each face: none found, no people
+        return answer
 
     def plan_export(self, photo_id: str, view: dict | None, output: dict | None) -> ExportPlan:
         """What the full-resolution download of a photo will be, for output {"format": "auto" | "jpeg" |
@@ -275,11 +347,13 @@ class Gallery:
         settings, edits = view_of(view)
         output = output or {}
         quality = int(output.get("quality", config.JPEG_QUALITY))
-        pil_format, mime, extension = output_format(kept.photo, output.get("format", "auto"))
+        pil_format, mime, extension = output_format(kept.photo, output.get("format", "auto"),
+                                                    transparent=settings.background == "remove")
         eyes = place_googly_eyes(kept.faces, settings, edits)
         exif = photo_information(kept.photo, output.get("photo_info", config.DEFAULT_PHOTO_INFO))
+        mask, picture = self._background(kept, settings)
         return ExportPlan(kept.photo, kept.faces, settings, edits, eyes, pil_format, mime, quality,
-                          output_name(kept.photo.name, extension), exif)
+                          output_name(kept.photo.name, extension), exif, mask, picture)
 
     def moving(self, photo_id: str, view: dict | None, data: bytes | None = None) -> dict:
         """What the editor's live wobble draws, at the preview's size: the preview with the eyes but no
@@ -292,6 +366,8 @@ class Gallery:
         self.previews.move_to_end(photo_id)
         settings, edits = view_of(view)
         image, scale = self.previews[photo_id]
+        mask, picture = self._background(kept, settings)
+        image = apply_background(image, mask, background_of(settings, picture))
         eyes = scale_eyes(place_googly_eyes(kept.faces, settings, edits), scale)
         parts = moving_layers(image.size, eyes, settings.style)
         base = image.convert("RGBA")
@@ -320,8 +396,9 @@ class Gallery:
                                "Add some in the editor (Add a pair), then make the animation.")
         size = animation_size(kept.photo.size, wanted.size)
         moving = scale_eyes(eyes, size[0] / kept.photo.size[0])
+        mask, picture = self._background(kept, settings)
         return AnimationPlan(kept.photo, kept.faces, settings, edits, eyes, wanted, size, moving,
-                             plan_frames(moving, settings.seed, wanted))
+                             plan_frames(moving, settings.seed, wanted), mask, picture)
 
     def forget(self, photo_id: str) -> None:
         """The user removed a photo: let go of everything kept for it."""
@@ -329,4 +406,5 @@ class Gallery:
         self.previews.pop(photo_id, None)
 
     def memory(self) -> dict:
-        return {"photos": len(self.kept), "previews": len(self.previews)}
+        return {"photos": len(self.kept), "previews": len(self.previews),
+                "masks": sum(kept.mask is not None for kept in self.kept.values())}

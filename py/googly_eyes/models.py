@@ -13,13 +13,17 @@ import time
 
 from PIL import Image
 
+from .background import PeopleSegmenter, SegmentationSpec
 from .detect import DetectorSpec, FaceDetector
 from .inference import open_native_session, run_model
 from .expressions import BlendshapeSpec, ExpressionReader
 from .landmarks import EyeLocator, MeshSpec
 
 
-ROLES = ("face_detector", "face_landmarker", "face_blendshapes")
+ROLES = ("face_detector", "face_landmarker", "face_blendshapes")  # opened at boot
+# Opened the first time a feature needs them (the page fetches them then: a first visit that does not use
+# them downloads no more); CPython opens them with the rest.
+LATER_ROLES = ("selfie_segmentation",)
 
 
 @dataclass
@@ -27,14 +31,15 @@ class Models:
     detector: FaceDetector
     locator: EyeLocator | None  # the face landmarker; None runs on the detector's eye points alone
     files: dict[str, str]  # which model file each role uses
+    segmenter: PeopleSegmenter | None = None  # the people mask (background.py), once it is opened
 
 
-def model_files(manifest: dict, overrides: dict | None = None) -> dict[str, str]:
+def model_files(manifest: dict, overrides: dict | None = None, roles: tuple[str, ...] = ROLES) -> dict[str, str]:
     """Which file each role uses: the shipped one, or another file the manifest lists and pins
     (benchmarks compare fp32 and int8)."""
     overrides = overrides or {}
     return {role: overrides.get(role) if overrides.get(role) in entry["files"] else entry["shipped"]
-            for role, entry in manifest["models"].items() if role in ROLES}
+            for role, entry in manifest["models"].items() if role in roles}
 
 
 def build_models(manifest: dict, sessions: dict, files: dict[str, str]) -> Models:
@@ -48,7 +53,22 @@ def build_models(manifest: dict, sessions: dict, files: dict[str, str]) -> Model
                                            BlendshapeSpec.from_manifest(entries["face_blendshapes"]))
         locator = EyeLocator(sessions["face_landmarker"], MeshSpec.from_manifest(entries["face_landmarker"]),
                              expressions)
-    return Models(detector, locator, files)
+    models = Models(detector, locator, files)
+    if "selfie_segmentation" in sessions:
+        models.segmenter = segmenter_of(manifest, sessions["selfie_segmentation"])
+    return models
+
+
+def segmenter_of(manifest: dict, session) -> PeopleSegmenter:
+    return PeopleSegmenter(session, SegmentationSpec.from_manifest(manifest["models"]["selfie_segmentation"]))
+
+
+async def open_later(manifest: dict, role: str, read_file, open_session) -> PeopleSegmenter:
+    """A model opened the first time a feature needs it (LATER_ROLES), the page's way (see load_models)."""
+    if role != "selfie_segmentation":
+        raise ModelError(f"No feature opens the model {role!r} later.")
+    name = manifest["models"][role]["shipped"]
+    return segmenter_of(manifest, await open_session(checked(manifest, name, await read_file(name))))
 
 
 class ModelError(RuntimeError):
@@ -85,7 +105,7 @@ def load_native_models(models_dir: Path, threads: int = 1, overrides: dict | Non
     the manifest as the page checks it."""
     models_dir = Path(models_dir)
     manifest = json.loads((models_dir / "manifest.json").read_text())
-    files = model_files(manifest, overrides)
+    files = model_files(manifest, overrides, ROLES + LATER_ROLES)
     sessions = {role: open_native_session(checked(manifest, name, (models_dir / name).read_bytes()), threads)
                 for role, name in files.items()}
     return build_models(manifest, sessions, files)

@@ -227,17 +227,18 @@ def _unreadable(name: str, data: bytes, error: Exception) -> PhotoError:
                       "Use a JPEG, PNG, WebP, GIF, BMP or TIFF photo.")
 
 
-def output_format(photo: Photo, requested: str = "auto") -> tuple[str, str, str]:
+def output_format(photo: Photo, requested: str = "auto", transparent: bool = False) -> tuple[str, str, str]:
     """(Pillow format, MIME type, file extension) for the download.
 
     "auto" keeps the photo's family (a JPEG stays a JPEG, everything else becomes PNG); "jpeg", "png"
-    or "webp" asks for that format. A photo with transparency never becomes a JPEG (JPEG has no
-    alpha): it stays PNG."""
+    or "webp" asks for that format. A photo with transparency (or a result that gets some: `transparent`,
+    a removed background) never becomes a JPEG (JPEG has no alpha): it becomes PNG."""
     if requested not in OUTPUT_CHOICES:
         raise ValueError(f"output format must be one of {OUTPUT_CHOICES}, got {requested!r}")
+    opaque = photo.image.mode == "RGB" and not transparent
     if requested == "auto":
-        pil_format = "JPEG" if photo.source_format == "JPEG" and photo.image.mode == "RGB" else "PNG"
-    elif requested == "jpeg" and photo.image.mode != "RGB":
+        pil_format = "JPEG" if photo.source_format == "JPEG" and opaque else "PNG"
+    elif requested == "jpeg" and not opaque:
         pil_format = "PNG"
     else:
         pil_format = requested.upper()

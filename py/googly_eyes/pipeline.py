@@ -16,6 +16,7 @@ import time
 from PIL import Image
 
 from . import __version__, config
+from .background import Background, PersonMask, apply_background
 from .config import GooglySettings
 from .detect import Face
 from .googly import GooglyEye, place_googly_eyes, scale_eyes
@@ -51,7 +52,7 @@ class Result:
         """(bytes, MIME type, download file name) of the full-resolution result; `photo_info` "keep"
         writes the original's date taken, camera, artist and copyright (metadata.py), "remove" nothing."""
         start = time.perf_counter()
-        pil_format, mime, extension = output_format(self.photo, requested)
+        pil_format, mime, extension = output_format(self.photo, requested, self.image.mode == "RGBA")
         data = encode_photo(self.image, pil_format, quality, photo_information(self.photo, photo_info))
         self.timings_ms["encode"] = (time.perf_counter() - start) * 1000
         return data, mime, output_name(self.photo.name, extension)
@@ -117,26 +118,53 @@ def preview_of(photo: Photo, max_side: int = config.PREVIEW_MAX_SIDE) -> tuple[I
     return image, image.width / photo.size[0]
 
 
+def background_of(settings: GooglySettings, picture: Image.Image | None = None) -> Background:
+    """What the settings make of a photo's background; `picture` is the photo chosen for mode "photo"."""
+    colour = settings.background_colour
+    return Background(settings.background, tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5)), picture)
+
+
 def render_googly(image: Image.Image, faces: list[LocatedFace], settings: GooglySettings,
-                  edits: dict | None = None, scale: float = 1.0) -> tuple[Image.Image, list[GooglyEye]]:
+                  edits: dict | None = None, scale: float = 1.0, mask: PersonMask | None = None,
+                  picture: Image.Image | None = None) -> tuple[Image.Image, list[GooglyEye]]:
     """Place the googly eyes (in full-photo pixels) and paint them on `image`, which is the photo
-    itself (scale 1) or a preview of it (`scale` preview px per photo px)."""
+    itself (scale 1) or a preview of it (`scale` preview px per photo px). A background other than
+    "keep" is applied first, from the photo's people `mask` (background.py; none: the photo as it is)
+    and, for mode "photo", the `picture` behind them."""
     eyes = place_googly_eyes(faces, settings, edits)
     painted = eyes if scale == 1.0 else scale_eyes(eyes, scale)
+    image = apply_background(image, mask, background_of(settings, picture))
     return draw_googly_eyes(image, painted, settings.style), eyes
 
 
+async def people_mask(image: Image.Image, faces: list[LocatedFace], models: Models, scale: float = 1.0) -> PersonMask:
+    """The people mask of a photo (`image`: the photo or a copy `scale` times its size; `faces` in the
+    photo's pixels). Raises ValueError without the segmentation model."""
+    if models.segmenter is None:
+        raise ValueError("the background needs the selfie segmentation model, which is not loaded")
+    if scale != 1.0:
+        faces = [scaled_face(face, scale, scale) for face in faces]
+    return await models.segmenter.coarse_mask(image, faces)
+
+
 async def process_photo(data: bytes, name: str, models: Models,
-                        settings: GooglySettings = GooglySettings(), edits: dict | None = None) -> Result:
+                        settings: GooglySettings = GooglySettings(), edits: dict | None = None,
+                        picture: Image.Image | None = None) -> Result:
     """Decode, detect, locate eyes, then render at full resolution. Raises photo.PhotoError for files we
-    cannot use."""
+    cannot use. `picture`: the new background for settings.background "photo"."""
     analysis = await analyse_photo(data, name, models)
+    mask = None
+    if settings.background != "keep":
+        start = time.perf_counter()
+        reduced = analysis.photo
+        mask = await people_mask(reduced.image, analysis.faces, models, reduced.image.width / reduced.size[0])
+        analysis.timings_ms["segment"] = (time.perf_counter() - start) * 1000
     start = time.perf_counter()
     photo = analysis.photo
     if photo.full_size:  # analysed on a reduced copy: paint on the full photo
         photo = load_photo(data, name)
         analysis.photo = photo
-    image, eyes = render_googly(photo.image, analysis.faces, settings, edits)
+    image, eyes = render_googly(photo.image, analysis.faces, settings, edits, mask=mask, picture=picture)
     analysis.timings_ms["render"] = (time.perf_counter() - start) * 1000
     return Result(analysis.photo, analysis.faces, eyes, image, settings, analysis.timings_ms, edits)
 

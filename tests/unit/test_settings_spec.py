@@ -33,7 +33,8 @@ def test_spec_is_plain_json_and_describes_googly_settings():
     values = {name: [choice["value"] for choice in field["choices"]]
               for name, field in spec["look"].items() if field["kind"] == "choice"}
     assert values == {"sizing": list(config.SIZING_MODES), "pupil_mode": list(config.PUPIL_MODES),
-                      "style": list(config.STYLES), "expressions": ["on", "off"]}
+                      "style": list(config.STYLES), "expressions": ["on", "off"],
+                      "background": list(config.BACKGROUND_LABELS)}
     assert [choice["value"] for choice in spec["output"]["format"]["choices"]] == list(photo.OUTPUT_CHOICES)
     assert spec["output"]["format"]["default"] == "auto"
     assert spec["output"]["quality"]["default"] == config.JPEG_QUALITY
@@ -170,6 +171,10 @@ CASES = [
       ([1, 2], [1e308, -1e308], [0, -0.0], [1], [1, 2, 3], ["a", 2], [NAN, 2], [INF, 0], [True, 2], "centre",
        {"x": 1, "y": 2}, [[1], [2]], [1, None])],
     ("look_at without its mode", {"look_at": [5, 5]}),
+    # background: a mode, and a colour as "#rrggbb"
+    *[(f"background {value!r}", {"background": value}) for value in ("blur", "remove", "photo", "transparent", "Blur", 0)],
+    *[(f"background_colour {value!r}", {"background": "colour", "background_colour": value}) for value in
+      ("#00b140", "#ABCDEF", "#abc", "00b140", "#00b14g", "#00b1400", "red", 0x00b140, None, ["#00b140"])],
     # keys: only GooglySettings' fields
     ("unknown key", {"colour": "red"}), ("unknown key beside good ones", {**VALID, "pupils": "big"}),
     ("a key every object inherits", {"toString": 1}), ("__proto__ as a key", {"__proto__": {"gamma": 9}}),
@@ -222,7 +227,10 @@ def test_saved_defaults_keep_what_is_valid_and_always_pass_the_core(index, js_an
     assert GooglySettings.from_dict(saved).as_dict() == saved  # whatever was stored, the core accepts it
     assert saved["look_at"] is None  # a look-at point belongs to one photo
     if python_accepts(json_round_trip(values)) and isinstance(values, dict):  # valid: kept as saved
-        assert saved == {**FACTORY, **{k: v for k, v in values.items() if v is not None}, "look_at": None}
+        kept = {**FACTORY, **{k: v for k, v in values.items() if v is not None}, "look_at": None}
+        if kept["background"] == "photo":  # the photo itself is not kept between visits
+            kept["background"] = FACTORY["background"]
+        assert saved == kept
 
 
 FALLBACKS = [  # (saved defaults, the settings kept from them; the rest are the factory's)
@@ -232,6 +240,8 @@ FALLBACKS = [  # (saved defaults, the settings kept from them; the rest are the 
     ({"lambda_min": 0.7, "lambda_max": 1.5}, {}),  # lambda_max reset, then the pair is out of order: both
     ({"gamma": 0.7, "colour": "red", "look_at": [3, 4]}, {"gamma": 0.7}),
     ({"gamma": 9, "lambda_min": 0.8, "lambda_max": 0.3, "seed": 2**32, "style": "neon"}, {}),
+    ({"background": "photo", "background_colour": "#123456"}, {"background_colour": "#123456"}),
+    ({"background": "blur", "background_colour": "green"}, {"background": "blur"}),
 ]
 
 
