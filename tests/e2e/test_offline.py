@@ -109,6 +109,47 @@ def test_boots_and_works_offline_from_the_cache(serve_site, contexts, group_phot
     assert app.foreign_requests() == []
 
 
+def test_a_model_fetched_when_first_used_is_kept_for_offline_use(serve_site, contexts):
+    """The background's model is not precached (a first visit that never changes a background does not
+    download it); the first time it is fetched the service worker checks and keeps it, so the feature then
+    works offline too."""
+    from support import FIXTURES
+    from test_editor import choose, open_editor, settle
+
+    server, url = serve_site(SITE)
+    app = AppPage(contexts(), url).open()
+    wait_until(app.page, OFFLINE_READY)
+    cached_models = """async () => {
+        const names = (await caches.keys()).filter((name) => name.startsWith('googly-eyes-'));
+        const cache = await caches.open(names[0]);
+        return (await cache.keys()).map((request) => request.url).filter((url) => url.includes('/models/'))
+            .map((url) => url.split('/').pop()).sort();
+    }"""
+    assert "selfie_segmentation.fp16.onnx" not in app.page.evaluate(cached_models)
+    photo = ("astronaut.jpg", (FIXTURES / "astronaut.jpg").read_bytes())
+    app.drop([photo])
+    app.wait_for_results(1)
+    open_editor(app, "astronaut.jpg")
+    choose(app, "background", "blur")
+    settle(app, 0, "p.settings && p.settings.background === 'blur' && p.result.people === 1")
+    wait_until(app.page, f"({cached_models})().then((names) => names.includes('selfie_segmentation.fp16.onnx'))")
+
+    app.context.set_offline(True)
+    server.shutdown()
+    server.server_close()
+    from_network = []
+    app.page.on("response", lambda r: r.url.startswith("http") and not r.from_service_worker
+                and from_network.append(r.url))
+    app.page.reload()
+    app.page.wait_for_function(APP_READY, timeout=BOOT_TIMEOUT_MS)
+    app.drop([photo])
+    app.wait_for_results(1)
+    open_editor(app, "astronaut.jpg")
+    choose(app, "background", "remove")
+    settle(app, 0, "p.settings && p.settings.background === 'remove' && p.result.people === 1")
+    assert from_network == [] and app.errors == []
+
+
 # Damage the saved Python snapshot: "torn" (bytes that are not gzip, as a torn write would leave) or
 # "foreign" (a well-formed snapshot of another Pyodide build: its build id changed).
 DAMAGE_SNAPSHOT = """async (how) => {
