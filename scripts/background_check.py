@@ -9,7 +9,8 @@ them), makes the mask at the photo's size with background.refine (the app's guid
 comparison, by plain bilinear upsampling of the coarse mask, and prints per method: the mean share of
 the scored face boxes called "person" (> 0.5), the share of boxes at >= 97 %, the worst boxes, and the
 "person" share of each animal-only photo. Times per photo (model runs, refine) are printed too.
-With --sheet, writes each photo's mask beside it (a contact sheet per photo) for looking at edges.
+With --sheet, writes each photo's mask beside it (a contact sheet per photo) for looking at edges;
+with --screenshots DIR, only writes before | blur | colour | removed sheets of three dev photos (SHOTS).
 """
 
 from __future__ import annotations
@@ -47,7 +48,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dev", type=Path, default=FACES_DEV)
     parser.add_argument("--sheet", type=Path, help="write photo | mask sheets here")
+    parser.add_argument("--screenshots", type=Path, help="write before/after sheets of SHOTS here and stop")
     args = parser.parse_args(argv)
+    if args.screenshots:
+        return screenshots(args.dev, args.screenshots)
     gt = json.loads((args.dev / "dev.json").read_text())
     models = load_native_models(MODELS, threads=1)
     methods = ("guided", "bilinear")
@@ -92,6 +96,42 @@ def main(argv=None) -> int:
     for stage, values in times.items():
         print(f"time {stage}: median {np.median(values):.0f} ms, min {min(values):.0f}, max {max(values):.0f} "
               f"(per photo, native, 1 thread)")
+    return 0
+
+
+SHOTS = ("images/afw_5002723411.jpg", "images/afw_2451065225.jpg", "images/dlib_2007_007763.jpg")
+
+
+def checkerboard(size: tuple[int, int], square: int = 16) -> Image.Image:
+    ys, xs = np.mgrid[:size[1], :size[0]]
+    return Image.fromarray(np.where((xs // square + ys // square) % 2, 200, 255).astype(np.uint8)).convert("RGB")
+
+
+def screenshots(dev: Path, out: Path) -> int:
+    """Before | blur | colour | removed (over a checkerboard) for three dev photos, as the app makes them
+    (pipeline.process_photo with each background): the closing note's screenshots."""
+    from googly_eyes.config import GooglySettings
+    from googly_eyes.pipeline import process_photo
+
+    models = load_native_models(MODELS, threads=1)
+    out.mkdir(parents=True, exist_ok=True)
+    for file in SHOTS:
+        data = (dev / file).read_bytes()
+        panels = []
+        for mode in ("keep", "blur", "colour", "remove"):
+            image = asyncio.run(process_photo(data, file, models, GooglySettings(background=mode))).image
+            if image.mode == "RGBA":
+                board = checkerboard(image.size)
+                board.paste(image, (0, 0), image)
+                image = board
+            panels.append(image.convert("RGB"))
+        width, height = panels[0].size
+        sheet = Image.new("RGB", (width * 2, height * 2))
+        for index, panel in enumerate(panels):
+            sheet.paste(panel, ((index % 2) * width, (index // 2) * height))
+        sheet.thumbnail((1800, 1800))
+        sheet.save(out / (Path(file).stem + ".background.jpg"), quality=88)
+        print(out / (Path(file).stem + ".background.jpg"))
     return 0
 
 

@@ -80,6 +80,7 @@ const downloadAllButton = $('#download-all', HTMLButtonElement);
 const downloadAllAnimationsButton = $('#download-all-animations', HTMLButtonElement);
 const clearAllButton = $('#clear-all', HTMLButtonElement);
 const zipJson = $('#zip-json', HTMLInputElement);
+const zipMasks = $('#zip-masks', HTMLInputElement);
 const outputFormat = $('#output-format', HTMLSelectElement);
 const outputQuality = $('#output-quality', HTMLInputElement);
 const removeInfo = $('#remove-info', HTMLInputElement);
@@ -743,7 +744,8 @@ async function downloadAll(animations = false) {
         announce(`Preparing ${zipName}: photo ${index + 1} of ${finished.length}…`);
         let answer;
         try {
-          answer = animations ? await makeAnimation(ready(), photo, look.view(photo), animationChoices.value()) : await exportPhoto(photo);
+          answer = animations ? await makeAnimation(ready(), photo, look.view(photo), animationChoices.value())
+            : await exportPhoto(photo, { ...outputChoice(), eye_mask: zipMasks.checked });
         } catch (error) {
           if (isOutOfMemory(error)) throw error;
           const reason = error instanceof Error ? error.message : String(error);
@@ -754,6 +756,8 @@ async function downloadAll(animations = false) {
         made.push({ json: answer.json, zipName: name });
         bytes += answer.image.length;
         yield { name, input: answer.image, lastModified: now };
+        // Its eyes' mask beside it: holiday.googly.jpg -> holiday.googly.eyes.png
+        if ('eyeMask' in answer && answer.eyeMask) yield { name: names.take(name.replace(/\.[^.]+$/, '.eyes.png')), input: answer.eyeMask, lastModified: now };
       }
       if (made.length && zipJson.checked) {
         yield { name: names.take('detections.json'), input: combinedDetections(made), lastModified: now };

@@ -124,6 +124,7 @@
  * @property {string} format  "auto" | "jpeg" | "png" | "webp"
  * @property {number} quality  1..100
  * @property {string} photo_info  "keep" (date taken, camera, artist, copyright; never the location) | "remove"
+ * @property {boolean} [eye_mask]  also the eyes' mask PNG ("Download all" with eye masks)
  */
 
 /**
@@ -248,6 +249,8 @@
  * @property {string} path  "canvas" | "pillow"
  * @property {string} json  the detections JSON
  * @property {Object<string, number>} timings
+ * @property {Uint8Array<ArrayBuffer>} [eyeMask]  with output.eye_mask: the eyes' outlines filled white on black
+ *   (PNG, 1 bit, the photo's size)
  */
 
 /**

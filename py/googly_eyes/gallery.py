@@ -32,8 +32,8 @@ from .googly import GooglyEye, place_googly_eyes, scale_eyes
 from .landmarks import LocatedFace
 from .models import Models
 from .photo import Photo, PhotoError, encode_photo, load_photo, output_format, output_name
-from .pipeline import (analyse_photo, background_of, detections_json, people_mask, photo_information, preview_of,
-                       render_googly)
+from .pipeline import (analyse_photo, background_of, detections_json, eye_mask_png, people_mask, photo_information,
+                       preview_of, render_googly)
 from .render import moving_layers
 
 
@@ -135,6 +135,7 @@ class ExportPlan:
     exif: bytes | None  # the photo information the file gets (pipeline.photo_information)
     mask: PersonMask | None = None  # the people mask, where the background is not kept
     picture: Image.Image | None = None  # the new background, for background "photo"
+    eye_mask: bool = False  # the answer carries the eyes' mask PNG too ("Download all" with eye masks)
 
     @property
     def changes_background(self) -> bool:
@@ -145,8 +146,12 @@ class ExportPlan:
 
     def answer(self, path: str, timings: dict) -> dict:
         """The export answer's fields but the file itself (which the worker adds as it made it)."""
-        return {"name": self.photo.name, "mime": self.mime, "downloadName": self.download_name, "path": path,
-                "json": json.dumps(self.detections(), indent=1), "timings": rounded(timings)}
+        answer = {"name": self.photo.name, "mime": self.mime, "downloadName": self.download_name, "path": path,
+                  "json": json.dumps(self.detections(), indent=1), "timings": rounded(timings)}
+        if self.eye_mask:
+            with timed(timings, "eye_mask"):
+                answer["eyeMask"] = eye_mask_png(self.photo.size, self.faces)
+        return answer
 
 
 def export_with_pillow(data: bytes, plan: ExportPlan, timings: dict) -> bytes:
@@ -342,7 +347,7 @@ class Gallery:
 
     def plan_export(self, photo_id: str, view: dict | None, output: dict | None) -> ExportPlan:
         """What the full-resolution download of a photo will be, for output {"format": "auto" | "jpeg" |
-        "png" | "webp", "quality": 1..100, "photo_info": "keep" | "remove"}."""
+        "png" | "webp", "quality": 1..100, "photo_info": "keep" | "remove", "eye_mask": bool (optional)}."""
         kept = self._kept(photo_id)
         settings, edits = view_of(view)
         output = output or {}
@@ -353,7 +358,7 @@ class Gallery:
         exif = photo_information(kept.photo, output.get("photo_info", config.DEFAULT_PHOTO_INFO))
         mask, picture = self._background(kept, settings)
         return ExportPlan(kept.photo, kept.faces, settings, edits, eyes, pil_format, mime, quality,
-                          output_name(kept.photo.name, extension), exif, mask, picture)
+                          output_name(kept.photo.name, extension), exif, mask, picture, bool(output.get("eye_mask")))
 
     def moving(self, photo_id: str, view: dict | None, data: bytes | None = None) -> dict:
         """What the editor's live wobble draws, at the preview's size: the preview with the eyes but no

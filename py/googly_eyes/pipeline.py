@@ -13,7 +13,7 @@ the time goes.
 from dataclasses import dataclass, field
 import time
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from . import __version__, config
 from .background import Background, PersonMask, apply_background
@@ -167,6 +167,23 @@ async def process_photo(data: bytes, name: str, models: Models,
     image, eyes = render_googly(photo.image, analysis.faces, settings, edits, mask=mask, picture=picture)
     analysis.timings_ms["render"] = (time.perf_counter() - start) * 1000
     return Result(analysis.photo, analysis.faces, eyes, image, settings, analysis.timings_ms, edits)
+
+
+def eye_mask(size: tuple[int, int], faces: list[LocatedFace]) -> Image.Image:
+    """The eyes as a mask at the photo's size: each visible eye's outline (the eye segmentation of the
+    detections JSON, `eyes.<side>.outline`) filled white on black, 1 bit per pixel. Eyes found without the
+    landmarker (no outline) and eyes hidden by a turned head are left out."""
+    mask = Image.new("1", size, 0)
+    draw = ImageDraw.Draw(mask)
+    for face in faces:
+        for eye in (face.right, face.left):
+            if eye.visible and eye.opening == eye.opening and len(eye.outline) >= 3:
+                draw.polygon([(float(x), float(y)) for x, y in eye.outline], fill=1)
+    return mask
+
+
+def eye_mask_png(size: tuple[int, int], faces: list[LocatedFace]) -> bytes:
+    return encode_photo(eye_mask(size, faces), "PNG")
 
 
 def _point(values) -> list[float]:

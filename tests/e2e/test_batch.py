@@ -6,6 +6,7 @@ import io
 import json
 import zipfile
 
+import numpy as np
 from PIL import Image, ImageOps
 
 from support import REPO
@@ -119,7 +120,25 @@ def test_download_all_zips_every_result(open_app, server_url, group_photo):
     # Without detections.json: just the images.
     page.locator("#zip-json").uncheck()
     assert zipfile.ZipFile(io.BytesIO(app.download(button).data)).namelist() == expected
+
+    # With eye masks: each photo's eyes beside it, white inside every visible eye's outline, black elsewhere.
+    page.locator("#zip-masks").check()
+    archive = zipfile.ZipFile(io.BytesIO(app.download(button).data))
+    masks = [name.replace(".jpg", ".eyes.png") for name in expected]
+    assert archive.namelist() == [entry for pair in zip(expected, masks) for entry in pair]
+    for mask_name, image in zip(masks, detections["images"]):
+        mask = np.asarray(Image.open(io.BytesIO(archive.read(mask_name))).convert("L")) > 127
+        assert mask.shape == (image["height"], image["width"])
+        eyes = [eye for face in image["faces"] for eye in face["eyes"].values() if eye["visible"] and "outline" in eye]
+        assert eyes and all(mask[int(eye["centre"][1]), int(eye["centre"][0])] for eye in eyes)
+        area = sum(polygon_area(eye["outline"]) for eye in eyes)
+        assert abs(mask.sum() - area) <= 0.15 * area + 4 * len(eyes) * 10  # the outlines' area, give or take their rim
     assert app.errors == []
+
+
+def polygon_area(points) -> float:
+    x, y = np.asarray(points, float).T
+    return 0.5 * abs(x @ np.roll(y, -1) - y @ np.roll(x, -1))
 
 
 def test_download_all_leaves_out_a_photo_it_cannot_make(open_app, server_url, group_photo):

@@ -271,3 +271,25 @@ def test_the_pipeline_and_an_animation_carry_the_background(models):
     frame = plan.backdrop(load_photo(ASTRONAUT, "astronaut.jpg").image.resize(plan.size).convert("RGBA"))
     assert frame.getpixel((2, 2))[:3] == (255, 255, 255)  # no transparency in an animation: white
     assert math.isclose(plan.size[0], 360)
+
+
+# ---- The eyes' mask ("Download all" with eye masks) ----------------------------------------------------
+
+def test_the_eye_mask_fills_each_visible_eyes_outline(models):
+    from googly_eyes.pipeline import analyse_photo, eye_mask, eye_mask_png
+
+    analysis = run(analyse_photo(ASTRONAUT, "astronaut.jpg", models))
+    face = analysis.faces[0]
+    mask = eye_mask((512, 512), analysis.faces)
+    assert mask.mode == "1" and mask.size == (512, 512)
+    pixels = np.asarray(mask.convert("L")) > 0
+    for eye in (face.right, face.left):
+        x, y = np.asarray(eye.outline, float).T
+        area = 0.5 * abs(x @ np.roll(y, -1) - y @ np.roll(x, -1))
+        cx, cy = eye.centre
+        blob = pixels[round(cy) - 25:round(cy) + 25, round(cx) - 25:round(cx) + 25]
+        assert pixels[int(cy), int(cx)] and abs(blob.sum() - area) <= 0.25 * area + 20
+    assert pixels.sum() < 0.02 * pixels.size
+    hidden = [SimpleNamespace(right=face.right, left=__import__("dataclasses").replace(face.left, visible=False))]
+    assert (np.asarray(eye_mask((512, 512), hidden).convert("L")) > 0).sum() < pixels.sum()
+    assert Image.open(io.BytesIO(eye_mask_png((512, 512), analysis.faces))).size == (512, 512)

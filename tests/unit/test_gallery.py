@@ -168,7 +168,9 @@ def test_the_answers_have_exactly_the_fields_protocol_js_declares(gallery):
     assert {"ok", *gallery.render("p1", blurred)} == typedef_fields("RenderAnswer")
     assert {"ok", *gallery.set_picture(ASTRONAUT, "astronaut.jpg")} == typedef_fields("BackgroundPhotoAnswer")
     assert {"ok", *analysed} == typedef_fields("RenderAnswer") - {"people"} | typedef_fields("AnalyseExtra")
-    assert set(exported) == typedef_fields("ExportAnswer")
+    assert set(exported) == typedef_fields("ExportAnswer") - {"eyeMask"}  # only when asked for
+    with_mask = gallery.plan_export("p1", VIEW, {"eye_mask": True}).answer("canvas", {})
+    assert {"ok", "image", *with_mask} == typedef_fields("ExportAnswer")
     assert set(rendered["newEye"]) == typedef_fields("NewEye")
     optional = {"lid", "sparkle", "aspect", "tilt_degrees"}  # only on eyes the expressions change (this smiling
     # face's have a sparkle) and eye-shaped eyes
