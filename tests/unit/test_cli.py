@@ -68,6 +68,19 @@ def test_format_and_quality_options_choose_the_file(folder, tmp_path):
     assert not (out / "astronaut.googly.jpg").exists()
 
 
+def test_backgrounds_from_the_command_line(folder, tmp_path):
+    out = tmp_path / "out"
+    assert cli.main([str(folder / "astronaut.jpg"), "-o", str(out), "-q", "-j", "1", "--background", "colour",
+                     "--background-colour", "#FF00FF"]) == 0
+    with Image.open(out / "astronaut.googly.jpg") as image:
+        assert all(abs(a - b) <= 6 for a, b in zip(image.getpixel((4, 4)), (255, 0, 255)))
+    assert cli.main([str(folder / "astronaut.jpg"), "-o", str(out), "-q", "-j", "1", "--background", "remove"]) == 0
+    with Image.open(out / "astronaut.googly.png") as image:  # transparent: PNG, whatever the original
+        assert image.mode == "RGBA" and image.getpixel((4, 4))[3] == 0
+    assert cli.main([str(folder / "astronaut.jpg"), "-o", str(tmp_path / "photo"), "-q", "-j", "1",
+                     "--background", "photo", "--background-photo", str(folder / "astronaut.jpg")]) == 0
+
+
 def test_every_setting_of_the_page_is_an_option():
     spec = settings_spec()
     options = {option for action in cli.parser()._actions for option in action.option_strings}
@@ -82,6 +95,10 @@ def test_every_setting_of_the_page_is_an_option():
     (["--quality", "0"], "--quality must be within 1..100"),
     (["--look-at", "1;2"], "expected two numbers X,Y"),
     (["--jobs", "0"], "--jobs must be at least 1"),
+    (["--background-colour", "green"], "--background-colour must be a colour like"),
+    (["--background", "photo"], "--background photo and --background-photo FILE go together"),
+    (["--background-photo", "nowhere.jpg"], "--background photo and --background-photo FILE go together"),
+    (["--background", "photo", "--background-photo", "nowhere.jpg"], "--background-photo nowhere.jpg: no such file"),
 ])
 def test_a_bad_option_stops_before_any_photo_with_status_2(folder, tmp_path, capsys, arguments, message):
     with pytest.raises(SystemExit) as stopped:
