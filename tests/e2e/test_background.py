@@ -117,3 +117,26 @@ def test_a_photo_without_people_keeps_its_background_and_says_why(open_app, serv
     assert after.mode == "RGB" and changed.mean() < 2 and np.percentile(changed, 99) <= 10  # differently
     assert app.page.is_visible("#background-status")
     assert app.errors == []
+
+
+def test_an_animation_and_the_wobble_carry_the_background(open_app, server_url):
+    app = open_app(server_url)
+    app.drop([("astronaut.jpg", ASTRONAUT.read_bytes())])
+    app.wait_for_results(1)
+    open_editor(app, "astronaut.jpg")
+    choose(app, "background", "colour")
+    app.page.fill("#background-colour", "#0000ff")
+    settle(app, 0, "p.settings && p.settings.background_colour === '#0000ff'")
+    app.page.evaluate("""() => { for (const [id, value] of [['#animation-format', 'gif'], ['#animation-seconds', '1'],
+        ['#animation-size', '360']]) { const control = document.querySelector(id); control.value = value;
+        control.dispatchEvent(new Event('input')); } }""")
+    gif = decoded(app.download("#editor-animation").data)
+    assert gif.format == "GIF" and gif.n_frames > 10 and gif.size == (360, 360)
+    corner = np.asarray(gif.convert("RGB"), int)[:20, :60].reshape(-1, 3)
+    assert np.abs(corner - (0, 0, 255)).max() <= 24  # the GIF's palette, near enough
+    app.page.check("#wobble")
+    app.page.wait_for_function("window.googly.wobble().frames > 3", timeout=60_000)
+    painted = app.page.evaluate("""() => { const canvas = document.querySelector('#wobble-canvas');
+        return Array.from(canvas.getContext('2d').getImageData(4, 4, 1, 1).data); }""")
+    assert max(abs(a - b) for a, b in zip(painted[:3], (0, 0, 255))) <= 6  # the base is a JPEG
+    assert app.errors == []
