@@ -130,6 +130,8 @@ PREVIEW_QUALITY = 88  # previews are JPEG at this quality (PNG when the photo ha
 # Decoded previews the page's worker keeps for instant re-renders (about 5 MB each at 1600 px); an older
 # one is decoded again from the original bytes when needed.
 PREVIEWS_KEPT = 24
+# Previews with a changed background (blurred, ...) kept for instant re-renders while the look changes.
+BACKGROUNDS_KEPT = 3
 # An eye added by hand on a photo without googly eyes starts with this radius (fraction of the short side).
 ADDED_EYE_FRACTION = 0.04
 

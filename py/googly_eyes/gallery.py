@@ -239,6 +239,8 @@ class Gallery:
         self.kept: dict[str, Kept] = {}
         self.previews: OrderedDict[str, tuple[Image.Image, float]] = OrderedDict()  # least recently used first
         self.picture: tuple[str, Image.Image] | None = None  # (name, image): the photo chosen as a background
+        # photo id -> (its preview, (mode, colour), picture, the preview with that background): _with_background
+        self.backgrounds: OrderedDict[str, tuple] = OrderedDict()
 
     def _keep_preview(self, photo_id: str, preview: tuple[Image.Image, float]) -> None:
         self.previews[photo_id] = preview
@@ -283,6 +285,23 @@ class Gallery:
             self.render(photo_id, {}, data)  # decodes the preview again (or says it needs the bytes)
         image, scale = self.previews[photo_id]
         kept.mask = await people_mask(image, kept.faces, self.models, scale)
+
+    def _with_background(self, photo_id: str, settings: GooglySettings) -> Image.Image:
+        """The photo's preview with its background as the settings say. Kept for the last few photos
+        (config.BACKGROUNDS_KEPT), so moving a slider does not blur the background again."""
+        image, _ = self.previews[photo_id]
+        if settings.background == "keep":
+            return image
+        mask, picture = self._background(self.kept[photo_id], settings)
+        look = (settings.background, settings.background_colour)
+        made = self.backgrounds.get(photo_id)
+        if made is None or made[0] is not image or made[1] != look or made[2] is not picture:
+            made = (image, look, picture, apply_background(image, mask, background_of(settings, picture)))
+        self.backgrounds[photo_id] = made
+        self.backgrounds.move_to_end(photo_id)
+        while len(self.backgrounds) > config.BACKGROUNDS_KEPT:
+            self.backgrounds.popitem(last=False)
+        return made[3]
 
     def _background(self, kept: Kept, settings: GooglySettings) -> tuple[PersonMask | None, Image.Image | None]:
         """The mask and picture a look's background uses (prepare_background made them)."""
@@ -333,15 +352,15 @@ class Gallery:
         settings, edits = view_of(view)
         image, scale = self.previews[photo_id]
         kept = self.kept[photo_id]
-        mask, picture = self._background(kept, settings)
         with timed(timings, "render"):
-            painted, eyes = render_googly(image, kept.faces, settings, edits, scale, mask, picture)
+            image = self._with_background(photo_id, settings)
+            painted, eyes = render_googly(image, kept.faces, settings, edits, scale)
         with timed(timings, "encode"):
             data, mime = encode_preview(painted)
         answer = {"name": kept.photo.name, "preview": data, "previewMime": mime, "eyes": eyes_for_editor(eyes),
                   "googlyEyes": len(eyes), "newEye": new_eye_size(eyes, kept.photo.size, settings),
                   "timings": rounded(timings)}
-        if mask is not None:
+        if settings.background != "keep":
             answer["people"] = len(kept.faces)  # the mask is made round each face: none found, no people
         return answer
 
@@ -371,8 +390,7 @@ class Gallery:
         self.previews.move_to_end(photo_id)
         settings, edits = view_of(view)
         image, scale = self.previews[photo_id]
-        mask, picture = self._background(kept, settings)
-        image = apply_background(image, mask, background_of(settings, picture))
+        image = self._with_background(photo_id, settings)
         eyes = scale_eyes(place_googly_eyes(kept.faces, settings, edits), scale)
         parts = moving_layers(image.size, eyes, settings.style)
         base = image.convert("RGBA")
@@ -409,6 +427,7 @@ class Gallery:
         """The user removed a photo: let go of everything kept for it."""
         self.kept.pop(photo_id, None)
         self.previews.pop(photo_id, None)
+        self.backgrounds.pop(photo_id, None)
 
     def memory(self) -> dict:
         return {"photos": len(self.kept), "previews": len(self.previews),

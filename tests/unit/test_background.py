@@ -293,3 +293,24 @@ def test_the_eye_mask_fills_each_visible_eyes_outline(models):
     hidden = [SimpleNamespace(right=face.right, left=__import__("dataclasses").replace(face.left, visible=False))]
     assert (np.asarray(eye_mask((512, 512), hidden).convert("L")) > 0).sum() < pixels.sum()
     assert Image.open(io.BytesIO(eye_mask_png((512, 512), analysis.faces))).size == (512, 512)
+
+
+def test_a_changed_background_is_made_once_per_look_while_the_eyes_change(models, monkeypatch):
+    from googly_eyes import gallery as gallery_module
+
+    made = []
+    real = gallery_module.apply_background
+    monkeypatch.setattr(gallery_module, "apply_background", lambda *args: made.append(args[2].mode) or real(*args))
+    gallery = Gallery(models)
+    run(gallery.analyse("a", ASTRONAUT, "astronaut.jpg", {}))
+    blur = {"background": "blur"}
+    run(gallery.prepare_background("a", {"settings": blur}))
+    for gamma in (0.4, 0.5, 0.6):  # a slider moving: the blur is not made again
+        gallery.render("a", {"settings": {**blur, "gamma": gamma}})
+    gallery.moving("a", {"settings": blur})
+    assert made == ["blur"]
+    gallery.render("a", {"settings": {"background": "colour"}})
+    gallery.render("a", {"settings": {"background": "colour", "background_colour": "#123456"}})
+    assert made == ["blur", "colour", "colour"]
+    gallery.forget("a")
+    assert not gallery.backgrounds
