@@ -9,7 +9,7 @@ the selfie segmentation), natively and in the page (headless Chromium), side by 
     the worker's stages, and the first photo's extra wait for the model (fetched and opened on first use);
     then the full-size download of the first --exports photos.
 
-    .venv/bin/python -m scripts.bench.background [--photos 24] [--exports 4] [--site build/site]
+    .venv/bin/python -m scripts.bench.background [--photos 24] [--exports 4] [--site build/site] [--big]
 
 Photos: the first --photos of faces-dev's images (sorted). Prints min and median per photo; the machine is
 shared and noisy, so compare the columns of one run, not runs of different hours.
@@ -22,6 +22,7 @@ import asyncio
 import json
 from pathlib import Path
 import statistics
+import tempfile
 import time
 
 from scripts.bench.browser import serve, wait_ready
@@ -97,21 +98,34 @@ def page(url: str, photos: list[Path], exports: int) -> dict:
     return out
 
 
+def big_photo() -> Path:
+    from PIL import Image
+
+    path = Path(tempfile.mkdtemp()) / "group-12mp.jpg"
+    with Image.open(FACES_DEV / "images" / "afw_5002723411.jpg") as image:
+        image.convert("RGB").resize((4000, 3000), Image.Resampling.LANCZOS).save(path, quality=90)
+    return path
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--photos", type=int, default=24)
     parser.add_argument("--exports", type=int, default=4)
     parser.add_argument("--site", type=Path, default=REPO / "build" / "site")
     parser.add_argument("--json", type=Path, help="also write every number here")
+    parser.add_argument("--big", action="store_true",
+                        help="instead: one 12 MP photo (a dev group photo scaled to 4000 x 3000), to time full-size downloads")
     args = parser.parse_args()
     photos = sorted((FACES_DEV / "images").glob("*.jpg"))[:args.photos]
+    if args.big:
+        photos = [big_photo()]
     server, url = serve(args.site)
     try:
         measured_page = page(url, photos, args.exports)
     finally:
         server.shutdown()
     measured_native = native(photos)
-    print(f"{len(photos)} faces-dev photos, ms per photo (all models on: detector, landmarker, blendshapes; "
+    print(f"{len(photos)} {'12 MP' if args.big else 'faces-dev'} photo(s), ms per photo (all models on: detector, landmarker, blendshapes; "
           f"'blur' adds the selfie segmentation)")
     for look in LOOKS:
         n, p = measured_native[look], measured_page[look]
