@@ -93,8 +93,7 @@ async def open_segmenter(view) -> bool:
     if gallery.models.segmenter is None:
         try:
             gallery.models.segmenter = await open_model("selfie_segmentation")
-        except Exception as error:
-            traceback.print_exc()
+        except Exception as error:  # offline on first use, or a damaged download: said to the person
             raise PhotoError("background-unavailable", f"The background model could not be loaded: {error}",
                              "Check the connection (it is fetched the first time a background is changed) "
                              "and try again.") from None

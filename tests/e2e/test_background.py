@@ -140,3 +140,31 @@ def test_an_animation_and_the_wobble_carry_the_background(open_app, server_url):
         return Array.from(canvas.getContext('2d').getImageData(4, 4, 1, 1).data); }""")
     assert max(abs(a - b) for a, b in zip(painted[:3], (0, 0, 255))) <= 6  # the base is a JPEG
     assert app.errors == []
+
+
+def test_a_model_that_cannot_be_fetched_or_a_bad_background_photo_says_so_and_the_app_goes_on(open_app, server_url):
+    app = open_app(server_url)
+    app.drop([("astronaut.jpg", ASTRONAUT.read_bytes())])
+    app.wait_for_results(1)
+    open_editor(app, "astronaut.jpg")
+    # Offline on first use (the model never fetched): a clear message; the photo keeps its look.
+    app.page.route("**/models/selfie_segmentation*", lambda route: route.abort())
+    choose(app, "background", "blur")
+    app.page.wait_for_function("() => { const p = window.googly.photos[0]; return !p.rendering && p.result.problem; }",
+                               timeout=60_000)
+    status = app.page.inner_text("#background-status")
+    assert "background model could not be loaded" in status and "connection" in status
+    # Back online: choosing again works.
+    app.page.unroute("**/models/selfie_segmentation*")
+    choose(app, "background", "colour")
+    settle(app, 0, "p.settings && p.settings.background === 'colour' && !p.result.problem && p.result.people === 1")
+    assert app.page.is_hidden("#background-status")
+    # A file that is not a photo, chosen as the background: said, and the look stays as it was.
+    with app.page.expect_file_chooser() as chooser:
+        app.page.locator("#controls label", has=app.page.locator('input[name="background"][value="photo"]')).click()
+    chooser.value.set_files(files=[{"name": "notes.jpg", "mimeType": "image/jpeg", "buffer": b"not a photo"}])
+    app.page.wait_for_function("document.querySelector('#background-status').textContent.includes('notes.jpg')")
+    assert "notes.jpg" in app.page.inner_text("#background-status")
+    assert app.page.is_checked('input[name="background"][value="colour"]')
+    assert app.page.evaluate("window.googly.photos[0].settings.background") == "colour"
+    assert [error for error in app.errors if "Failed to load resource" not in error] == [], app.errors
