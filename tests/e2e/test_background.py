@@ -42,6 +42,15 @@ def face_pixels(face: dict, size: tuple[int, int]) -> np.ndarray:
     return mask
 
 
+def astronaut_in_the_editor(open_app, server_url):
+    app = open_app(server_url)
+    app.drop([("astronaut.jpg", ASTRONAUT.read_bytes())])
+    [record] = app.wait_for_results(1)
+    assert record["ok"] and record["faces"] == 1, record
+    open_editor(app, "astronaut.jpg")
+    return app
+
+
 def model_requests(app) -> list[str]:
     return [url for url in app.requests if SEGMENTATION in url]
 
@@ -120,10 +129,7 @@ def test_a_photo_without_people_keeps_its_background_and_says_why(open_app, serv
 
 
 def test_an_animation_and_the_wobble_carry_the_background(open_app, server_url):
-    app = open_app(server_url)
-    app.drop([("astronaut.jpg", ASTRONAUT.read_bytes())])
-    app.wait_for_results(1)
-    open_editor(app, "astronaut.jpg")
+    app = astronaut_in_the_editor(open_app, server_url)
     choose(app, "background", "colour")
     app.page.fill("#background-colour", "#0000ff")
     settle(app, 0, "p.settings && p.settings.background_colour === '#0000ff'")
@@ -143,10 +149,7 @@ def test_an_animation_and_the_wobble_carry_the_background(open_app, server_url):
 
 
 def test_a_model_that_cannot_be_fetched_or_a_bad_background_photo_says_so_and_the_app_goes_on(open_app, server_url):
-    app = open_app(server_url)
-    app.drop([("astronaut.jpg", ASTRONAUT.read_bytes())])
-    app.wait_for_results(1)
-    open_editor(app, "astronaut.jpg")
+    app = astronaut_in_the_editor(open_app, server_url)
     # Offline on first use (the model never fetched): a clear message; the photo keeps its look.
     app.page.route("**/models/selfie_segmentation*", lambda route: route.abort())
     choose(app, "background", "blur")

@@ -75,6 +75,20 @@ def process_one(app, photo):
     assert record["ok"] and record["faces"] >= 3, record
 
 
+def reload_offline(app, server) -> list[str]:
+    """Offline for real (the browser is told so, and the server is gone too), then the page reloaded: the
+    list that collects every response that did not come from the service worker (none should)."""
+    app.context.set_offline(True)
+    server.shutdown()
+    server.server_close()
+    from_network = []
+    app.page.on("response", lambda r: r.url.startswith("http") and not r.from_service_worker
+                and from_network.append(r.url))
+    app.page.reload()
+    app.page.wait_for_function(APP_READY, timeout=BOOT_TIMEOUT_MS)
+    return from_network
+
+
 def test_boots_and_works_offline_from_the_cache(serve_site, contexts, group_photo):
     server, url = serve_site(SITE)
     app = AppPage(contexts(), url).open()
@@ -93,15 +107,7 @@ def test_boots_and_works_offline_from_the_cache(serve_site, contexts, group_phot
     assert app.page.evaluate("window.googly.info.python.snapshot") == "none"
     wait_until(app.page, SNAPSHOT_SAVED)
 
-    # Offline for real: the browser is told so, and the server is gone too.
-    app.context.set_offline(True)
-    server.shutdown()
-    server.server_close()
-    from_network = []
-    app.page.on("response", lambda r: r.url.startswith("http") and not r.from_service_worker
-                and from_network.append(r.url))
-    app.page.reload()
-    app.page.wait_for_function(APP_READY, timeout=BOOT_TIMEOUT_MS)
+    from_network = reload_offline(app, server)
     assert app.page.evaluate("window.googly.info.python.snapshot") == "used"
     process_one(app, group_photo)
     assert from_network == []  # every byte came from the service worker's cache
@@ -134,14 +140,7 @@ def test_a_model_fetched_when_first_used_is_kept_for_offline_use(serve_site, con
     settle(app, 0, "p.settings && p.settings.background === 'blur' && p.result.people === 1")
     wait_until(app.page, f"({cached_models})().then((names) => names.includes('selfie_segmentation.fp16.onnx'))")
 
-    app.context.set_offline(True)
-    server.shutdown()
-    server.server_close()
-    from_network = []
-    app.page.on("response", lambda r: r.url.startswith("http") and not r.from_service_worker
-                and from_network.append(r.url))
-    app.page.reload()
-    app.page.wait_for_function(APP_READY, timeout=BOOT_TIMEOUT_MS)
+    from_network = reload_offline(app, server)
     app.drop([photo])
     app.wait_for_results(1)
     open_editor(app, "astronaut.jpg")
