@@ -258,13 +258,29 @@ async function analyse(photo) {
   decoding = decoded.catch(() => {});
   const { file, decodedFrom } = await decoded;
   photo.file = file;
-  const answer = await ready().analyse(photo.id, photo.file, look.view(photo), { onStart, cancelled }).catch((error) => /** @type {const} */ ({
+  /** @type {number | null} ms from its turn to its first googly eyes, when they came before the complete result */
+  let earlyMs = null;
+  let earlyUrl = '';
+  // The faces the whole-photo look found get their googly eyes at once; the small faces follow.
+  /** @param {import('./protocol.js').EarlyAnswer} early */
+  const onEarly = (early) => {
+    if (photo.removed || photo.status === 'done') return;
+    earlyMs = Math.round(performance.now() - started);
+    if (earlyUrl) URL.revokeObjectURL(earlyUrl);
+    earlyUrl = URL.createObjectURL(new Blob([early.preview], { type: early.previewMime }));
+    $('.frame img', HTMLImageElement, photo.card).src = earlyUrl;
+    photo.card.classList.add('early');
+    setSummary(photo, `${facesText(early.faces.length)} so far · looking for small faces…`);
+  };
+  const answer = await ready().analyse(photo.id, photo.file, look.view(photo), { onStart, cancelled, onEarly }).catch((error) => /** @type {const} */ ({
     ok: false, error: { code: 'internal', message: `${photo.name}: ${error}`, hint: 'Reload the page and try again.' },
   }));
+  if (earlyUrl) setTimeout(() => URL.revokeObjectURL(earlyUrl), 1000);  // the complete preview replaces it
   if (photo.removed) return;  // removed while it was analysed: removePhoto has told the worker to let it go
   const totalMs = performance.now() - started;
   /** @type {import('./protocol.js').ResultRecord} */
-  const record = { name: photo.name, ok: answer.ok, totalMs: Math.round(totalMs), decodedFrom };
+  const record = { name: photo.name, ok: answer.ok, totalMs: Math.round(totalMs), earlyMs, decodedFrom };
+  photo.card.classList.remove('early');
   if (answer.ok) {
     photo.status = 'done';
     const originalUrl = URL.createObjectURL(new Blob([answer.original], { type: answer.originalMime }));

@@ -112,14 +112,24 @@ export class Engine {
    * @param {string} id
    * @param {File} file
    * @param {View} view
-   * @param {{turn?: number, urgent?: boolean, onStart?: () => void, cancelled?: () => boolean}} [options]
+   * `onEarly(answer)`: the photo's first googly eyes, from the whole-photo look, while its small faces are
+   * still being looked for (a photo with none to look for, or no face at that look, has no early answer).
+   * @param {{turn?: number, urgent?: boolean, onStart?: () => void, cancelled?: () => boolean,
+   *   onEarly?: (answer: import('./protocol.js').EarlyAnswer) => void}} [options]
    * @returns {Promise<import('./protocol.js').AnalyseAnswer | Failed>}
    */
-  analyse(id, file, view, { turn = 0, urgent = false, onStart, cancelled } = {}) {
+  analyse(id, file, view, { turn = 0, urgent = false, onStart, cancelled, onEarly } = {}) {
     return this.schedule(async () => {
       if (cancelled?.()) return Engine.removed(file.name);
       onStart?.();
-      return this.calls.analyse({ id, name: file.name, bytes: await Engine.bytesOf(file), view, turn });
+      const channel = onEarly ? new BroadcastChannel(EARLY_CHANNEL) : null;
+      /** @param {MessageEvent<import('./protocol.js').EarlyAnswer>} event */
+      if (channel) channel.onmessage = ({ data }) => { if (data.id === id) onEarly?.(data); };
+      try {
+        return await this.calls.analyse({ id, name: file.name, bytes: await Engine.bytesOf(file), view, turn, early: Boolean(onEarly) });
+      } finally {
+        channel?.close();
+      }
     }, urgent);
   }
 
@@ -252,6 +262,8 @@ export class Engine {
   }
 }
 
+/** The channel a photo's first googly eyes come over (web/worker.py EARLY_CHANNEL). */
+const EARLY_CHANNEL = 'googly-early';
 /** The channel animation progress and cancels go over (web/animation_export.py CHANNEL). */
 const ANIMATION_CHANNEL = 'googly-animation';
 Engine.jobs = 0;

@@ -102,6 +102,22 @@
  * @property {Uint8Array} bytes  the file as dropped
  * @property {View} view
  * @property {number} turn  quarter turns clockwise asked for by hand (the editor's Rotate), 0..3
+ * @property {boolean} [early]  post the first googly eyes (EarlyAnswer) on the "googly-early" channel as soon as
+ *   the whole-photo look found faces, while the finer levels still look for small ones
+ */
+
+/**
+ * A photo's first googly eyes, before its analysis is complete (the faces the whole-photo look found; the
+ * background, if changed, comes with the complete answer).
+ * @typedef {object} EarlyAnswer
+ * @property {true} ok
+ * @property {string} id
+ * @property {string} name
+ * @property {Uint8Array<ArrayBuffer>} preview
+ * @property {string} previewMime
+ * @property {EditorEye[]} eyes
+ * @property {number} googlyEyes
+ * @property {OverlayFace[]} faces
  */
 
 /**
@@ -357,6 +373,8 @@
  * @property {string} name
  * @property {boolean} ok
  * @property {number} totalMs
+ * @property {number | null} earlyMs  from its turn to its first googly eyes (the whole-photo look's faces), when
+ *   they came before the complete result; null when there was no early answer
  * @property {string | null} decodedFrom  "HEIC", "HEIF" or "AVIF" when this browser decoded it for Python (intake.js)
  * @property {number} [faces]
  * @property {number} [googlyEyes]

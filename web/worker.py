@@ -112,13 +112,26 @@ async def with_background(values) -> None:
     await gallery.prepare_background(values["id"], view, data)
 
 
+EARLY_CHANNEL = "googly-early"  # engine.js listens: a photo's first googly eyes, before its small faces
+_early_channel = None
+
+
+async def post_early(values: dict) -> None:
+    """A photo's first preview (EarlyAnswer) to the page, while its finer levels still run."""
+    global _early_channel
+    if _early_channel is None:
+        _early_channel = js.BroadcastChannel.new(EARLY_CHANNEL)
+    _early_channel.postMessage(answer(values))
+
+
 async def analyse(request):
-    """Find the faces in a new photo and render its first preview (AnalyseRequest -> AnalyseAnswer)."""
+    """Find the faces in a new photo and render its first preview (AnalyseRequest -> AnalyseAnswer); with
+    `early`, its first googly eyes go to the page on EARLY_CHANNEL as soon as the whole-photo look found faces."""
     values = request_of(request)
     try:
         await open_segmenter(values.get("view"))
         return answer(await gallery.analyse(values["id"], values["bytes"], values["name"], values.get("view"),
-                                            values.get("turn") or 0))
+                                            values.get("turn") or 0, post_early if values.get("early") else None))
     except Exception as error:
         return failed(error, values.get("name", "photo"))
 

@@ -380,7 +380,16 @@ class FaceDetector:
         return self.faces(*self.decode(outputs, transform))
 
     async def detect(self, image: Image.Image) -> list[Face]:
-        """Every face in the photo, in its pixels (one per face, whichever windows and turns saw it).
+        """Every face in the photo, in its pixels (one per face, whichever windows and turns saw it)."""
+        faces = []
+        async for faces, _complete in self.stages(image):
+            pass
+        return faces
+
+    async def stages(self, image: Image.Image):
+        """The faces found so far, as (faces, complete): once the whole photo has been looked at, if finer
+        levels follow (the faces big enough for it: the page shows their googly eyes at once), then every
+        face, as `detect` gives them.
 
         The whole photo (level 0; and level 1 when level 0 cannot tell) is looked at in every quarter
         turn, the finer levels in the turn that scored best (QUARTER_TURNS explains why)."""
@@ -390,6 +399,8 @@ class FaceDetector:
         turns, best = self.quarter_turns, {}  # the turns still looked in; each turn's best logit so far
         for window in self.plan(*image.size, self.spec.input_size):
             if window.level != level:  # the photo resized once per level; its tiles are cut from that
+                if level == 0:  # the whole photo seen, in every turn it was looked in: its faces first
+                    yield self.merged(found, turn), False
                 if len(turns) > 1 and level is not None:  # a level seen in every turn: choose, if sure
                     turn, sure = best_turn(best, turn_min_score(level))
                     if sure or level >= 1:
@@ -414,9 +425,14 @@ class FaceDetector:
                     break
         if len(turns) > 1:  # the plan ended while still looking in every turn
             turn, _ = best_turn(best, turn_min_score(level))
-        # Every turn's faces of the whole photo are kept (a group may hold heads rolled either way; no turn
-        # of a no-person photo ever reached the detector's threshold there); of the finer levels only the
-        # chosen turn's, as their looks in the other turns found false faces in tiles of no-person photos.
+        yield self.merged(found, turn), True
+
+    def merged(self, found: list, turn: int) -> list[Face]:
+        """One face per face of the windows looked at (`found`: level, quarter turns and what it found, per
+        window and turn). Every turn's faces of the whole photo are kept (a group may hold heads rolled
+        either way; no turn of a no-person photo ever reached the detector's threshold there); of the finer
+        levels only the chosen `turn`'s, as their looks in the other turns found false faces in tiles of
+        no-person photos."""
         kept = [parts for window_level, quarter_turns, parts in found if window_level == 0 or quarter_turns == turn]
         boxes, keypoints, scores, scales = (np.concatenate(parts) for parts in zip(*kept))
         boxes, keypoints, scores = merge_windows(boxes, keypoints, scores, scales)

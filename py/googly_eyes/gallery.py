@@ -17,7 +17,7 @@ photo it no longer has raises GalleryError; both carry {code, message, hint} for
 
 from collections import OrderedDict
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import json
 import statistics
 import time
@@ -32,8 +32,8 @@ from .googly import GooglyEye, place_googly_eyes, scale_eyes
 from .landmarks import LocatedFace
 from .models import Models
 from .photo import Photo, PhotoError, encode_photo, load_photo, output_format, output_name
-from .pipeline import (analyse_photo, background_of, detections_json, eye_mask_png, people_mask, photo_information,
-                       preview_of, render_googly)
+from .pipeline import (Analysis, analyse_photo, background_of, detections_json, eye_mask_png, people_mask,
+                       photo_information, preview_of, render_googly)
 from .render import moving_layers
 
 
@@ -312,17 +312,35 @@ class Gallery:
                                "Choose the background again.")
         return kept.mask, self.picture[1] if settings.background == "photo" else None
 
-    async def analyse(self, photo_id: str, data: bytes, name: str, view: dict | None, turn: int = 0) -> dict:
+    async def analyse(self, photo_id: str, data: bytes, name: str, view: dict | None, turn: int = 0,
+                      early=None) -> dict:
         """Find the faces in a new photo and render its first preview: the preview with and without
         googly eyes, the faces for the overlay, the googly eyes for the editor, and timings.
         Analysing a photo again with another `turn` (quarter turns clockwise: the editor's Rotate)
-        replaces what was kept of it: renders and downloads then have the new orientation."""
-        analysis = await analyse_photo(data, name, self.models, turn=turn)
+        replaces what was kept of it: renders and downloads then have the new orientation.
+
+        `early(answer)`, if given, is awaited with a first preview (EarlyAnswer) as soon as the whole-photo
+        look has found faces, while the finer levels still look for small ones (analyse_photo)."""
+        preview = None
+
+        async def first_look(partial: Analysis) -> None:
+            nonlocal preview
+            preview = preview_of(partial.photo)
+            settings, edits = view_of(view)
+            # A changed background comes with the complete result (its mask needs every face).
+            image, eyes = render_googly(preview[0], partial.faces, replace(settings, background="keep"), edits,
+                                        preview[1])
+            data, mime = encode_preview(image)
+            await early({"id": photo_id, "name": name, "preview": data, "previewMime": mime,
+                         "eyes": eyes_for_editor(eyes), "googlyEyes": len(eyes),
+                         "faces": faces_for_overlay(partial.faces)})
+
+        analysis = await analyse_photo(data, name, self.models, turn=turn, early=first_look if early else None)
         photo = analysis.photo
         self.kept[photo_id] = Kept(photo.without_pixels(), analysis.faces)
         timings = analysis.timings_ms
         with timed(timings, "preview"):
-            preview = preview_of(photo)
+            preview = preview or preview_of(photo)
             self._keep_preview(photo_id, preview)
             original, original_mime = encode_preview(preview[0])
         if view_of(view)[0].background != "keep":  # a look with a changed background: the people mask

@@ -83,27 +83,46 @@ async def locate_eyes(image: Image.Image, faces: list[Face], locator: EyeLocator
 
 
 async def analyse_photo(data: bytes, name: str, models: Models,
-                        max_pixels: int = config.ANALYSIS_MAX_PIXELS, turn: int = 0) -> Analysis:
+                        max_pixels: int = config.ANALYSIS_MAX_PIXELS, turn: int = 0, early=None) -> Analysis:
     """Decode, detect, locate eyes. Raises photo.PhotoError for files we cannot use.
 
     A photo over `max_pixels` is analysed on a reduced copy (`photo.image`); the faces come back in
-    the photo's own pixels either way. `turn`: quarter turns clockwise asked for by hand (load_photo)."""
+    the photo's own pixels either way. `turn`: quarter turns clockwise asked for by hand (load_photo).
+    `early(analysis)`, if given, is awaited with the faces of the whole-photo look, located, while the finer
+    levels (small faces) are still to come: only when there are finer levels and that look found faces the
+    landmarker keeps.
+    The final faces are found and located again from scratch, so they are exactly what they are without it."""
     timings = {}
     start = time.perf_counter()
     photo = load_photo(data, name, max_pixels, turn)
     timings["decode"] = (time.perf_counter() - start) * 1000
 
     start = time.perf_counter()
-    faces = sort_faces(await models.detector.detect(photo.image))
-    timings["detect"] = (time.perf_counter() - start) * 1000
+    faces = []
+    async for faces, complete in models.detector.stages(photo.image):
+        if not complete and faces and early is not None:
+            early_start = time.perf_counter()
+            first = await located(photo, sort_faces(faces), models)
+            if first:  # (the landmarker may turn them all away: a spoon)
+                await early(Analysis(photo, first, {}))
+            timings["early"] = (time.perf_counter() - early_start) * 1000
+    faces = sort_faces(faces)
+    timings["detect"] = (time.perf_counter() - start) * 1000 - timings.get("early", 0.0)
 
     start = time.perf_counter()
+    faces = await located(photo, faces, models)
+    timings["locate"] = (time.perf_counter() - start) * 1000
+    return Analysis(photo, faces, timings)
+
+
+async def located(photo: Photo, faces: list[Face], models: Models) -> list[LocatedFace]:
+    """The faces' eyes located (locate_eyes), in the photo's own pixels (the analysis may run on a
+    reduced copy)."""
     faces = await locate_eyes(photo.image, faces, models.locator)
     if photo.full_size:
         sx, sy = photo.scale
         faces = [scaled_face(face, 1.0 / sx, 1.0 / sy) for face in faces]
-    timings["locate"] = (time.perf_counter() - start) * 1000
-    return Analysis(photo, faces, timings)
+    return faces
 
 
 def preview_of(photo: Photo, max_side: int = config.PREVIEW_MAX_SIDE) -> tuple[Image.Image, float]:

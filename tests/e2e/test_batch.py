@@ -188,3 +188,22 @@ def test_summary_counts_while_working(open_app, server_url, group_photo):
     app.wait_for_results(3)
     assert app.page.locator("#batch-text").inner_text() == "All 3 done · 2 could not be read"
     assert app.page.locator("#download-all").is_enabled()
+
+
+def test_the_first_googly_eyes_show_before_the_small_faces_are_found(open_app, server_url, group_photo):
+    """The faces the whole-photo look finds get their googly eyes on the card at once, with "looking for
+    small faces…"; the complete result then replaces them."""
+    app = open_app(server_url)
+    app.page.evaluate("""() => { window.__early = []; new MutationObserver(() => {
+        const card = document.querySelector('#results .result');
+        if (card && card.classList.contains('early')) window.__early.push({
+            summary: card.querySelector('.summary').textContent, image: card.querySelector('.frame img').src });
+    }).observe(document.querySelector('#results'), { subtree: true, attributes: true, childList: true }); }""")
+    app.drop([("party.jpg", group_photo.read_bytes())])
+    [record] = app.wait_for_results(1)
+    assert record["ok"] and record["earlyMs"] is not None and 0 < record["earlyMs"] < record["totalMs"], record
+    seen = app.page.evaluate("window.__early")
+    assert seen and "so far · looking for small faces…" in seen[0]["summary"] and seen[0]["image"].startswith("blob:")
+    card = app.page.locator("#results .result").first
+    assert "early" not in card.get_attribute("class") and "looking" not in card.locator(".summary").inner_text()
+    assert app.errors == []

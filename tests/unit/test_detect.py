@@ -492,3 +492,20 @@ def test_a_tiny_face_needs_a_higher_score(side, score, kept):
     assert len(faces) == int(kept), (side, score)
     if kept:
         assert faces[0].box[2] - faces[0].box[0] == pytest.approx(side, abs=0.5)
+
+
+def test_stages_give_the_whole_photos_faces_then_what_detect_gives(models):
+    from PIL import Image
+    from support import FIXTURES
+    image = Image.open(FIXTURES / "astronaut.jpg").convert("RGB")  # 512 px: the whole photo, then tiles
+    stages = []
+
+    async def collect():
+        async for faces, complete in models.detector.stages(image):
+            stages.append((faces, complete))
+
+    run(collect())
+    assert [complete for _, complete in stages] == [False, True]
+    final = run(models.detector.detect(image))
+    assert [face.box.tolist() for face in stages[1][0]] == [face.box.tolist() for face in final]
+    assert len(stages[0][0]) == 1 and stages[0][0][0].score > 0.6

@@ -225,3 +225,18 @@ def test_a_photo_without_googly_eyes_says_there_is_nothing_to_move(gallery):
     assert nothing.value.code == "no-eyes" and "coffee.jpg" in nothing.value.message
     added = {"settings": VIEW["settings"], "edits": {"added": [{"key": "a1", "centre": [50, 50], "radius": 20}]}}
     assert gallery.plan_animation("p2", added, {"size": 360}).frames.positions.shape[1] == 1
+
+
+def test_a_photos_first_googly_eyes_come_early_with_the_fields_protocol_js_declares(gallery):
+    early = []
+
+    async def post(answer):
+        early.append(answer)
+
+    final = run(gallery.analyse("p1", ASTRONAUT, "astronaut.jpg", VIEW, early=post))
+    [first] = early
+    assert {"ok", *first} == typedef_fields("EarlyAnswer")
+    assert first["id"] == "p1" and first["googlyEyes"] == 2 and len(first["faces"]) == 1
+    assert decoded(first["preview"]).size == decoded(final["preview"]).size
+    assert [eye["key"] for eye in first["eyes"]] == [eye["key"] for eye in final["eyes"]]
+    assert "early" in final["timings"]

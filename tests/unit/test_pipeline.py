@@ -194,3 +194,39 @@ def test_a_big_photo_is_analysed_on_a_reduced_copy_and_painted_at_full_size(mode
     assert preview.size == (512, 512) and scale == 0.25
     result = run(process_photo(data, "big.jpg", models))
     assert result.image.size == (2048, 2048)
+
+
+# ---- Results that arrive early -------------------------------------------------------------------------
+
+def test_the_whole_photos_faces_come_first_and_the_result_is_the_same_with_or_without_them(models, faces_dev):
+    """A group photo (three levels): the early look has the big faces, located; the complete result then has
+    every face, exactly as an analysis without the early look finds them."""
+    data = (FACES_DEV / "images" / "afw_5002723411.jpg").read_bytes()
+    early = []
+
+    async def seen(partial):
+        early.append(partial)
+
+    with_early = run(analyse_photo(data, "group.jpg", models, early=seen))
+    without = run(analyse_photo(data, "group.jpg", models))
+    assert len(early) == 1 and "early" in with_early.timings_ms
+    assert [face.box.tolist() for face in with_early.faces] == [face.box.tolist() for face in without.faces]
+    assert [face.right.centre for face in with_early.faces] == [face.right.centre for face in without.faces]
+    first = early[0].faces
+    assert 1 <= len(first) <= len(with_early.faces)
+    for face in first:  # every early face is one of the final faces, its eyes where the final puts them
+        distances = [math.dist(face.right.centre, final.right.centre) for final in with_early.faces]
+        assert min(distances) < 2.0
+
+
+def test_no_early_look_for_a_photo_of_one_window_or_without_faces_at_the_first_look(models):
+    seen = []
+
+    async def record(partial):
+        seen.append(partial)
+
+    small = io.BytesIO()
+    Image.open(FIXTURES / "astronaut.jpg").resize((400, 400)).save(small, "JPEG")
+    run(analyse_photo(small.getvalue(), "small.jpg", models, early=record))  # one window: nothing to wait for
+    run(analyse_photo((FIXTURES / "coffee_no_face.jpg").read_bytes(), "coffee.jpg", models, early=record))
+    assert seen == []
