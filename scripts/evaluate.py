@@ -39,13 +39,19 @@ def original_photos(gt_path: Path, entries: list[dict]):
         yield entry["file"], (gt_path.parent / entry["file"]).read_bytes()
 
 
-async def predict(photos, models: Models) -> tuple[dict, dict]:
-    """Predictions for (file name, bytes) pairs, and each stage's timings in ms."""
+async def predict(photos, models: Models, early: bool = True) -> tuple[dict, dict]:
+    """Predictions for (file name, bytes) pairs, and each stage's timings in ms. With `early` (as the page
+    analyses a new photo) the whole-photo look's faces are located first and kept where the finer levels
+    leave them nearly as they were (pipeline.analyse_photo)."""
     images, timings = [], {}
+
+    async def shown(partial):  # the page shows them; here they only have to have been made
+        pass
+
     for file, data in photos:
         entry = {"file": file}
         try:
-            result = await process_photo(data, entry["file"], models, GooglySettings())
+            result = await process_photo(data, entry["file"], models, GooglySettings(), early=shown if early else None)
         except PhotoError as error:
             print(f"skipped {entry['file']}: {error.message}", file=sys.stderr)
             images.append({"file": entry["file"], "faces": []})
@@ -129,6 +135,8 @@ def main() -> int:
     parser.add_argument("--models-dir", type=Path, default=MODELS, help="a folder with manifest.json")
     parser.add_argument("--limit", type=int, help="only the first N images")
     parser.add_argument("--score", action="store_true", help="run ../shared/tools/score_eyes.py afterwards")
+    parser.add_argument("--no-early", action="store_true",
+                        help="no early look: locate only the complete detection's faces (the page always looks early)")
     parser.add_argument("--transforms", type=transform_names, metavar="LIST",
                         help=f"score turned and rolled copies: 'all' or some of {','.join(TRANSFORMS)}")
     args = parser.parse_args()
@@ -142,7 +150,7 @@ def main() -> int:
     if args.transforms:
         return evaluate_transforms(args, models)
     entries = json.loads(args.gt.read_text())["images"][:args.limit]
-    predictions, timings = asyncio.run(predict(original_photos(args.gt, entries), models))
+    predictions, timings = asyncio.run(predict(original_photos(args.gt, entries), models, not args.no_early))
     predictions["models"] = models.files
     args.pred.write_text(json.dumps(predictions, indent=1))
     faces = sum(len(image["faces"]) for image in predictions["images"])

@@ -253,12 +253,24 @@ class EyeLocator:
         right, left = hide_turned_away_eye(right, left)
         return LocatedFace(face, mesh, presence, right, left, found)
 
-    async def locate_all(self, image: Image.Image, faces: list[Face]) -> list[LocatedFace]:
-        located = [await self.locate(image, face) for face in faces]
+    async def locate_all(self, image: Image.Image, faces: list[Face], memo: dict | None = None) -> list[LocatedFace]:
+        """Every face located, the non-faces (presence below config.MIN_FACE_PRESENCE) dropped. `memo`: the
+        faces an earlier call on this image located (pipeline.analyse_photo's early look): a face the detector
+        gives again exactly (same box, keypoints and score) is not located again. (Reusing faces whose box the
+        finer levels only moved a little, IoU >= 0.8, saved most of the early look's cost but moved one dev
+        face from e 0.086 to 0.145: e<=0.10 0.958 -> 0.952. Not done: accuracy must not drop.)"""
+        memo = {} if memo is None else memo
+        located = []
+        for face in faces:
+            key = (face.box.tobytes(), face.keypoints.tobytes(), face.score)
+            if key not in memo:
+                memo[key] = await self.locate(image, face)
+            located.append(memo[key])
         kept = [face for face in located if face.presence >= config.MIN_FACE_PRESENCE]
         for face in kept:
-            face.skin = skin_colour(image, face.mesh, float(np.linalg.norm(face.left_eye - face.right_eye)))
-            if self.expressions is not None:
+            if face.skin is None:
+                face.skin = skin_colour(image, face.mesh, float(np.linalg.norm(face.left_eye - face.right_eye)))
+            if self.expressions is not None and face.expressions is None:
                 face.expressions = await self.expressions.read(face.crop_landmarks)
         return kept
 

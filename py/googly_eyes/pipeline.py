@@ -74,12 +74,13 @@ def sort_faces(faces: list) -> list:
     return sorted(faces, key=lambda face: (round(float(face.box[0]), 1), round(float(face.box[1]), 1)))
 
 
-async def locate_eyes(image: Image.Image, faces: list[Face], locator: EyeLocator | None) -> list[LocatedFace]:
+async def locate_eyes(image: Image.Image, faces: list[Face], locator: EyeLocator | None,
+                      memo: dict | None = None) -> list[LocatedFace]:
     """Refine every face's eyes with the face mesh (dropping non-faces and duplicates), or keep the
-    detector's eye points when there is no mesh model."""
+    detector's eye points when there is no mesh model. `memo`: see EyeLocator.locate_all."""
     if locator is None:
         return [unlocated(face) for face in faces]
-    return sort_faces(drop_duplicate_faces(await locator.locate_all(image, faces)))
+    return sort_faces(drop_duplicate_faces(await locator.locate_all(image, faces, memo)))
 
 
 async def analyse_photo(data: bytes, name: str, models: Models,
@@ -91,7 +92,8 @@ async def analyse_photo(data: bytes, name: str, models: Models,
     `early(analysis)`, if given, is awaited with the faces of the whole-photo look, located, while the finer
     levels (small faces) are still to come: only when there are finer levels and that look found faces the
     landmarker keeps.
-    The final faces are found and located again from scratch, so they are exactly what they are without it."""
+    The complete result is what it is without the early look: a face the finer levels leave exactly as it was
+    keeps its early location (EyeLocator.locate_all), every other face is located afresh."""
     timings = {}
     start = time.perf_counter()
     photo = load_photo(data, name, max_pixels, turn)
@@ -99,10 +101,11 @@ async def analyse_photo(data: bytes, name: str, models: Models,
 
     start = time.perf_counter()
     faces = []
+    memo = {}  # faces the early look located: the complete result does not locate them again
     async for faces, complete in models.detector.stages(photo.image):
         if not complete and faces and early is not None:
             early_start = time.perf_counter()
-            first = await located(photo, sort_faces(faces), models)
+            first = await located(photo, sort_faces(faces), models, memo)
             if first:  # (the landmarker may turn them all away: a spoon)
                 await early(Analysis(photo, first, {}))
             timings["early"] = (time.perf_counter() - early_start) * 1000
@@ -110,15 +113,15 @@ async def analyse_photo(data: bytes, name: str, models: Models,
     timings["detect"] = (time.perf_counter() - start) * 1000 - timings.get("early", 0.0)
 
     start = time.perf_counter()
-    faces = await located(photo, faces, models)
+    faces = await located(photo, faces, models, memo)
     timings["locate"] = (time.perf_counter() - start) * 1000
     return Analysis(photo, faces, timings)
 
 
-async def located(photo: Photo, faces: list[Face], models: Models) -> list[LocatedFace]:
+async def located(photo: Photo, faces: list[Face], models: Models, memo: dict | None = None) -> list[LocatedFace]:
     """The faces' eyes located (locate_eyes), in the photo's own pixels (the analysis may run on a
     reduced copy)."""
-    faces = await locate_eyes(photo.image, faces, models.locator)
+    faces = await locate_eyes(photo.image, faces, models.locator, memo)
     if photo.full_size:
         sx, sy = photo.scale
         faces = [scaled_face(face, 1.0 / sx, 1.0 / sy) for face in faces]
@@ -168,10 +171,10 @@ async def people_mask(image: Image.Image, faces: list[LocatedFace], models: Mode
 
 async def process_photo(data: bytes, name: str, models: Models,
                         settings: GooglySettings = GooglySettings(), edits: dict | None = None,
-                        picture: Image.Image | None = None) -> Result:
+                        picture: Image.Image | None = None, early=None) -> Result:
     """Decode, detect, locate eyes, then render at full resolution. Raises photo.PhotoError for files we
-    cannot use. `picture`: the new background for settings.background "photo"."""
-    analysis = await analyse_photo(data, name, models)
+    cannot use. `picture`: the new background for settings.background "photo"; `early`: see analyse_photo."""
+    analysis = await analyse_photo(data, name, models, early=early)
     mask = None
     if settings.background != "keep":
         start = time.perf_counter()

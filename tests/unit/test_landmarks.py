@@ -233,3 +233,26 @@ def test_real_eyes_have_outlines_that_go_around_them(models):
         x, y = outline[:, 0], outline[:, 1]
         area = 0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1)))
         assert 0.1 * eye.width ** 2 < area < 0.6 * eye.width ** 2, (area, eye.width)
+
+
+def test_a_face_located_before_is_not_located_again(models, monkeypatch):
+    """The early look's memo (pipeline.analyse_photo): the same detection again is not run again."""
+    from PIL import Image
+    from support import FIXTURES, run
+
+    image = Image.open(FIXTURES / "astronaut.jpg").convert("RGB")
+    faces = run(models.detector.detect(image))
+    locator, calls = models.locator, []
+    real = type(locator).locate
+
+    async def counted(self, picture, face):
+        calls.append(face)
+        return await real(self, picture, face)
+
+    monkeypatch.setattr(type(locator), "locate", counted)
+    memo = {}
+    first = run(locator.locate_all(image, faces, memo))
+    again = run(locator.locate_all(image, faces, memo))
+    assert len(calls) == len(faces) == 1 and again[0] is first[0]
+    run(locator.locate_all(image, faces))  # no memo: located again
+    assert len(calls) == 2
