@@ -3,5 +3,6 @@
 interface Window {
   googly: import('../web/protocol.js').PageRecord;
   googlyTimeModel?: (runs: number) => Promise<number[]>;
+  googlyProfile?: (runs: number, photo?: Uint8Array) => Promise<import('../web/protocol.js').TimeModelAnswer>;
   googlyMemory?: () => Promise<import('../web/protocol.js').MemoryAnswer>;
 }

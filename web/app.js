@@ -170,6 +170,7 @@ async function boot() {
   window.googly.info = engine.info;
   const started = engine;
   window.googlyTimeModel = (runs) => started.timeModel(runs);  // scripts/bench
+  window.googlyProfile = (runs, photo) => started.profile(runs, photo);  // scripts/bench/profile.py
   window.googlyMemory = () => started.memory();  // scripts/bench/soak.py
   bootStep('ready');
   performance.mark('googly:ready');

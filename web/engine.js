@@ -260,6 +260,12 @@ export class Engine {
   async timeModel(runs) {
     return (await this.schedule(() => this.calls.time_model({ runs }), true)).times;
   }
+
+  // For scripts/bench/profile.py: where a model run's time goes in the page, and one photo's analysis.
+  /** @param {number} runs @param {Uint8Array} [photo] */
+  profile(runs, photo) {
+    return this.schedule(() => this.calls.time_model({ runs, photo }), true);
+  }
 }
 
 /** The channel a photo's first googly eyes come over (web/worker.py EARLY_CHANNEL). */

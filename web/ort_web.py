@@ -15,6 +15,20 @@ def _js_object(mapping):
 
 
 ort = None  # the onnxruntime-web module, set by configure()
+# With a list here, every run appends where its time went (ms): making the input tensors from numpy,
+# onnxruntime-web's own run (timed in JavaScript), the wait until Python runs again after it resolved, and
+# reading the outputs back into numpy. The benchmark's time_model call turns it on.
+profile: list | None = None
+_timed_run = None  # a JS helper that times session.run where it resolves
+
+
+def _timed(session, feeds):
+    global _timed_run
+    if _timed_run is None:
+        _timed_run = js.Function.new("session", "feeds", "const start = performance.now(); "
+                                     "return session.run(feeds).then((results) => "
+                                     "({results, ms: performance.now() - start, end: performance.now()}));")
+    return _timed_run(session, feeds)
 
 
 def configure(module, wasm_folder_url: str, threads: int) -> None:
@@ -38,11 +52,18 @@ class OrtWebSession:
         return cls(session)
 
     async def run(self, output_names, feeds) -> list[np.ndarray]:
+        start = js.performance.now()
         tensors = {}
         for name, array in feeds.items():
             array = np.ascontiguousarray(array, dtype=np.float32)  # onnxruntime-web rejects float64
             tensors[name] = ort.Tensor.new("float32", to_js(array.reshape(-1)), to_js(list(array.shape)))
-        results = await self._session.run(_js_object(tensors))
+        if profile is None:
+            results = await self._session.run(_js_object(tensors))
+        else:
+            made = js.performance.now()
+            timed = await _timed(self._session, _js_object(tensors))
+            resumed = js.performance.now()
+            results = timed.results
         outputs = []
         for name in output_names or self.output_names:
             tensor = getattr(results, name)
@@ -53,4 +74,7 @@ class OrtWebSession:
             tensor.dispose()
         for tensor in tensors.values():
             tensor.dispose()
+        if profile is not None:
+            profile.append({"tensors": made - start, "run": timed.ms, "resume": resumed - timed.end,
+                            "read": js.performance.now() - resumed})
         return outputs

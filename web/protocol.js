@@ -183,7 +183,7 @@
  * @property {number} width  as kept (at most the analysis size)
  * @property {number} height
  */
-/** @typedef {{runs: number}} TimeModelRequest */
+/** @typedef {{runs: number, photo?: Uint8Array}} TimeModelRequest */
 /** @typedef {{ok: true}} Done */
 
 /**
@@ -341,6 +341,15 @@
  * @typedef {object} TimeModelAnswer
  * @property {true} ok
  * @property {number[]} times
+ * @property {RunSplit[]} split  where each of those runs' time went
+ * @property {{total?: number, timings?: Object<string, number>, runs?: RunSplit[]}} photo  with a `photo`: one
+ *   analysis of it (ms in all, the pipeline's stages, every model run's split)
+ */
+
+/**
+ * One model run in the page, ms (web/ort_web.py profile): making the input tensors, onnxruntime-web's run, the
+ * wait until Python resumed after it resolved, reading the outputs.
+ * @typedef {{tensors: number, run: number, resume: number, read: number}} RunSplit
  */
 
 /**
