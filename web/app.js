@@ -172,6 +172,8 @@ async function boot() {
   window.googlyTimeModel = (runs) => started.timeModel(runs);  // scripts/bench
   window.googlyProfile = (runs, photo) => started.profile(runs, photo);  // scripts/bench/profile.py
   window.googlyMemory = () => started.memory();  // scripts/bench/soak.py
+  // While the person picks photos, warm the models up (?warmup=0: not, for benchmarks comparing).
+  if (new URLSearchParams(location.search).get('warmup') !== '0') started.warmUp();
   bootStep('ready');
   performance.mark('googly:ready');
   window.dispatchEvent(new Event('googly:ready'));

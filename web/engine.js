@@ -28,6 +28,8 @@ export class Engine {
     this.urgent = [];
     /** @type {Job[]} analyses of newly dropped photos */
     this.batch = [];
+    /** @type {Job[]} warming up after boot: only while nothing else waits (warmUp) */
+    this.spare = [];
     this.running = false;
     /** @type {(() => void)[]} resolvers waiting for an empty queue */
     this.idle = [];
@@ -69,7 +71,8 @@ export class Engine {
   async drain() {
     if (this.running) return;
     this.running = true;
-    for (let job = this.urgent.shift() ?? this.batch.shift(); job; job = this.urgent.shift() ?? this.batch.shift()) {
+    const next = () => this.urgent.shift() ?? this.batch.shift() ?? this.spare.shift();
+    for (let job = next(); job; job = next()) {
       try {
         job.resolve(await job.call());
       } catch (error) {
@@ -78,6 +81,23 @@ export class Engine {
     }
     this.running = false;
     for (const resolve of this.idle.splice(0)) resolve();
+  }
+
+  /**
+   * Warm the models up in small calls (worker.py warm_up says when to stop) that run only while no photo
+   * waits: a step takes 20-250 ms, so a photo dropped meanwhile waits at most one, and the first photo then
+   * runs on warmed-up code. Each step is queued when the one before it is done, so a photo's call comes next.
+   */
+  warmUp() {
+    let step = 0;
+    /** @param {import('./protocol.js').WarmUpAnswer | null} answer */
+    const queue = (answer) => {
+      if (answer && !answer.more) return;
+      const current = step++;
+      this.spare.push({ call: () => this.calls.warm_up({ step: current }), resolve: queue, reject: () => {} });
+      this.drain();
+    };
+    queue(null);
   }
 
   /** @returns {Promise<void>} */

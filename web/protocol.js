@@ -184,6 +184,8 @@
  * @property {number} height
  */
 /** @typedef {{runs: number, photo?: Uint8Array}} TimeModelRequest */
+/** @typedef {{step: number}} WarmUpRequest */
+/** @typedef {{ok: true, more: boolean}} WarmUpAnswer  whether another step is worth it */
 /** @typedef {{ok: true}} Done */
 
 /**
@@ -363,6 +365,7 @@
  * @property {(request: RenderRequest) => Promise<MovingAnswer | Failed>} moving
  * @property {(request: ForgetRequest) => Promise<Done>} forget
  * @property {(request: BackgroundPhotoRequest) => Promise<BackgroundPhotoAnswer | Failed>} background_photo
+ * @property {(request: WarmUpRequest) => Promise<WarmUpAnswer>} warm_up
  * @property {(request: TimeModelRequest) => Promise<TimeModelAnswer>} time_model
  * @property {() => Promise<MemoryAnswer>} memory
  */

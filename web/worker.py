@@ -25,7 +25,7 @@ from canvas_export import export_on_canvas
 from googly_eyes import __version__
 from googly_eyes.gallery import Gallery, export_with_pillow, timed
 from googly_eyes.photo import PhotoError
-from googly_eyes.models import load_models, open_later, time_detector
+from googly_eyes.models import WARM_UP_STEPS, load_models, open_later, time_detector, warm_up_step
 from googly_eyes.pipeline import analyse_photo
 from js_bridge import answer, failed, fetch_bytes, js_bytes, js_object, request_of
 
@@ -206,6 +206,14 @@ async def animate(request):
         return failed(error, gallery.name_of(values["id"]))
 
 
+async def warm_up(request):
+    """One step of warming up after boot (WarmUpRequest -> WarmUpAnswer: whether to go on): engine.js queues
+    them for when nothing else waits (models.warm_up_step)."""
+    step = int(request_of(request)["step"])
+    await warm_up_step(gallery.models, step)
+    return answer({"more": step + 1 < WARM_UP_STEPS})
+
+
 def background_photo(request):
     """The photo people chose to put behind the people (BackgroundPhotoRequest -> BackgroundPhotoAnswer)."""
     values = request_of(request, "bytes")
@@ -263,5 +271,6 @@ sync.animate = animate
 sync.moving = moving
 sync.forget = forget
 sync.background_photo = background_photo
+sync.warm_up = warm_up
 sync.time_model = time_model
 sync.memory = memory

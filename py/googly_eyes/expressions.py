@@ -81,6 +81,10 @@ class ExpressionReader:
     def __init__(self, session, spec: BlendshapeSpec):
         self.session, self.spec = session, spec
 
+    async def warm_up(self) -> None:
+        """One run on made-up landmarks (models.warm_up_step)."""
+        await self.read(np.full((478, 2), 128.0, np.float32))
+
     async def read(self, crop_landmarks: np.ndarray) -> Expressions:
         """`crop_landmarks`: (478, 2+) points of the face in the (mirrored, upright) crop they were found in."""
         points = np.asarray(crop_landmarks, np.float32)[list(self.spec.landmarks), :2]

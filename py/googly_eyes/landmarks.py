@@ -238,6 +238,12 @@ class EyeLocator:
         logit = float(np.clip(np.asarray(outputs[1]).reshape(-1)[0], -50, 50))
         return mesh, 1.0 / (1.0 + math.exp(-logit)), found
 
+    async def warm_up(self) -> None:
+        """One run on a grey crop (models.warm_up_step)."""
+        grey = Image.new("RGB", (self.spec.input_size, self.spec.input_size), (128, 128, 128))
+        side = float(self.spec.input_size)
+        await self.run_mesh(grey, Roi((side / 2, side / 2), side, 0.0), mirror=True)
+
     async def locate(self, image: Image.Image, face: Face) -> LocatedFace:
         roi = face_roi(face.box, face.right_eye, face.left_eye, self.spec.roi_scale)
         mesh, first_presence, _ = await self.run_mesh(image, roi, mirror=True)

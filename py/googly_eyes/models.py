@@ -111,6 +111,43 @@ def load_native_models(models_dir: Path, threads: int = 1, overrides: dict | Non
     return build_models(manifest, sessions, files)
 
 
+WARM_UP_STEPS = 16  # idle-time warm-up steps after boot (warm_up_step); about 1.5-2.5 s of one core in all
+
+
+_WARM_UP_PHOTO: list[bytes] = []
+
+
+def _warm_up_photo() -> bytes:
+    """A small JPEG of smooth noise (no face), made once: what warm_up_step analyses."""
+    if not _WARM_UP_PHOTO:
+        import io
+
+        import numpy as np
+
+        noise = np.random.default_rng(0).integers(0, 256, (60, 80, 3), dtype=np.uint8)
+        buffer = io.BytesIO()
+        Image.fromarray(noise).resize((640, 480), Image.Resampling.BICUBIC).save(buffer, "JPEG", quality=85)
+        _WARM_UP_PHOTO.append(buffer.getvalue())
+    return _WARM_UP_PHOTO[0]
+
+
+async def warm_up_step(models: Models, step: int) -> None:
+    """One small piece of warming up, run while nothing else waits (the page queues them after boot). A
+    browser runs onnxruntime-web's code slowly until it has been used for a while (V8 compiles a wasm function
+    well only once it is hot), so a first photo took 2.4 s against 0.5 s for the next one; warming up with
+    made-up inputs while the person picks photos moves that wait out of their way. Each step: a small photo
+    analysed (decode and every detector window), every other step the landmarker, every fourth the
+    blendshapes."""
+    from .pipeline import analyse_photo  # (pipeline imports this module)
+
+    await analyse_photo(_warm_up_photo(), "warm-up.jpg", models)  # decode, every window of a small photo
+    locator = models.locator
+    if locator is not None and step % 2 == 0:
+        await locator.warm_up()
+        if locator.expressions is not None and step % 4 == 0:
+            await locator.expressions.warm_up()
+
+
 async def time_detector(models: Models, runs: int) -> list[float]:
     """The face detector alone, `runs` times on one grey 640 x 480 input: ms per run, for benchmarks
     (the page's worker and the native run time the very same thing)."""

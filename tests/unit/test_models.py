@@ -44,3 +44,21 @@ def test_the_pages_way_of_loading_checks_then_opens_every_model():
     with pytest.raises(ModelError, match="damaged"):
         run(load_models(MANIFEST, damaged, open_session))
     assert opened == []
+
+
+def test_a_warm_up_step_runs_the_models_a_first_photo_needs(models, monkeypatch):
+    from googly_eyes.models import WARM_UP_STEPS, warm_up_step
+
+    runs = {}
+    sessions = {"detector": models.detector.session, "landmarker": models.locator.session,
+                "blendshapes": models.locator.expressions.session}
+    for name, session in sessions.items():
+        real = session.run
+        monkeypatch.setattr(session, "run", lambda names, feeds, real=real, name=name: (
+            runs.__setitem__(name, runs.get(name, 0) + 1), real(names, feeds))[1], raising=False)
+    run(warm_up_step(models, 0))
+    assert runs["detector"] >= 5 and runs["landmarker"] == 1 and runs["blendshapes"] == 1  # a small photo: 5+ windows
+    runs.clear()
+    run(warm_up_step(models, 1))
+    assert runs["detector"] >= 5 and "landmarker" not in runs and "blendshapes" not in runs
+    assert 8 <= WARM_UP_STEPS <= 40  # a few seconds of one core at most
