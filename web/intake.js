@@ -31,9 +31,15 @@ const stamp = (date) => date.toISOString().slice(0, 19).replace('T', ' ').replac
  * @param {number} [index]  the n-th image of one paste
  */
 export function pastedFile(blob, when = new Date(), index = 0) {
-  const suffix = index ? ` (${index + 1})` : '';
-  return new File([blob], `Pasted image ${stamp(when)}${suffix}.${extensionOf(blob.type)}`, { type: blob.type, lastModified: when.getTime() });
+  const extension = extensionOf(blob.type);
+  let name = '';
+  for (let n = index; !name || pastedNames.has(name); n++) name = `Pasted image ${stamp(when)}${n ? ` (${n + 1})` : ''}.${extension}`;
+  pastedNames.add(name);
+  return new File([blob], name, { type: blob.type, lastModified: when.getTime() });
 }
+
+/** Every name pastedFile gave on this page: two pastes within one second are still told apart. */
+const pastedNames = new Set();
 
 /**
  * A data: URL's bytes, decoded here (fetching it would be a request, and the page's CSP allows none

@@ -24,8 +24,8 @@ from animation_export import export_animation
 from canvas_export import export_on_canvas
 from googly_eyes import __version__
 from googly_eyes.gallery import Gallery, export_with_pillow, timed
-from googly_eyes.photo import PhotoError
 from googly_eyes.models import WARM_UP_STEPS, load_models, open_later, time_detector, warm_up_step
+from googly_eyes.photo import PhotoError
 from googly_eyes.pipeline import analyse_photo
 from js_bridge import answer, failed, fetch_bytes, js_bytes, js_object, request_of
 
