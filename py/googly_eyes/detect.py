@@ -54,10 +54,6 @@ TURN_MIN_SCORE_TILES = 0.85
 # not tell: from that tile on, the level's tiles are looked at upright only.
 UPRIGHT_SURE_SCORE = 0.85
 LEVEL_ROLL_DEGREES = 30.0
-# Fewer model runs (issue 15): a tile of a finer level runs only where the level above it saw some sign of a
-# face, an anchor inside the tile scoring at least TILE_EVIDENCE_SCORE (a face too small for that level still
-# lifts its anchors: measured on faces-dev, every face the tiles find had 0.3 or more there). 0 runs every tile.
-TILE_EVIDENCE_SCORE = 0.05
 
 
 @dataclass(frozen=True)
@@ -339,15 +335,12 @@ class FaceDetector:
     """
 
     def __init__(self, session, spec: DetectorSpec, min_score: float = config.MIN_FACE_SCORE,
-                 plan=plan_windows, quarter_turns: tuple[int, ...] = QUARTER_TURNS,
-                 tile_evidence: float = TILE_EVIDENCE_SCORE):
+                 plan=plan_windows, quarter_turns: tuple[int, ...] = QUARTER_TURNS):
         self.session = session
         self.spec = spec
         self.min_score = min_score
         self.plan = plan  # (width, height, input_size) -> list[tiles.Window]
         self.quarter_turns = quarter_turns  # the whole photo's looks; (0,): upright only (benchmarks compare)
-        self.tile_evidence = tile_evidence  # TILE_EVIDENCE_SCORE; 0: every tile runs (benchmarks compare)
-        self.skipped = 0  # tiles the last detect() did not run
         self.anchors = make_anchors(spec)
 
     def prepare(self, image: Image.Image, source=None) -> tuple[dict[str, np.ndarray], Letterbox]:
@@ -370,13 +363,6 @@ class FaceDetector:
             keypoints = unturned(keypoints, quarter_turns, size)
         return (transform.to_image(boxes.reshape(-1, 2, 2)).reshape(-1, 4), transform.to_image(keypoints),
                 scores)
-
-    def anchor_points(self, transform: Letterbox, quarter_turns: int) -> np.ndarray:
-        """Where each anchor of a window's (turned) input lies in the photo."""
-        points = self.anchors * self.spec.input_size
-        if quarter_turns % 4:
-            points = unturned(points, quarter_turns, self.spec.input_size)
-        return transform.to_image(points)
 
     def upright_for_sure(self, keypoints: np.ndarray, scores: np.ndarray) -> bool:
         """Whether the upright look's faces say the photo is upright (UPRIGHT_SURE_SCORE explains)."""
@@ -411,11 +397,8 @@ class FaceDetector:
         found = []  # (level, quarter turns, (boxes, keypoints, scores, scales)) per window and turn
         level, level_image, turn = None, None, 0
         turns, best = self.quarter_turns, {}  # the turns still looked in; each turn's best logit so far
-        seen, seeing = Evidence(), Evidence()  # where the level above saw signs of faces, and this level
-        self.skipped = 0
         for window in self.plan(*image.size, self.spec.input_size):
             if window.level != level:  # the photo resized once per level; its tiles are cut from that
-                seen, seeing = seeing, Evidence()
                 if level == 0:  # the whole photo seen, in every turn it was looked in: its faces first
                     yield self.merged(found, turn), False
                 if len(turns) > 1 and level is not None:  # a level seen in every turn: choose, if sure
@@ -424,9 +407,6 @@ class FaceDetector:
                         turns = (turn,)
                 level = window.level
                 level_image = image.resize(window.level_size, Image.Resampling.BILINEAR, reducing_gap=3.0)
-            if window.level > 0 and seen.most(window.rect) < self.tile_evidence:
-                self.skipped += 1  # no sign of a face here at the coarser level
-                continue
             feeds, transform = self.prepare(level_image, window.level_rect(image.size))
             transform = in_photo_pixels(transform, window.level_size, image.size)
             scale = min(transform.scale_x, transform.scale_y)
@@ -436,7 +416,6 @@ class FaceDetector:
                 logits = np.asarray(outputs[1], dtype=np.float64)
                 best[quarter_turns] = max(best.get(quarter_turns, -np.inf),
                                           float(np.max(logits, initial=-np.inf, where=np.isfinite(logits))))
-                seeing.add(self.anchor_points(transform, quarter_turns), logits)
                 boxes, keypoints, scores = self.decode(outputs, transform, quarter_turns)
                 keep = ~inner_edge_cut(boxes, window.rect, image.size, EDGE_MARGIN / scale)
                 found.append((window.level, quarter_turns,
@@ -459,28 +438,6 @@ class FaceDetector:
         boxes, keypoints, scores = merge_windows(boxes, keypoints, scores, scales)
         tiny_and_unsure = (boxes[:, 2] - boxes[:, 0] < config.SMALL_FACE_PX) & (scores < config.SMALL_FACE_MIN_SCORE)
         return self.faces(boxes[~tiny_and_unsure], keypoints[~tiny_and_unsure], scores[~tiny_and_unsure])
-
-
-class Evidence:
-    """The anchors one level's windows scored, in photo pixels: where that level saw some sign of a face."""
-
-    def __init__(self):
-        self.points, self.scores = [], []
-
-    def add(self, points: np.ndarray, logits: np.ndarray) -> None:
-        logits = np.clip(np.asarray(logits, dtype=np.float64).reshape(-1), -config.RAW_SCORE_CLIP, config.RAW_SCORE_CLIP)
-        self.points.append(points)
-        self.scores.append(1.0 / (1.0 + np.exp(-logits)))
-
-    def most(self, rect) -> float:
-        """The highest score of an anchor inside `rect` (x0, y0, x1, y1), 0 where none is."""
-        x0, y0, x1, y1 = rect
-        most = 0.0
-        for points, scores in zip(self.points, self.scores):
-            inside = (points[:, 0] >= x0) & (points[:, 0] < x1) & (points[:, 1] >= y0) & (points[:, 1] < y1)
-            if inside.any():
-                most = max(most, float(scores[inside].max()))
-        return most
 
 
 def turn_min_score(level: int) -> float:

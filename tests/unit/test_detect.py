@@ -221,8 +221,7 @@ def test_a_tile_detection_comes_back_in_photo_pixels():
     regress = [0, 0, 48, 48, -12, -6, 12, -6, 0, 6, 0, 18, -24, 0, 24, 0]
     for score, calls in ((0.9, 4 + 1), (0.7, 4 + 4)):
         session = SequenceSession([raw_outputs([])] * 4 + [raw_outputs([(anchor, regress, score)])] + [raw_outputs([])] * 3)
-        detector = FaceDetector(session, FULL_RANGE, plan=lambda w, h, size: [whole_photo(w, h, size), tile],
-                                tile_evidence=0.0)  # every window runs: this fake sees faces only in the tile
+        detector = FaceDetector(session, FULL_RANGE, plan=lambda w, h, size: [whole_photo(w, h, size), tile])
         faces = run(detector.detect(Image.new("RGB", (800, 600))))
         # the whole photo in four turns finds nothing, so level 1 is looked at in four turns too, upright first;
         # a sure (>= UPRIGHT_SURE_SCORE), level face there says the photo is upright: its other turns are skipped
@@ -278,7 +277,7 @@ def test_a_square_seen_by_many_windows_and_cut_by_a_tile_edge_comes_out_once_whe
                 and w.rect[1] <= square[1] and square[3] <= w.rect[3]]
     assert cutting and whole_in
     session = SquareFinder()
-    faces = run(FaceDetector(session, FULL_RANGE, tile_evidence=0.0).detect(square_photo(size, square)))
+    faces = run(FaceDetector(session, FULL_RANGE).detect(square_photo(size, square)))
     assert session.calls == len(plan)  # the upright look found a sure, level face: no turned looks
     assert len(faces) == 1
     finest_px = 1 / (whole_in[0].level_size[0] / size[0])  # one model pixel of the tiles, in photo pixels
@@ -287,13 +286,13 @@ def test_a_square_seen_by_many_windows_and_cut_by_a_tile_edge_comes_out_once_whe
     np.testing.assert_allclose(faces[0].left_eye, [x0 + 48, y0 + 32], atol=1.5 * finest_px)
     # Without the inner-edge rule slivers survive as extra, partial faces.
     monkeypatch.setattr(detect_module, "EDGE_MARGIN", -1e9)
-    assert len(run(FaceDetector(SquareFinder(), FULL_RANGE, tile_evidence=0.0).detect(square_photo(size, square)))) >= 2
+    assert len(run(FaceDetector(SquareFinder(), FULL_RANGE).detect(square_photo(size, square)))) >= 2
 
 
 def test_a_face_at_the_photo_border_is_kept():
     size = (1600, 1200)
     square = (0, 300, 40, 340)  # touches the photo's left border, in tiles whose left edge is that border
-    faces = run(FaceDetector(SquareFinder(), FULL_RANGE, tile_evidence=0.0).detect(square_photo(size, square)))
+    faces = run(FaceDetector(SquareFinder(), FULL_RANGE).detect(square_photo(size, square)))
     assert len(faces) == 1
     np.testing.assert_allclose(faces[0].box, square, atol=3)
 
@@ -510,29 +509,3 @@ def test_stages_give_the_whole_photos_faces_then_what_detect_gives(models):
     final = run(models.detector.detect(image))
     assert [face.box.tolist() for face in stages[1][0]] == [face.box.tolist() for face in final]
     assert len(stages[0][0]) == 1 and stages[0][0][0].score > 0.6
-
-
-def test_tiles_run_only_where_the_coarser_level_saw_a_sign_of_a_face(models):
-    """The cascade (TILE_EVIDENCE_SCORE): a photo of a cat with one small face pasted in it skips the tiles where
-    the whole photo showed no sign of a face, and finds the face as running every tile does."""
-    from PIL import Image
-    from support import FIXTURES
-
-    face = Image.open(FIXTURES / "astronaut.jpg").convert("RGB").crop((150, 40, 300, 200)).resize((60, 64))
-    image = Image.open(FIXTURES / "chelsea_cat.jpg").convert("RGB").resize((1600, 1200))  # a real photo, no person
-    image.paste(face, (1200, 300))
-    detector = models.detector
-    every = run(type(detector)(detector.session, detector.spec, tile_evidence=0.0).detect(image))
-    found = run(detector.detect(image))
-    tiles = sum(1 for window in detector.plan(*image.size, detector.spec.input_size) if window.level > 0)
-    assert len(found) == len(every) == 1 and found[0].box.tolist() == every[0].box.tolist()
-    assert detector.skipped >= tiles // 3  # a third of the photo is never looked at closely (12 of 30 here)
-    assert 1200 < found[0].box[0] < 1260 and 300 < found[0].box[1] < 364
-
-
-def test_evidence_is_the_best_anchor_inside_a_rectangle():
-    evidence = detect_module.Evidence()
-    evidence.add(np.array([[10.0, 10.0], [50.0, 50.0], [90.0, 10.0]]), np.array([0.0, 2.0, -3.0]))
-    assert evidence.most((0, 0, 100, 100)) == pytest.approx(1 / (1 + math.exp(-2.0)))
-    assert evidence.most((0, 0, 20, 20)) == pytest.approx(0.5)
-    assert evidence.most((200, 200, 300, 300)) == 0.0
