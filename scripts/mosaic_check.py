@@ -7,9 +7,10 @@ turns) and looking upright only, side by side:
     .venv/bin/python -m scripts.mosaic_check [--limit 72]
 
 Prints recall and eye accuracy (the scorer's summary, with its breakdown by eye distance). Found with it
-(2026-12-04, open): two of the eight mosaics score a little higher upside down than upright at the
-whole-photo look (0.64 vs 0.52, 0.61 vs 0.58), their tiles then run upside down and lose 35 of 37 and 34 of
-38 faces: recall 0.623 as shipped against 0.909 upright only.
+(2026-12-04): two of the eight mosaics scored a little higher upside down than upright at the whole-photo
+look (0.645 vs 0.52, 0.612 vs 0.58), their tiles then ran upside down and lost 35 of 37 and 34 of 38 faces:
+recall 0.623 as shipped against 0.909 upright only. Fixed by detect.TURN_OVER_UPRIGHT_SCORE (level 1 decides
+such photos): 0.909 both ways.
 """
 
 from __future__ import annotations

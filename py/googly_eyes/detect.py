@@ -44,9 +44,17 @@ FINE_SCALE_SHARE = 0.75
 # every turn too before choosing; a turn is then taken only at TURN_MIN_SCORE_TILES, since tiles, seeing
 # more, also score false faces in wrong turns (measured: up to 0.67 on a photo of small faces, 0.70 for a
 # dog's head turned 270 degrees; the right turn scored 0.93-0.94). Otherwise the tiles run upright.
+# The whole photo cannot tell either when its upright look reaches TURN_MIN_SCORE too and another turn
+# scores higher but below TURN_OVER_UPRIGHT_SCORE: 12 MP mosaics of small upright faces scored 0.645 and
+# 0.612 upside down against 0.52 and 0.58 upright (scripts/mosaic_check.py), and their tiles, run upside
+# down, lost 35 of 37 faces. Level 1 then decides, and where it cannot either, the whole photo's best turn
+# is taken. On faces-dev turned (a quarter, a half, three quarters; rolled 30 and 60 degrees) the upright
+# look reached 0.5 in 150 of 432 photos, the right turn then scoring 0.71-0.97; 12 fell below 0.75 and
+# look at level 1 in every turn as well (11 of them rolled, not turned).
 QUARTER_TURNS = (0, 1, 2, 3)  # counter-clockwise, as seen on screen
 TURN_MIN_SCORE = 0.5
 TURN_MIN_SCORE_TILES = 0.85
+TURN_OVER_UPRIGHT_SCORE = 0.75
 # The turned looks are skipped when the upright look is sure of its faces (a score of at least
 # UPRIGHT_SURE_SCORE) and every face it found holds its eye line within LEVEL_ROLL_DEGREES of level: the
 # photo is upright. (A sideways photo's faces that BlazeFace finds upright anyway lie near 90 degrees.)
@@ -396,16 +404,21 @@ class FaceDetector:
         names = [self.spec.boxes_output, self.spec.scores_output]
         found = []  # (level, quarter turns, (boxes, keypoints, scores, scales)) per window and turn
         level, level_image, turn = None, None, 0
-        turns, best = self.quarter_turns, {}  # the turns still looked in; each turn's best logit so far
+        turns, best = self.quarter_turns, {}  # the turns still looked in; each turn's best logit in this level
+        whole_photos_turn = 0  # the whole photo's best turn, if it reached TURN_MIN_SCORE
         for window in self.plan(*image.size, self.spec.input_size):
             if window.level != level:  # the photo resized once per level; its tiles are cut from that
                 if level == 0:  # the whole photo seen, in every turn it was looked in: its faces first
                     yield self.merged(found, turn), False
                 if len(turns) > 1 and level is not None:  # a level seen in every turn: choose, if sure
-                    turn, sure = best_turn(best, turn_min_score(level))
-                    if sure or level >= 1:
+                    turn, sure = best_turn(best, **turn_needs(level))
+                    if level == 0:
+                        whole_photos_turn = turn
+                    if not sure and level >= 1:
+                        turn, sure = whole_photos_turn, True
+                    if sure:
                         turns = (turn,)
-                level = window.level
+                level, best = window.level, {}
                 level_image = image.resize(window.level_size, Image.Resampling.BILINEAR, reducing_gap=3.0)
             feeds, transform = self.prepare(level_image, window.level_rect(image.size))
             transform = in_photo_pixels(transform, window.level_size, image.size)
@@ -421,10 +434,11 @@ class FaceDetector:
                 found.append((window.level, quarter_turns,
                               (boxes[keep], keypoints[keep], scores[keep], np.full(keep.sum(), scale))))
                 if quarter_turns == 0 and len(turns) > 1 and self.upright_for_sure(keypoints, scores):
-                    turns = (0,)  # the whole photo, or a tile of level 1, says it is upright
+                    turns, turn = (0,), 0  # the whole photo, or a tile of level 1, says it is upright
                     break
         if len(turns) > 1:  # the plan ended while still looking in every turn
-            turn, _ = best_turn(best, turn_min_score(level))
+            turn, sure = best_turn(best, **turn_needs(level))
+            turn = turn if sure or level == 0 else whole_photos_turn
         yield self.merged(found, turn), True
 
     def merged(self, found: list, turn: int) -> list[Face]:
@@ -440,15 +454,25 @@ class FaceDetector:
         return self.faces(boxes[~tiny_and_unsure], keypoints[~tiny_and_unsure], scores[~tiny_and_unsure])
 
 
-def turn_min_score(level: int) -> float:
-    """The score a turn needs, after looking at `level` in every turn, to be taken for the finer levels."""
-    return TURN_MIN_SCORE if level == 0 else TURN_MIN_SCORE_TILES
+def turn_needs(level: int) -> dict:
+    """best_turn's scores a turn needs, after looking at `level` in every turn, to be taken for the finer
+    levels."""
+    if level == 0:
+        return {"min_score": TURN_MIN_SCORE, "over_upright_score": TURN_OVER_UPRIGHT_SCORE}
+    return {"min_score": TURN_MIN_SCORE_TILES}
 
 
-def best_turn(best_logits: dict[int, float], min_score: float = TURN_MIN_SCORE) -> tuple[int, bool]:
-    """(turn, sure): the quarter turn whose looks scored best, and whether that score reaches
-    `min_score`. Upright unless another turn beats it; upright when nothing is sure."""
+def best_turn(best_logits: dict[int, float], min_score: float = TURN_MIN_SCORE,
+              over_upright_score: float | None = None) -> tuple[int, bool]:
+    """(turn, sure): the quarter turn whose looks scored best if that score reaches `min_score` (upright
+    unless another turn beats it; upright when none reaches it), and whether it is sure of it. With
+    `over_upright_score`, a turn beating an upright look that reaches `min_score` too needs that score."""
+    def score(turn: int) -> float:
+        return 1.0 / (1.0 + math.exp(-min(best_logits[turn], config.RAW_SCORE_CLIP)))
+
     turn = max(best_logits, key=lambda k: (best_logits[k], k == 0))
-    logit = min(best_logits[turn], config.RAW_SCORE_CLIP)
-    sure = 1.0 / (1.0 + math.exp(-logit)) >= min_score
-    return (turn if sure else 0), sure
+    if score(turn) < min_score:
+        return 0, False
+    if over_upright_score is not None and turn != 0 and 0 in best_logits and score(0) >= min_score:
+        return turn, score(turn) >= over_upright_score
+    return turn, True

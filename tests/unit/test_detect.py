@@ -452,6 +452,12 @@ def test_best_turn_leaves_upright_only_for_a_clearly_better_turn():
     assert best_turn({0: -math.inf, 1: -math.inf, 2: -math.inf, 3: -math.inf}) == (0, False)  # a broken model
     assert best_turn({0: logit(0.2)}) == (0, False)  # upright only (benchmarks)
     assert best_turn({0: logit(0.2), 1: logit(0.7), 2: 0, 3: 0}, min_score=0.85) == (0, False)  # tiles: stricter
+    # the whole photo: a turn beating an upright look that reaches min_score too needs over_upright_score
+    mosaic = {0: logit(0.52), 1: logit(0.1), 2: logit(0.64), 3: logit(0.2)}
+    assert best_turn(mosaic, over_upright_score=0.75) == (2, False)
+    assert best_turn(mosaic) == (2, True)
+    assert best_turn({0: logit(0.52), 2: logit(0.8)}, over_upright_score=0.75) == (2, True)
+    assert best_turn({0: logit(0.45), 2: logit(0.64)}, over_upright_score=0.75) == (2, True)
 
 
 class SmallFaceFinder(UprightFinder):
@@ -477,6 +483,26 @@ def test_when_the_whole_photo_cannot_tell_the_next_level_is_looked_at_in_every_t
     # sure in turn 1; level 2 only in turn 1
     assert finder.found == [False, True, False, False] + [False, True, False, False] + [True]
     assert len(faces) == 1
+
+
+def test_a_turn_barely_beating_a_sure_upright_look_lets_level_1_decide():
+    """A 12 MP mosaic of small upright faces scored 0.64 upside down and 0.52 upright at the whole-photo
+    look: level 1 is then looked at in every turn, and its upright tile that is sure takes the tiles upright."""
+    level_face = lambda score: raw_outputs([(48 * 24 + 24, [0, 0, 48, 48, -12, -2, 12, -2, 0, 6, 0, 18, -24, 0, 24, 0],
+                                              score)])  # noqa: E731
+    nothing = raw_outputs([])
+    whole = [level_face(0.52), nothing, level_face(0.64), nothing]  # turns 0, 1, 2, 3
+    tile_a = [nothing] * 4  # every turn
+    tile_b = [level_face(0.9)]  # upright, sure and level: the other turns are skipped
+    tile_c = [level_face(0.9)]  # level 2: upright only
+    session = SequenceSession(whole + tile_a + tile_b + tile_c)
+    windows = [Window((0.0, 0.0, 800.0, 600.0), 0, (192, 144)), Window((0.0, 0.0, 200.0, 200.0), 1, (768, 576)),
+               Window((400.0, 300.0, 600.0, 500.0), 1, (768, 576)), Window((600.0, 400.0, 700.0, 500.0), 2, (1536, 1152))]
+    faces = run(FaceDetector(session, FULL_RANGE, plan=lambda w, h, size: windows).detect(Image.new("RGB", (800, 600))))
+    assert session.calls == 4 + 4 + 1 + 1
+    centres = sorted(((face.box[:2] + face.box[2:]) / 2).round().tolist() for face in faces)
+    assert [500, 400] in [[round(x / 10) * 10, round(y / 10) * 10] for x, y in centres]  # level 1's face
+    assert [650, 450] in [[round(x / 10) * 10, round(y / 10) * 10] for x, y in centres]  # level 2's face
 
 
 # config.SMALL_FACE_PX 24, SMALL_FACE_MIN_SCORE 0.75
