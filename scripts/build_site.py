@@ -535,22 +535,67 @@ def copy_vendor(node_modules: Path, pins: dict[str, str], out: Path) -> None:
 
 
 STDLIB_PREFIX = "/lib/python312.zip/"
+# Modules the site's Python never imports, left out of the standard library and the wheels it ships
+# (issue 15: bytes of a first visit; 1.7 MB of the standard library's 3.9, 0.6 MB of numpy's 3.3, 0.2 MB
+# of Pillow's 1.2, all gzip). Found by listing sys.modules after each call the worker answered through
+# the whole end-to-end suite (2026-12-04): 157 top-level modules; none below is among them, nor imported
+# by the modules that are in any way the app uses them. Small modules that used ones import lazily on
+# paths the app may reach (gzip, _strptime, queue, glob, uuid, gettext, sysconfig, _pylong, stringprep...)
+# are kept. A module here that something starts to import fails with ModuleNotFoundError in the tests;
+# tests/unit/test_build_site.py checks the app's own imports against this list.
+NEVER_IMPORTED = {
+    "stdlib": (
+        # tools for developers: tests, debuggers, profilers, docs, the REPL
+        "unittest", "doctest", "pdb", "bdb", "pydoc", "pydoc_data", "trace", "profile", "cProfile", "pstats",
+        "timeit", "tracemalloc", "tabnanny", "pyclbr", "symtable", "modulefinder", "compileall", "py_compile",
+        "zipapp", "difflib", "cmd", "rlcompleter", "pyodide.console", "this", "antigravity", "__hello__",
+        "__phello__",
+        # processes, servers and network protocols (a browser tab has none of them)
+        "multiprocessing", "concurrent.futures.process", "http", "urllib.request", "urllib.robotparser",
+        "xmlrpc", "wsgiref", "socketserver", "ftplib", "imaplib", "poplib", "smtplib", "nntplib", "telnetlib",
+        "cgi", "cgitb", "mailbox", "mailcap", "netrc", "webbrowser", "pty", "tty", "getpass", "crypt", "pipes",
+        "asyncio.windows_events", "asyncio.windows_utils", "asyncio.proactor_events", "ctypes.wintypes",
+        "ctypes.macholib", "ctypes._aix", "logging.handlers", "logging.config",
+        # file formats and command lines the app does not read
+        "xml", "plistlib", "configparser", "tomllib", "argparse", "optparse", "getopt", "aifc", "wave", "sunau",
+        "sndhdr", "chunk", "imghdr", "uu", "xdrlib", "shelve", "fileinput", "filecmp", "pickletools", "json.tool",
+        # pure-Python twins of modules built in (_datetime, _io, _abc)
+        "_pydatetime", "_pyio", "_py_abc",
+    ),
+    "numpy": (
+        "numpy.f2py", "numpy.fft", "numpy.polynomial", "numpy.testing", "numpy.typing", "numpy._pyinstaller",
+        "numpy.doc", "numpy.matlib", "numpy.lib.recfunctions", "numpy.ma.mrecords", "numpy.ma.timer_comparison",
+        "numpy.ma.testutils", "numpy.random._examples", "numpy._core._rational_tests", "numpy._core._umath_tests",
+        "numpy._core._struct_ufunc_tests", "numpy._core._operand_flag_tests",
+    ),
+    # FreeType (ImageFont falls back to its bitmap font without it) and desktop GUIs
+    "pillow": ("PIL._imagingft", "PIL.ImageTk", "PIL._imagingtk", "PIL._tkinter_finder", "PIL.ImageQt",
+               "PIL.ImageGrab", "PIL.ImageWin", "PIL.ImageShow"),
+}
 SITE_PACKAGES_PREFIX = "/lib/python3.12/site-packages/"
 
 
-def compile_python(pyodide_dir: Path, archive: Path, prefix: str) -> str:
+def compile_python(pyodide_dir: Path, archive: Path, prefix: str, never_imported: tuple[str, ...] = ()) -> str:
     """Rewrite a zip or wheel of Python source (already checked against its pin) as bytecode
-    compiled by Pyodide's own Python under Node; scripts/compile_python.mjs says why. Returns its
-    summary line."""
+    compiled by Pyodide's own Python under Node; scripts/compile_python.mjs says why. The modules
+    `never_imported` (dotted names, packages whole) are left out. Returns its summary line."""
     compiled = archive.with_name(archive.name + ".compiled")
     script = Path(__file__).resolve().parent / "compile_python.mjs"
-    result = subprocess.run(["node", str(script), str(pyodide_dir), str(archive), str(compiled), prefix],
-                            capture_output=True, text=True)
+    paths = [path for name in never_imported for path in module_paths(name)]
+    result = subprocess.run(["node", str(script), str(pyodide_dir), str(archive), str(compiled), prefix,
+                             json.dumps(paths)], capture_output=True, text=True)
     if result.returncode != 0 or not compiled.exists():
         raise BuildError(f"compiling {archive.name} to bytecode failed: {(result.stderr or result.stdout).strip()[-2000:]}")
     before, after = archive.stat().st_size, compiled.stat().st_size
     compiled.replace(archive)
     return f"{archive.name}: {result.stdout.strip()}; {before / 1e6:.2f} MB -> {after / 1e6:.2f} MB"
+
+
+def module_paths(name: str) -> list[str]:
+    """The archive paths a module's files start with: its .py, or a package's folder; a compiled
+    extension module (name.cpython-312-wasm32-emscripten.so) by its name and a dot."""
+    path = name.replace(".", "/")
+    return [path + ".py", path + "/", path + ".cpython-"]
 
 
 PRELOAD_PLACEHOLDER = "<!-- googly:preload"
@@ -747,9 +792,11 @@ def build_site(out: Path, repo: Path = REPO, wheel_sources=None) -> None:
     (pyodide_dir / wheel_name).write_bytes(wheel_bytes)
     lock_out = site_lock(lock, pyodide_dir / wheel_name)  # before compiling (see there)
     print("==> Python to bytecode (Pyodide's Python under Node)")
-    print("    " + compile_python(node_modules / "pyodide", pyodide_dir / "python_stdlib.zip", STDLIB_PREFIX))
+    print("    " + compile_python(node_modules / "pyodide", pyodide_dir / "python_stdlib.zip", STDLIB_PREFIX,
+                                  NEVER_IMPORTED["stdlib"]))
     for file_name in [*wheels, wheel_name]:
-        print("    " + compile_python(node_modules / "pyodide", pyodide_dir / file_name, SITE_PACKAGES_PREFIX))
+        print("    " + compile_python(node_modules / "pyodide", pyodide_dir / file_name, SITE_PACKAGES_PREFIX,
+                                      NEVER_IMPORTED.get(file_name.split("-")[0], ())))
     stamp_snapshot_key(out)
     record_compiled_sha256(lock_out, pyodide_dir)
     lock_out.to_json(pyodide_dir / "pyodide-lock.json", indent=1)

@@ -1,9 +1,11 @@
 // Compile Python source to bytecode for the browser, with Pyodide's own Python 3.12 under Node:
-//   node scripts/compile_python.mjs PYODIDE_DIR IN OUT PREFIX
+//   node scripts/compile_python.mjs PYODIDE_DIR IN OUT PREFIX [LEAVE_OUT_JSON]
 // IN is Pyodide's python_stdlib.zip or a wheel; OUT is the same archive with every module as a
 // sourceless .pyc. PREFIX is where the browser's Python finds the archive's files (for file names
 // in tracebacks): /lib/python312.zip/ for the standard library, /lib/python3.12/site-packages/ for
-// a wheel. Files only needed to build C extensions or check types (.pyi .pxd .h .a .c) are left out.
+// a wheel. Files only needed to build C extensions or check types (.pyi .pxd .h .a .c) are left out,
+// and so is every file whose path starts with one of LEAVE_OUT_JSON's strings (a JSON list: modules
+// the app never imports, see scripts/build_site.py's NEVER_IMPORTED).
 //
 // Why: Pyodide 0.27 ships its standard library and its numpy and Pillow wheels as source, so every
 // start of Python in the browser compiles each module it imports: most of a cold boot (starting
@@ -17,7 +19,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const [pyodideDir, input, output, prefix] = process.argv.slice(2);
+const [pyodideDir, input, output, prefix, leaveOut = '[]'] = process.argv.slice(2);
 if (!prefix) {
   console.error('usage: node scripts/compile_python.mjs PYODIDE_DIR IN OUT PREFIX');
   process.exit(2);
@@ -26,14 +28,16 @@ const { loadPyodide } = await import(pathToFileURL(join(resolve(pyodideDir), 'py
 const pyodide = await loadPyodide({ indexURL: resolve(pyodideDir) + '/', env: { PYTHONHASHSEED: '0' } });
 pyodide.FS.writeFile('/tmp/in.zip', readFileSync(input));
 pyodide.globals.set('prefix', prefix);
+pyodide.globals.set('leave_out_json', leaveOut);
 const summary = pyodide.runPython(`
-import importlib.util, marshal, sys, zipfile
+import importlib.util, json, marshal, sys, zipfile
 
 LEFT_OUT = ('.pyi', '.pxd', '.h', '.a', '.c')
+never_imported = tuple(json.loads(leave_out_json))
 compiled = left_out = 0
 with zipfile.ZipFile('/tmp/in.zip') as source, zipfile.ZipFile('/tmp/out.zip', 'w') as target:
     for entry in source.infolist():
-        if entry.filename.endswith(LEFT_OUT):
+        if entry.filename.endswith(LEFT_OUT) or (never_imported and entry.filename.startswith(never_imported)):
             left_out += 1
             continue
         data = source.read(entry.filename)

@@ -659,3 +659,33 @@ def test_every_model_is_loaded_at_boot_or_later_and_only_boot_models_are_preload
     assert set(build_site.BOOT_MODELS) == set(ROLES)
     manifest = json.loads((MODELS / "manifest.json").read_text())
     assert set(manifest["models"]) == set(build_site.BOOT_MODELS) | set(build_site.LATER_MODELS)
+
+
+# The command line (python -m googly_eyes) runs in CPython only; the page never imports it.
+CPYTHON_ONLY = {"cli.py", "__main__.py"}
+
+
+def test_the_apps_own_imports_are_not_left_out_of_the_site():
+    import ast
+    left_out = [name for names in build_site.NEVER_IMPORTED.values() for name in names]
+    sources = [path for path in (REPO / "py" / "googly_eyes").glob("*.py") if path.name not in CPYTHON_ONLY]
+    sources += list((REPO / "web").glob("*.py"))
+    assert len(sources) > 20
+    imported = set()
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                imported |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    assert "numpy" in imported and "PIL" in imported
+    clashes = sorted(name for name in imported for gone in left_out if name == gone or name.startswith(gone + "."))
+    assert clashes == []
+
+
+def test_left_out_modules_match_their_own_files_only():
+    paths = build_site.module_paths("uu")
+    assert not any("uuid.py".startswith(path) for path in paths)  # uu is left out, uuid kept
+    assert build_site.module_paths("numpy.fft") == ["numpy/fft.py", "numpy/fft/", "numpy/fft.cpython-"]
+    assert any("PIL/_imagingft.cpython-312-wasm32-emscripten.so".startswith(path)
+               for path in build_site.module_paths("PIL._imagingft"))
