@@ -127,9 +127,12 @@ DEFAULT_ANIMATION_SIZE = 720
 # quick to re-render); downloads are rendered at full resolution.
 PREVIEW_MAX_SIDE = 1600
 PREVIEW_QUALITY = 88  # previews are JPEG at this quality (PNG when the photo has transparency)
-# Decoded previews the page's worker keeps for instant re-renders (about 5 MB each at 1600 px); an older
-# one is decoded again from the original bytes when needed.
+# Decoded previews the page's worker keeps for instant re-renders (Pillow holds 4 bytes a pixel: up to 10 MB
+# each at 1600 px); an older one is decoded again from the original bytes when needed. At most PREVIEWS_KEPT
+# of them, and no more than PREVIEW_BYTES_KEPT together (the most recent one always): Pyodide's heap never
+# gives memory back, so what is kept here adds to the page's peak for good (issue 15 MH5).
 PREVIEWS_KEPT = 24
+PREVIEW_BYTES_KEPT = 40_000_000
 # Previews with a changed background (blurred, ...) kept for instant re-renders while the look changes.
 BACKGROUNDS_KEPT = 3
 # An eye added by hand on a photo without googly eyes starts with this radius (fraction of the short side).

@@ -233,9 +233,10 @@ class AnimationPlan:
 class Gallery:
     """The photos of one page, by the id the page gave each."""
 
-    def __init__(self, models: Models, previews_kept: int = config.PREVIEWS_KEPT):
+    def __init__(self, models: Models, previews_kept: int = config.PREVIEWS_KEPT,
+                 preview_bytes_kept: int = config.PREVIEW_BYTES_KEPT):
         self.models = models
-        self.previews_kept = previews_kept
+        self.previews_kept, self.preview_bytes_kept = previews_kept, preview_bytes_kept
         self.kept: dict[str, Kept] = {}
         self.previews: OrderedDict[str, tuple[Image.Image, float]] = OrderedDict()  # least recently used first
         self.picture: tuple[str, Image.Image] | None = None  # (name, image): the photo chosen as a background
@@ -245,8 +246,13 @@ class Gallery:
     def _keep_preview(self, photo_id: str, preview: tuple[Image.Image, float]) -> None:
         self.previews[photo_id] = preview
         self.previews.move_to_end(photo_id)
-        while len(self.previews) > self.previews_kept:
+        while len(self.previews) > 1 and (len(self.previews) > self.previews_kept
+                                          or self.preview_bytes() > self.preview_bytes_kept):
             self.previews.popitem(last=False)
+
+    def preview_bytes(self) -> int:
+        """What the kept previews' pixels take (Pillow: 4 bytes a pixel, RGB too)."""
+        return sum(image.width * image.height * 4 for image, _ in self.previews.values())
 
     def _kept(self, photo_id: str) -> Kept:
         kept = self.kept.get(photo_id)

@@ -65,6 +65,17 @@ def test_a_preview_let_go_is_asked_for_and_decoded_again(models):
     assert again["eyes"] == first["eyes"] and gallery.memory() == {"photos": 2, "previews": 1, "masks": 0}
 
 
+
+def test_previews_are_kept_within_a_byte_budget_the_newest_always(models):
+    # astronaut.jpg is 512 x 512: 1 MB of preview at Pillow's 4 bytes a pixel
+    gallery = Gallery(models, previews_kept=24, preview_bytes_kept=2_500_000)
+    for index in range(4):
+        run(gallery.analyse(f"p{index}", ASTRONAUT, "astronaut.jpg", VIEW))
+    assert list(gallery.previews) == ["p2", "p3"] and gallery.preview_bytes() == 2 * 512 * 512 * 4
+    tiny = Gallery(models, previews_kept=24, preview_bytes_kept=1)
+    run(tiny.analyse("p1", ASTRONAUT, "astronaut.jpg", VIEW))
+    assert list(tiny.previews) == ["p1"]  # the photo being looked at keeps its preview
+
 def test_unknown_or_forgotten_photos_and_bad_looks_fail_plainly(gallery):
     with pytest.raises(GalleryError) as unknown:
         gallery.render("nope", VIEW)
