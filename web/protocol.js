@@ -57,7 +57,7 @@
  * Page options (from the page's ?query, for benchmarks) and where the site is.
  * @typedef {object} BootRequest
  * @property {string} base  the page's URL: the worker resolves models/ and vendor/ against it
- * @property {string | null} threads  "1" or "2": at most this many onnxruntime-web threads
+ * @property {string | null} threads  a number: at most this many onnxruntime-web threads (models.ort_threads)
  * @property {string | null} model  another face detector file the manifest pins
  * @property {string | null} mesh  another face landmarker file the manifest pins
  * @property {string | null} export  "pillow": downloads made by Pillow instead of the canvas

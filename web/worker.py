@@ -24,7 +24,7 @@ from animation_export import export_animation
 from canvas_export import export_on_canvas
 from googly_eyes import __version__
 from googly_eyes.gallery import Gallery, export_with_pillow, timed
-from googly_eyes.models import WARM_UP_STEPS, load_models, open_later, time_detector, warm_up_step
+from googly_eyes.models import WARM_UP_STEPS, load_models, open_later, ort_threads, time_detector, warm_up_step
 from googly_eyes.photo import PhotoError
 from googly_eyes.pipeline import analyse_photo
 from js_bridge import answer, failed, fetch_bytes, js_bytes, js_object, request_of
@@ -57,9 +57,9 @@ async def boot(request):
     try:
         from pyscript.js_modules import ort  # pyscript.toml [js_modules.worker]: no eval needed
         manifest = json.loads(await fetch_bytes(js.URL.new("./models/manifest.json", base).href))
-        threads = 2 if js.crossOriginIsolated and js.navigator.hardwareConcurrency >= 2 else 1
-        if str(options.get("threads")) in ("1", "2"):
-            threads = min(threads, int(options["threads"]))
+        asked = str(options.get("threads"))
+        threads = ort_threads(int(js.navigator.hardwareConcurrency or 1), bool(js.crossOriginIsolated),
+                              int(asked) if asked.isdigit() else None)
         ort_web.configure(ort, js.URL.new("./vendor/ort/", base).href, threads)
 
         async def read_model(file_name):

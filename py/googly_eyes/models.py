@@ -111,6 +111,19 @@ def load_native_models(models_dir: Path, threads: int = 1, overrides: dict | Non
     return build_models(manifest, sessions, files)
 
 
+def ort_threads(cores: int, isolated: bool, asked: int | None = None) -> int:
+    """onnxruntime-web's threads in the page: half the cores, at least 2 and at most 4; one without
+    cross-origin isolation (threads need SharedArrayBuffer) or with one core; `asked` (?threads=N) only
+    lowers it. Measured on 2 cores: 2 threads beat 1 (docs/PERFORMANCE.md, "Models and threads"), so 2 stay
+    there. Reasoned for more cores (this machine has 2): BlazeFace's 192 x 192 runs take ~10 ms, where more
+    than 4 threads mostly wait on each other, and half the cores stay for the page, the Python between runs
+    (~25 % of the detector's time) and the browser; onnxruntime-web's own default is min(4, cores / 2) too."""
+    if not isolated or cores < 2:
+        return 1
+    threads = max(2, min(4, cores // 2))
+    return max(1, min(threads, asked)) if asked else threads
+
+
 WARM_UP_STEPS = 16  # idle-time warm-up steps after boot (warm_up_step); about 1.5-2.5 s of one core in all
 
 

@@ -50,6 +50,12 @@ def main() -> int:
     parser.add_argument("--query", default="", help="appended to the page's URL")
     parser.add_argument("--quick", action="store_true", help="the benchmark's --quick photos (14 + 2 of 12 MP)")
     parser.add_argument("--json", type=Path, help="also write the rows here")
+    parser.add_argument("--verbose", action="store_true", help="the renderer's memory after each download")
+    parser.add_argument("--no-service-worker", action="store_true",
+                        help="no service worker (Playwright blocks it): no offline precache during the run")
+    parser.add_argument("--no-snapshot", action="store_true",
+                        help="hide Cache Storage from the page, so it makes no Python snapshot for the next boot "
+                             "(engine.js prepareNextBoot; to see what making one costs)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -67,7 +73,10 @@ def main() -> int:
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-                context = browser.new_context(accept_downloads=True)
+                context = browser.new_context(accept_downloads=True,
+                                              service_workers="block" if args.no_service_worker else "allow")
+                if args.no_snapshot:
+                    context.add_init_script("delete Window.prototype.caches; delete window.caches;")
                 page = context.new_page()
                 log(f"{len(dev)} photos + {len(big)} of 12 MP; {len(export_names)} downloads")
                 phase("boot", rows, page, lambda: (page.goto(url + args.query), wait_ready(page), time.sleep(4)))
@@ -85,6 +94,10 @@ def main() -> int:
                         with page.expect_download(timeout=PHOTO_TIMEOUT_MS):
                             button.click()
                         page.wait_for_function(f"window.googly.exports.length >= {index + 1}", timeout=PHOTO_TIMEOUT_MS)
+                        if args.verbose:
+                            now = max((rss for renderer, rss in MemorySampler.processes() if renderer), default=0)
+                            log(f"    after {name}: renderer {now / MB:.0f} MB, snapshot made: "
+                                f"{page.evaluate('window.googly.snapshot !== null')}")
                 phase("downloads", rows, page, downloads)
                 phase("idle 10 s", rows, page, lambda: time.sleep(10))
                 context.close()

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from googly_eyes.inference import open_native_session
-from googly_eyes.models import ModelError, checked, load_models, time_detector
+from googly_eyes.models import ModelError, checked, load_models, ort_threads, time_detector
 from support import MODELS, run
 
 MANIFEST = json.loads((MODELS / "manifest.json").read_text())
@@ -62,3 +62,13 @@ def test_a_warm_up_step_runs_the_models_a_first_photo_needs(models, monkeypatch)
     run(warm_up_step(models, 1))
     assert runs["detector"] >= 5 and "landmarker" not in runs and "blendshapes" not in runs
     assert 8 <= WARM_UP_STEPS <= 40  # a few seconds of one core at most
+
+
+@pytest.mark.parametrize("cores, isolated, asked, threads", [
+    (2, True, None, 2),  # this machine: 2 measured faster than 1
+    (4, True, None, 2), (6, True, None, 3), (8, True, None, 4), (32, True, None, 4),  # half, at most 4
+    (8, False, None, 1), (1, True, None, 1),  # no SharedArrayBuffer, or one core
+    (8, True, 1, 1), (8, True, 2, 2), (2, True, 4, 2), (8, True, 0, 4),  # ?threads=N only lowers it
+])
+def test_onnxruntime_web_threads_follow_the_cores(cores, isolated, asked, threads):
+    assert ort_threads(cores, isolated, asked) == threads
