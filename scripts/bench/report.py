@@ -276,7 +276,12 @@ def batch_section(run: dict) -> list[str]:
              f"**{batch['memory_renderer_peak'] / 1e6:.0f} MB** resident, all of Chromium's processes at "
              f"{batch['memory_all_peak'] / 1e6:.0f} MB ({batch['memory_samples']} samples of /proc, every 200 ms). "
              "`performance.measureUserAgentSpecificMemory()` was tried: each call takes 60 s here "
-             "(onnxruntime-web's wasm threads never answer) and leaves their memory out.", ""]
+             "(onnxruntime-web's wasm threads never answer) and leaves their memory out. Phase by phase (boot, "
+             "batch, downloads, idle; with the Python worker's own wasm and malloc bytes): "
+             "`.venv/bin/python -m scripts.bench.memory [--no-snapshot] [--no-service-worker]`. Measured with it "
+             "(2026-12-04): the renderer holds 164 MB for an empty page, Pyodide with numpy, Pillow and googly_eyes "
+             "add ~150 MB and onnxruntime-web's runtime ~180 MB (its three sessions ~20 of them): ~500-600 MB at "
+             "ready before any photo, so the issue's 600 MB cannot hold with both runtimes in one page.", ""]
     failed = len(dropped) - len(done)
     if failed:
         lines += [f"{failed} photo(s) failed in the page.", ""]
