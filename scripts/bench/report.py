@@ -278,10 +278,7 @@ def batch_section(run: dict) -> list[str]:
              "`performance.measureUserAgentSpecificMemory()` was tried: each call takes 60 s here "
              "(onnxruntime-web's wasm threads never answer) and leaves their memory out. Phase by phase (boot, "
              "batch, downloads, idle; with the Python worker's own wasm and malloc bytes): "
-             "`.venv/bin/python -m scripts.bench.memory [--no-snapshot] [--no-service-worker]`. Measured with it "
-             "(2026-12-04): the renderer holds 164 MB for an empty page, Pyodide with numpy, Pillow and googly_eyes "
-             "add ~150 MB and onnxruntime-web's runtime ~180 MB (its three sessions ~20 of them): ~500-600 MB at "
-             "ready before any photo, so the issue's 600 MB cannot hold with both runtimes in one page.", ""]
+             "`.venv/bin/python -m scripts.bench.memory [--no-snapshot] [--no-service-worker]`.", ""]
     failed = len(dropped) - len(done)
     if failed:
         lines += [f"{failed} photo(s) failed in the page.", ""]
