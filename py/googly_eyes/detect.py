@@ -62,6 +62,14 @@ TURN_OVER_UPRIGHT_SCORE = 0.75
 # not tell: from that tile on, the level's tiles are looked at upright only.
 UPRIGHT_SURE_SCORE = 0.85
 LEVEL_ROLL_DEGREES = 30.0
+# Fewer model runs (issue 15): in a photo the whole-photo look found upright for sure (above), a tile of level
+# 2 or finer runs only where the level above it saw some sign of a face, an anchor inside the tile scoring at
+# least TILE_EVIDENCE_SCORE (a face too small for that level still lifts its anchors). Level 1 always runs
+# whole: the whole photo is too coarse to show a sign of the smallest faces (a face with eyes 15 px apart in a
+# 1600 px photo lifted its anchors to 0.02 there, to 0.42 in level 1). Photos not upright for sure run every
+# tile: a face rolled far from upright lifts the coarser level's anchors too little (tried on every photo and
+# from level 1: faces-dev rolled 60 degrees lost recall 0.955 -> 0.905). 0 runs every tile.
+TILE_EVIDENCE_SCORE = 0.05
 
 
 @dataclass(frozen=True)
@@ -343,12 +351,15 @@ class FaceDetector:
     """
 
     def __init__(self, session, spec: DetectorSpec, min_score: float = config.MIN_FACE_SCORE,
-                 plan=plan_windows, quarter_turns: tuple[int, ...] = QUARTER_TURNS):
+                 plan=plan_windows, quarter_turns: tuple[int, ...] = QUARTER_TURNS,
+                 tile_evidence: float = TILE_EVIDENCE_SCORE):
         self.session = session
         self.spec = spec
         self.min_score = min_score
         self.plan = plan  # (width, height, input_size) -> list[tiles.Window]
         self.quarter_turns = quarter_turns  # the whole photo's looks; (0,): upright only (benchmarks compare)
+        self.tile_evidence = tile_evidence  # TILE_EVIDENCE_SCORE; 0: every tile runs (benchmarks compare)
+        self.skipped = 0  # tiles the last detection did not run
         self.anchors = make_anchors(spec)
 
     def prepare(self, image: Image.Image, source=None) -> tuple[dict[str, np.ndarray], Letterbox]:
@@ -371,6 +382,13 @@ class FaceDetector:
             keypoints = unturned(keypoints, quarter_turns, size)
         return (transform.to_image(boxes.reshape(-1, 2, 2)).reshape(-1, 4), transform.to_image(keypoints),
                 scores)
+
+    def anchor_points(self, transform: Letterbox, quarter_turns: int) -> np.ndarray:
+        """Where each anchor of a window's (turned) input lies in the photo."""
+        points = self.anchors * self.spec.input_size
+        if quarter_turns % 4:
+            points = unturned(points, quarter_turns, self.spec.input_size)
+        return transform.to_image(points)
 
     def upright_for_sure(self, keypoints: np.ndarray, scores: np.ndarray) -> bool:
         """Whether the upright look's faces say the photo is upright (UPRIGHT_SURE_SCORE explains)."""
@@ -400,14 +418,19 @@ class FaceDetector:
         face, as `detect` gives them.
 
         The whole photo (level 0; and level 1 when level 0 cannot tell) is looked at in every quarter
-        turn, the finer levels in the turn that scored best (QUARTER_TURNS explains why)."""
+        turn, the finer levels in the turn that scored best (QUARTER_TURNS explains why); in a photo upright
+        for sure, the tiles of level 2 on only where level above saw a sign of a face (TILE_EVIDENCE_SCORE)."""
         names = [self.spec.boxes_output, self.spec.scores_output]
         found = []  # (level, quarter turns, (boxes, keypoints, scores, scales)) per window and turn
         level, level_image, turn = None, None, 0
         turns, best = self.quarter_turns, {}  # the turns still looked in; each turn's best logit in this level
         whole_photos_turn = 0  # the whole photo's best turn, if it reached TURN_MIN_SCORE
+        cascade = False  # whether tiles run only where the level above saw a sign of a face (TILE_EVIDENCE_SCORE)
+        seen, seeing = Evidence(), Evidence()  # where the level above saw signs of faces, and this level
+        self.skipped = 0
         for window in self.plan(*image.size, self.spec.input_size):
             if window.level != level:  # the photo resized once per level; its tiles are cut from that
+                seen, seeing = seeing, Evidence()
                 if level == 0:  # the whole photo seen, in every turn it was looked in: its faces first
                     yield self.merged(found, turn), False
                 if len(turns) > 1 and level is not None:  # a level seen in every turn: choose, if sure
@@ -420,6 +443,9 @@ class FaceDetector:
                         turns = (turn,)
                 level, best = window.level, {}
                 level_image = image.resize(window.level_size, Image.Resampling.BILINEAR, reducing_gap=3.0)
+            if cascade and window.level >= 2 and seen.most(window.rect) < self.tile_evidence:
+                self.skipped += 1  # no sign of a face here at the coarser level
+                continue
             feeds, transform = self.prepare(level_image, window.level_rect(image.size))
             transform = in_photo_pixels(transform, window.level_size, image.size)
             scale = min(transform.scale_x, transform.scale_y)
@@ -429,12 +455,15 @@ class FaceDetector:
                 logits = np.asarray(outputs[1], dtype=np.float64)
                 best[quarter_turns] = max(best.get(quarter_turns, -np.inf),
                                           float(np.max(logits, initial=-np.inf, where=np.isfinite(logits))))
+                if cascade:  # (from level 1 on, in a photo upright for sure)
+                    seeing.add(self.anchor_points(transform, quarter_turns), logits)
                 boxes, keypoints, scores = self.decode(outputs, transform, quarter_turns)
                 keep = ~inner_edge_cut(boxes, window.rect, image.size, EDGE_MARGIN / scale)
                 found.append((window.level, quarter_turns,
                               (boxes[keep], keypoints[keep], scores[keep], np.full(keep.sum(), scale))))
                 if quarter_turns == 0 and len(turns) > 1 and self.upright_for_sure(keypoints, scores):
                     turns, turn = (0,), 0  # the whole photo, or a tile of level 1, says it is upright
+                    cascade = window.level == 0 and self.tile_evidence > 0  # the whole photo is upright
                     break
         if len(turns) > 1:  # the plan ended while still looking in every turn
             turn, sure = best_turn(best, **turn_needs(level))
@@ -452,6 +481,28 @@ class FaceDetector:
         boxes, keypoints, scores = merge_windows(boxes, keypoints, scores, scales)
         tiny_and_unsure = (boxes[:, 2] - boxes[:, 0] < config.SMALL_FACE_PX) & (scores < config.SMALL_FACE_MIN_SCORE)
         return self.faces(boxes[~tiny_and_unsure], keypoints[~tiny_and_unsure], scores[~tiny_and_unsure])
+
+
+class Evidence:
+    """The anchors one level's windows scored, in photo pixels: where that level saw some sign of a face."""
+
+    def __init__(self):
+        self.points, self.scores = [], []
+
+    def add(self, points: np.ndarray, logits: np.ndarray) -> None:
+        logits = np.clip(np.asarray(logits, dtype=np.float64).reshape(-1), -config.RAW_SCORE_CLIP, config.RAW_SCORE_CLIP)
+        self.points.append(points)
+        self.scores.append(1.0 / (1.0 + np.exp(-logits)))
+
+    def most(self, rect) -> float:
+        """The highest score of an anchor inside `rect` (x0, y0, x1, y1), 0 where none is."""
+        x0, y0, x1, y1 = rect
+        most = 0.0
+        for points, scores in zip(self.points, self.scores):
+            inside = (points[:, 0] >= x0) & (points[:, 0] < x1) & (points[:, 1] >= y0) & (points[:, 1] < y1)
+            if inside.any():
+                most = max(most, float(scores[inside].max()))
+        return most
 
 
 def turn_needs(level: int) -> dict:

@@ -277,7 +277,7 @@ def test_a_square_seen_by_many_windows_and_cut_by_a_tile_edge_comes_out_once_whe
                 and w.rect[1] <= square[1] and square[3] <= w.rect[3]]
     assert cutting and whole_in
     session = SquareFinder()
-    faces = run(FaceDetector(session, FULL_RANGE).detect(square_photo(size, square)))
+    faces = run(FaceDetector(session, FULL_RANGE, tile_evidence=0.0).detect(square_photo(size, square)))
     assert session.calls == len(plan)  # the upright look found a sure, level face: no turned looks
     assert len(faces) == 1
     finest_px = 1 / (whole_in[0].level_size[0] / size[0])  # one model pixel of the tiles, in photo pixels
@@ -286,13 +286,13 @@ def test_a_square_seen_by_many_windows_and_cut_by_a_tile_edge_comes_out_once_whe
     np.testing.assert_allclose(faces[0].left_eye, [x0 + 48, y0 + 32], atol=1.5 * finest_px)
     # Without the inner-edge rule slivers survive as extra, partial faces.
     monkeypatch.setattr(detect_module, "EDGE_MARGIN", -1e9)
-    assert len(run(FaceDetector(SquareFinder(), FULL_RANGE).detect(square_photo(size, square)))) >= 2
+    assert len(run(FaceDetector(SquareFinder(), FULL_RANGE, tile_evidence=0.0).detect(square_photo(size, square)))) >= 2
 
 
 def test_a_face_at_the_photo_border_is_kept():
     size = (1600, 1200)
     square = (0, 300, 40, 340)  # touches the photo's left border, in tiles whose left edge is that border
-    faces = run(FaceDetector(SquareFinder(), FULL_RANGE).detect(square_photo(size, square)))
+    faces = run(FaceDetector(SquareFinder(), FULL_RANGE, tile_evidence=0.0).detect(square_photo(size, square)))
     assert len(faces) == 1
     np.testing.assert_allclose(faces[0].box, square, atol=3)
 
@@ -535,3 +535,56 @@ def test_stages_give_the_whole_photos_faces_then_what_detect_gives(models):
     final = run(models.detector.detect(image))
     assert [face.box.tolist() for face in stages[1][0]] == [face.box.tolist() for face in final]
     assert len(stages[0][0]) == 1 and stages[0][0][0].score > 0.6
+
+
+def test_evidence_is_the_best_anchor_inside_a_rectangle():
+    evidence = detect_module.Evidence()
+    evidence.add(np.array([[10.0, 10.0], [50.0, 50.0], [90.0, 10.0]]), np.array([0.0, 2.0, -3.0]))
+    assert evidence.most((0, 0, 100, 100)) == pytest.approx(1 / (1 + math.exp(-2.0)))
+    assert evidence.most((0, 0, 20, 20)) == pytest.approx(0.5)
+    assert evidence.most((200, 200, 300, 300)) == 0.0
+
+
+class UnsureSquareFinder(SquareFinder):
+    """SquareFinder, but never sure of its square (0.7 < UPRIGHT_SURE_SCORE)."""
+
+    def run(self, output_names, feeds):
+        boxes, scores = super().run(output_names, feeds)
+        scores[scores > 0] = logit(0.7)
+        return boxes, scores
+
+
+def test_tiles_of_a_photo_upright_for_sure_run_only_where_the_whole_photo_saw_a_sign_of_a_face():
+    """The cascade (TILE_EVIDENCE_SCORE): the whole photo finds a sure, level face, so the tiles run only
+    where its anchors scored; the face comes out as when every tile runs. A photo not upright for sure
+    runs every tile."""
+    size, square = (1600, 1200), (200, 300, 500, 600)
+    plan = plan_windows(*size)
+    every = run(FaceDetector(SquareFinder(), FULL_RANGE, tile_evidence=0.0).detect(square_photo(size, square)))
+    session = SquareFinder()
+    detector = FaceDetector(session, FULL_RANGE)
+    faces = run(detector.detect(square_photo(size, square)))
+    assert [face.box.tolist() for face in faces] == [face.box.tolist() for face in every]
+    assert 0 < detector.skipped and session.calls == len(plan) - detector.skipped
+    unsure = UnsureSquareFinder()
+    detector = FaceDetector(unsure, FULL_RANGE)
+    run(detector.detect(square_photo(size, square)))
+    assert detector.skipped == 0 and unsure.calls >= len(plan)
+
+
+def test_a_small_face_beside_a_big_upright_one_is_found_with_the_cascade(models):
+    """A real photo (a cat: no person) with a big face and a small one pasted in: the whole photo is upright
+    for sure, a third of its tiles are skipped, and both faces come out as when every tile runs."""
+    from support import FIXTURES
+
+    astronaut = Image.open(FIXTURES / "astronaut.jpg").convert("RGB").crop((150, 40, 300, 200))
+    image = Image.open(FIXTURES / "chelsea_cat.jpg").convert("RGB").resize((1600, 1200))
+    image.paste(astronaut.resize((600, 640)), (100, 100))
+    image.paste(astronaut.resize((60, 64)), (1200, 800))
+    detector = models.detector
+    every = run(type(detector)(detector.session, detector.spec, tile_evidence=0.0).detect(image))
+    found = run(detector.detect(image))
+    tiles = sum(1 for window in detector.plan(*image.size, detector.spec.input_size) if window.level > 0)
+    assert [face.box.tolist() for face in found] == [face.box.tolist() for face in every]
+    assert len(found) == 2 and any(1200 < face.box[0] < 1260 and 800 < face.box[1] < 864 for face in found)
+    assert detector.skipped >= tiles // 3
