@@ -6,3 +6,10 @@ interface Window {
   googlyProfile?: (runs: number, photo?: Uint8Array) => Promise<import('../web/protocol.js').TimeModelAnswer>;
   googlyMemory?: () => Promise<import('../web/protocol.js').MemoryAnswer>;
 }
+
+// Breakout box (Chromium): a camera track's frames as a stream of VideoFrames. Not in TypeScript's DOM
+// library yet (https://w3c.github.io/mediacapture-transform/).
+declare class MediaStreamTrackProcessor {
+  constructor(init: { track: MediaStreamTrack; maxBufferSize?: number });
+  readonly readable: ReadableStream<VideoFrame>;
+}

@@ -59,16 +59,50 @@ def subpath_url(site):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's `chromium` package "
                     "(./dev test does this) or set CHROMIUM to its path.")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def camera_clip(tmp_path_factory, models):
+    """A 3 s test clip for the fake camera (scripts/camera_clip.py) of the public-domain astronaut, its ground
+    truth the photo pipeline's own eyes on the photo (the core is the reference the camera mode must match)."""
+    from PIL import Image
+
+    from googly_eyes.pipeline import analyse_photo
+    from scripts.camera_clip import write_clip
+    from support import FIXTURES, run
+
+    data = (FIXTURES / "astronaut.jpg").read_bytes()
+    faces = run(analyse_photo(data, "astronaut.jpg", models)).faces
+    truth = [{"box": face.box.tolist(), "right_eye": list(face.right.centre), "left_eye": list(face.left.centre)}
+             for face in faces]
+    clip = tmp_path_factory.mktemp("camera") / "astronaut.y4m"
+    write_clip(Image.open(FIXTURES / "astronaut.jpg"), truth, clip, frames=90)
+    return clip
+
+
+@pytest.fixture(scope="session")
+def camera_browser(playwright, camera_clip):
+    """Chromium with a fake camera that plays `camera_clip`, and says yes when a page asks for it."""
+    args = CHROMIUM_ARGS + ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                            f"--use-file-for-fake-video-capture={camera_clip}"]
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
+    yield browser
+    browser.close()
 
 
 class Downloaded(NamedTuple):
@@ -127,9 +161,8 @@ class AppPage:
                 if urlsplit(url)[:2] != origin and not url.startswith(("blob:", "data:"))]
 
 
-@pytest.fixture
-def open_app(browser):
-    """Open the app in a fresh context; after the test, assert nothing left the page's origin."""
+def app_opener(browser):
+    """open_app's opener for `browser`, and the pages it opened."""
     pages = []
 
     def opener(url, init_script: str | None = None, **context_options):
@@ -141,8 +174,27 @@ def open_app(browser):
         pages.append(app)
         return app.open()
 
-    yield opener
+    return opener, pages
+
+
+def close_and_check(pages):
     for app in pages:
         foreign = app.foreign_requests()
         app.context.close()
         assert foreign == [], f"requests left the page's origin: {foreign}"
+
+
+@pytest.fixture
+def open_app(browser):
+    """Open the app in a fresh context; after the test, assert nothing left the page's origin."""
+    opener, pages = app_opener(browser)
+    yield opener
+    close_and_check(pages)
+
+
+@pytest.fixture
+def open_camera_app(camera_browser):
+    """open_app in the browser with the fake camera (camera_browser)."""
+    opener, pages = app_opener(camera_browser)
+    yield opener
+    close_and_check(pages)
