@@ -13,6 +13,7 @@ import { SPEC, lookProblems, savedDefaults } from './settings.js';
 import { $, addOptions, applyRange } from './dom.js';
 import { arrived, clipboardImages, readableFile, takeSharedFiles } from './intake.js';
 import { AnimationChoices, cancelAnimation, makeAnimation, wasCancelled } from './animations.js';
+import { CameraView } from './camera-view.js';
 
 /** @typedef {import('./settings.js').Look} Look */
 /** @typedef {import('./protocol.js').View} View */
@@ -884,6 +885,27 @@ pasteButton.addEventListener('click', () => clipboardImages().then(enqueue, (err
 
 // Opened by a share from another app (sw.js kept the files): they join the queue like a drop.
 takeSharedFiles().then((arrival) => { if (arrival) take(arrival); }, (error) => announce(`The shared photos could not be opened: ${error}`));
+
+// The camera mode: its googly eyes follow the look the photos get by default.
+const cameraButton = $('#camera-button', HTMLButtonElement);
+const cameraView = new CameraView({
+  dialog: $('#camera', HTMLDialogElement), video: $('#camera-video', HTMLVideoElement),
+  canvas: $('#camera-canvas', HTMLCanvasElement), stage: $('#camera-stage', HTMLElement),
+  status: $('#camera-status', HTMLElement), snapshot: $('#camera-snapshot', HTMLButtonElement),
+  close: $('#camera-close', HTMLButtonElement), retry: $('#camera-retry', HTMLButtonElement),
+}, {
+  kit: async () => {
+    const answer = await ready().cameraKit(look.defaults);
+    if (!answer.ok) throw new Error(answer.error.message);
+    return answer;
+  },
+  addPhoto: (file) => enqueue([file]),
+  announce,
+});
+cameraButton.addEventListener('click', () => cameraView.enter());
+window.addEventListener('googly:ready', () => { cameraButton.disabled = false; }, { once: true });
+window.googly.camera = () => ({ ...cameraView.stats, faces: cameraView.faces.size, open: cameraView.open,
+  live: Boolean(cameraView.camera?.stream) });
 
 updateOutputControls();
 // From here on drops are accepted (they wait for Python if it is still loading): benchmarks read this mark.

@@ -270,6 +270,14 @@ export class Engine {
     return this.schedule(() => this.calls.forget({ id }), true);
   }
 
+  /**
+   * The camera mode's kit for these settings (googly_eyes.camera.camera_kit).
+   * @param {import('./settings.js').Look} settings
+   */
+  cameraKit(settings) {
+    return this.schedule(() => this.calls.camera({ view: { settings } }), true);
+  }
+
   // For scripts/bench/soak.py: the worker's memory.
   memory() {
     return this.schedule(() => this.calls.memory(), true);

@@ -368,6 +368,29 @@
  * @property {(request: WarmUpRequest) => Promise<WarmUpAnswer>} warm_up
  * @property {(request: TimeModelRequest) => Promise<TimeModelAnswer>} time_model
  * @property {() => Promise<MemoryAnswer>} memory
+ * @property {(request: CameraRequest) => Promise<CameraKit | Failed>} camera
+ */
+
+/**
+ * @typedef {object} CameraRequest
+ * @property {{settings: import('./settings.js').Look}} view  the settings the camera's googly eyes follow
+ */
+
+/**
+ * What the camera mode draws its googly eyes with (googly_eyes.camera.camera_kit).
+ * @typedef {object} CameraKit
+ * @property {true} ok
+ * @property {Uint8Array<ArrayBuffer>} still  PNG: one eye under its pupil, radius `radius`, centred in `size` px
+ * @property {Uint8Array<ArrayBuffer> | null} above  PNG: what goes over the pupil, or null
+ * @property {number} size
+ * @property {number} radius
+ * @property {PupilLook} look
+ * @property {number} gamma
+ * @property {string} sizing  "distance" or "eye_width"
+ * @property {number} eyeWidthPerEyeDistance
+ * @property {{pupilFraction: number, params: import('./physics.js').PupilParams, start: number[]}[]} slots
+ *   per face in order of appearance, right eye then left
+ * @property {import('./physics.js').PhysicsConstants} physics
  */
 
 /**
@@ -443,6 +466,7 @@
  * @property {object[]} photos  app.js's photos, in the order added
  * @property {boolean} idle  true once the photos dropped so far are done
  * @property {SnapshotReport | null} snapshot
+ * @property {() => object} [camera]  the camera mode now: frames analysed and drawn, the last frame's faces
  */
 
 /**

@@ -23,7 +23,8 @@ import ort_web
 from animation_export import export_animation
 from canvas_export import export_on_canvas
 from googly_eyes import __version__
-from googly_eyes.gallery import Gallery, export_with_pillow, timed
+from googly_eyes.camera import camera_kit
+from googly_eyes.gallery import Gallery, export_with_pillow, timed, view_of
 from googly_eyes.models import WARM_UP_STEPS, load_models, open_later, ort_threads, time_detector, warm_up_step
 from googly_eyes.photo import PhotoError
 from googly_eyes.pipeline import analyse_photo
@@ -206,6 +207,21 @@ async def animate(request):
         return failed(error, gallery.name_of(values["id"]))
 
 
+def camera(request):
+    """What the camera mode draws its googly eyes with, for the page's settings (CameraRequest -> CameraKit):
+    googly_eyes.camera.camera_kit."""
+    values = request_of(request)
+    try:
+        settings, _ = view_of(values.get("view"))
+        kit = camera_kit(settings)
+        reply = answer({key: value for key, value in kit.items() if key not in ("still", "above")})
+        reply.still = js_bytes(kit["still"])
+        reply.above = js_bytes(kit["above"]) if kit["above"] else None
+        return reply
+    except Exception as error:
+        return failed(error, "camera")
+
+
 async def warm_up(request):
     """One step of warming up after boot (WarmUpRequest -> WarmUpAnswer: whether to go on): engine.js queues
     them for when nothing else waits (models.warm_up_step)."""
@@ -272,5 +288,6 @@ sync.moving = moving
 sync.forget = forget
 sync.background_photo = background_photo
 sync.warm_up = warm_up
+sync.camera = camera
 sync.time_model = time_model
 sync.memory = memory
