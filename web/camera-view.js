@@ -25,6 +25,7 @@ const FORGET_MS = 300;  // a face not seen in an analysed frame for this long ha
 const MAX_ACCELERATION = 300;  // eye radii / s^2: the most a tracking jump may push a pupil
 const STILL_ACCELERATION = 8;  // eye radii / s^2: less is tracking noise, not motion
 const MAX_FRAME_S = 0.05;  // a display frame later than this (a busy tab) is caught up only this far
+const TRACE_LIMIT = 5000;  // entries the test trace keeps
 
 /**
  * One followed face on screen.
@@ -65,6 +66,13 @@ export class CameraView {
     /** For tests and benchmarks: analysed frames, drawn frames, and the last frame's faces. */
     /** @type {{analysed: number, drawn: number, last: CameraFrame | null, message: string}} */
     this.stats = { analysed: 0, drawn: 0, last: null, message: '' };
+    // ?camera-test=1 (scripts/bench/camera.py): the frames read the test clip's barcode, and a trace keeps,
+    // per analysed frame, its capture timestamp, frame number, when it arrived and when its eyes were first
+    // drawn; per video frame shown, its media time and capture time (requestVideoFrameCallback): latency.
+    this.testMode = new URL(location.href).searchParams.get('camera-test') === '1';
+    /** @type {{frames: {timestamp: number, frame: number, arrived: number, drawn: number | null, faces: CameraFace[], ms: number}[],
+     *          video: {mediaTime: number, captureTime: number | undefined, shown: number}[]}} */
+    this.trace = { frames: [], video: [] };
     elements.close.addEventListener('click', () => this.leave());
     elements.retry.addEventListener('click', () => this.start());
     elements.snapshot.addEventListener('click', () => this.takeSnapshot());
@@ -96,7 +104,7 @@ export class CameraView {
     const kit = this.kit;
     this.pupils = new Pupils(kit.slots.map((slot) => slot.params), kit.slots.map((slot) => slot.start), kit.physics);
     this.camera = new Camera({
-      barcode: new URL(location.href).searchParams.get('camera-test') === '1',
+      barcode: this.testMode,
       onFrame: (frame) => this.onFrame(frame),
       onStop: (message) => { if (message) this.fail(message); },
     });
@@ -107,9 +115,22 @@ export class CameraView {
       return;
     }
     this.el.stage.classList.toggle('mirrored', this.camera.mirrored);
+    if (this.testMode) this.traceVideo();
     this.el.snapshot.disabled = false;
     this.say('Looking for faces…');
     if (!this.frame) this.frame = requestAnimationFrame((time) => this.draw(time));
+  }
+
+  traceVideo() {
+    const video = this.el.video;
+    /** @type {VideoFrameRequestCallback} */
+    const shown = (now, meta) => {
+      if (this.trace.video.length < TRACE_LIMIT) {
+        this.trace.video.push({ mediaTime: meta.mediaTime, captureTime: meta.captureTime, shown: now });
+      }
+      if (this.camera) video.requestVideoFrameCallback(shown);
+    };
+    video.requestVideoFrameCallback(shown);
   }
 
   /** Leave the mode: the camera off, the screen closed. */
@@ -156,6 +177,10 @@ export class CameraView {
     this.stats.analysed += 1;
     this.stats.last = frame;
     const now = performance.now();
+    if (this.testMode && this.trace.frames.length < TRACE_LIMIT) {
+      this.trace.frames.push({ timestamp: frame.timestamp, frame: frame.frame, arrived: now, drawn: null,
+        faces: frame.faces, ms: frame.ms });
+    }
     if (this.el.canvas.width !== frame.width || this.el.canvas.height !== frame.height) {
       this.el.canvas.width = frame.width;
       this.el.canvas.height = frame.height;
@@ -255,6 +280,12 @@ export class CameraView {
       }
     }
     this.stats.drawn += 1;
+    if (this.testMode) {
+      const drawn = performance.now();
+      for (let i = this.trace.frames.length - 1; i >= 0 && this.trace.frames[i].drawn === null; i--) {
+        this.trace.frames[i].drawn = drawn;
+      }
+    }
   }
 
   /** Add the camera's current frame (as the camera sees it, not mirrored) to the gallery as a photo. */

@@ -15,6 +15,8 @@ What it measures (issue 5), native CPython and headless Chromium side by side:
   - fp32 vs int8 models and 1 vs 2 threads: the face detector alone (window.googlyTimeModel) and per photo;
   - animated downloads (3 s, 720 px MP4/GIF/WebP/APNG of a 10-face photo) and the editor's live wobble
     (frame rate, longest main-thread task): scripts/bench/animation.py;
+  - the camera mode with a fake camera playing test clips of one and four faces (analysed frames per second,
+    capture-to-screen latency, eye error, long tasks): scripts/bench/camera.py;
   - the peer: MediaPipe's @mediapipe/face_detection (npm, served from node_modules; scripts/bench/peer/) on the
     same photos in the same browser, for speed and, with ../shared/tools/score_eyes.py on
     ../shared/data/faces-dev, face and eye accuracy (ours scored the same way, natively).
@@ -46,6 +48,7 @@ import time
 from scripts.bench.browser import (MODELS, RequestLog, browser_batch, browser_boots, browser_peer,
                                    browser_variants, serve)
 from scripts.bench.animation import browser_animation
+from scripts.bench.camera import browser_camera
 from scripts.bench.native import native_pipeline, time_native_model
 from scripts.bench.report import build_report, log, svg_plot
 from scripts.common import CHROMIUM, CHROMIUM_ARGS, FACES_DEV, FIXTURES, REPO, SCORER
@@ -253,6 +256,8 @@ def main() -> int:
                 report["variants"] = browser_variants(browser, url, variant_photos, runs)
                 log("page: animated downloads and the live wobble of a 10-face photo…")
                 report["animation"] = browser_animation(browser, url, work)
+                log("page: the camera mode with a fake camera (one face, four faces)…")
+                report["camera"] = browser_camera(playwright, url, work)
                 log("peer: MediaPipe face_detection…")
                 report["peer"] = browser_peer(browser, peer_url, photos)
                 report["machine"] = machine(browser.version)

@@ -142,6 +142,9 @@ def build_report(run: dict) -> tuple[str, list[str], list[dict]]:
     if run.get("animation"):  # issue 13: animated downloads and the live wobble (scripts/bench/animation.py)
         from scripts.bench.animation import section
         lines += ["", *section(run["animation"])]
+    if run.get("camera"):  # issue 16: the camera mode (scripts/bench/camera.py)
+        from scripts.bench.camera import section as camera_section
+        lines += ["", *camera_section(run["camera"])]
     return "\n".join(lines), summary_lines(run, verdicts), plot_panels(run)
 
 

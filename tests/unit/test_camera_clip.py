@@ -100,3 +100,22 @@ def test_odd_sizes_are_refused(tmp_path):
     photo, faces = dot_photo()
     with pytest.raises(ValueError, match="even"):
         write_clip(photo, faces, tmp_path / "x.y4m", frames=1, size=(161, 120))
+
+
+def test_the_camera_benchmark_maps_capture_times_and_scores_frames():
+    """scripts/bench/camera.py's arithmetic: the capture clock's offset from frames the video also showed, and
+    each analysed frame's eyes against its ground truth (a frame without eyes on a face is a miss)."""
+    from scripts.bench.camera import capture_offset, eye_errors
+
+    constant, origin = 5_000_000, 1_000.0  # timestamps (us) = media time (us) + constant; capture = ts/1000 - origin
+    times = np.cumsum(np.random.default_rng(1).integers(28_000, 39_000, 10))  # a camera's uneven frame times
+    frames = [{"timestamp": constant + int(t)} for t in times]
+    video = [{"mediaTime": (int(t) + (k % 3) - 1) / 1e6, "captureTime": (constant + int(t)) / 1000 - origin}
+             for k, t in enumerate(times) if 2 <= k < 8]  # (media times rounded a microsecond either way)
+    assert capture_offset(frames, video) == pytest.approx(origin, abs=0.01)
+    assert capture_offset(frames, []) is None
+    truth = [{"faces": [{"right_eye": [100.0, 100.0], "left_eye": [140.0, 100.0]},
+                        {"right_eye": [10.0, 10.0], "left_eye": [20.0, 10.0], "ignore": True}]}]
+    on = {"right": {"centre": [102.0, 100.0]}, "left": {"centre": [140.0, 101.0]}}
+    errors = eye_errors([{"frame": 0, "faces": [on]}, {"frame": 0, "faces": []}, {"frame": 7, "faces": [on]}], truth)
+    assert errors == [pytest.approx(2 / 40), math.inf]  # frame 7 is not in the clip: not scored
