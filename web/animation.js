@@ -200,7 +200,13 @@ export class VideoWriter {
     /** @type {VideoWriter | null} */
     let writer = null;
     const encoder = new VideoEncoder({
-      output: (chunk, meta) => muxer.addVideoChunk(chunk, meta),
+      output: (chunk, meta) => {
+        try {
+          muxer.addVideoChunk(chunk, meta);
+        } catch (error) {  // the muxer refused the chunk: finish() reports it
+          if (writer && !writer.error) writer.error = error instanceof Error ? error : new Error(String(error));
+        }
+      },
       error: (error) => { if (writer) writer.error = error; },
     });
     encoder.configure(config);
@@ -222,6 +228,23 @@ export class VideoWriter {
     while (this.encoder.encodeQueueSize > 2) {
       await new Promise((resolve) => this.encoder.addEventListener('dequeue', resolve, { once: true }));
     }
+  }
+
+  /**
+   * Encode the canvas now at `timestampUs` (the first frame's must be 0) without waiting (the camera's
+   * recording, drawn live): false, and the frame dropped, while the encoder is more than a few frames
+   * behind (memory stays bounded).
+   * @param {OffscreenCanvas} canvas
+   * @param {number} timestampUs
+   * @param {boolean} keyFrame
+   */
+  encodeNow(canvas, timestampUs, keyFrame) {
+    if (this.error) throw this.error;
+    if (this.encoder.encodeQueueSize > 4) return false;
+    const frame = new VideoFrame(canvas, { timestamp: Math.round(timestampUs) });
+    this.encoder.encode(frame, { keyFrame });
+    frame.close();
+    return true;
   }
 
   /** The finished file. */

@@ -103,7 +103,7 @@ function ready() {
 
 // What tests and benchmarks read: boot time, and one record per analysed file.
 // results: one per analysed file; exports: one per full-resolution file made for a download.
-window.googly = { readyMs: null, info: null, results: [], exports: [], animations: [], photos, idle: false, snapshot: null };
+window.googly = { readyMs: null, info: null, results: [], exports: [], animations: [], photos, idle: false, snapshot: null, clips: [] };
 
 // ---- The look: defaults for every photo, kept in this browser --------------------------------
 
@@ -493,6 +493,7 @@ function removePhoto(photo, { quiet = false } = {}) {
 
 // "Clear all": every photo goes (the files on the device are not touched).
 function clearAll() {
+  for (const clip of [...clips]) removeClip(clip);
   const count = photos.length;
   if (!count) return;
   if (count > 1 && !window.confirm(`Remove all ${count} photos from this page? The files on your device are not changed.`)) return;
@@ -886,13 +887,47 @@ pasteButton.addEventListener('click', () => clipboardImages().then(enqueue, (err
 // Opened by a share from another app (sw.js kept the files): they join the queue like a drop.
 takeSharedFiles().then((arrival) => { if (arrival) take(arrival); }, (error) => announce(`The shared photos could not be opened: ${error}`));
 
+// ---- Clips the camera mode recorded: a card each, to play and download ----------------------------
+
+/** @type {{name: string, blob: Blob, card: HTMLElement, url: string}[]} */
+const clips = [];
+
+/**
+ * @param {Blob} blob
+ * @param {string} name
+ * @param {number} seconds
+ */
+function addClip(blob, name, seconds) {
+  const card = /** @type {HTMLElement} */ ($('#clip-template', HTMLTemplateElement).content.firstElementChild?.cloneNode(true));
+  const url = URL.createObjectURL(blob);
+  const clip = { name, blob, card, url };
+  $('video', HTMLVideoElement, card).src = url;
+  $('.name', HTMLElement, card).textContent = name;
+  $('.summary', HTMLElement, card).textContent = `Clip · ${seconds.toFixed(1)} s · ${(blob.size / 1e6).toFixed(1)} MB`;
+  $('.download-clip', HTMLButtonElement, card).addEventListener('click', () => saveBlob(blob, name));
+  const remove = $('.remove', HTMLButtonElement, card);
+  remove.setAttribute('aria-label', `Remove ${name}`);
+  remove.addEventListener('click', () => removeClip(clip));
+  results.prepend(card);
+  clips.push(clip);
+  window.googly.clips.push({ name, bytes: blob.size, mime: blob.type, seconds });
+}
+
+/** @param {{name: string, blob: Blob, card: HTMLElement, url: string}} clip */
+function removeClip(clip) {
+  clip.card.remove();
+  URL.revokeObjectURL(clip.url);
+  clips.splice(clips.indexOf(clip), 1);
+}
+
 // The camera mode: its googly eyes follow the look the photos get by default.
 const cameraButton = $('#camera-button', HTMLButtonElement);
 const cameraView = new CameraView({
   dialog: $('#camera', HTMLDialogElement), video: $('#camera-video', HTMLVideoElement),
   canvas: $('#camera-canvas', HTMLCanvasElement), stage: $('#camera-stage', HTMLElement),
   status: $('#camera-status', HTMLElement), snapshot: $('#camera-snapshot', HTMLButtonElement),
-  close: $('#camera-close', HTMLButtonElement), retry: $('#camera-retry', HTMLButtonElement),
+  record: $('#camera-record', HTMLButtonElement), close: $('#camera-close', HTMLButtonElement),
+  retry: $('#camera-retry', HTMLButtonElement),
 }, {
   kit: async () => {
     const answer = await ready().cameraKit(look.defaults);
@@ -900,6 +935,7 @@ const cameraView = new CameraView({
     return answer;
   },
   addPhoto: (file) => enqueue([file]),
+  addClip,
   announce,
 });
 cameraButton.addEventListener('click', () => cameraView.enter());

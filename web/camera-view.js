@@ -26,6 +26,10 @@ const MAX_ACCELERATION = 300;  // eye radii / s^2: the most a tracking jump may 
 const STILL_ACCELERATION = 8;  // eye radii / s^2: less is tracking noise, not motion
 const MAX_FRAME_S = 0.05;  // a display frame later than this (a busy tab) is caught up only this far
 const TRACE_LIMIT = 5000;  // entries the test trace keeps
+const NOTICE_MS = 6000;  // a notice (a recording problem) stays this long before the face count replaces it
+const RECORD_FPS = 30;
+const RECORD_MAX_S = 60;  // a recording stops by itself after this long
+const RECORD_MAX_HEIGHT = 720;  // px: a clip is the camera's frame, scaled down to at most this tall
 
 /**
  * One followed face on screen.
@@ -41,8 +45,10 @@ const TRACE_LIMIT = 5000;  // entries the test trace keeps
 export class CameraView {
   /**
    * @param {{dialog: HTMLDialogElement, video: HTMLVideoElement, canvas: HTMLCanvasElement, stage: HTMLElement,
-   *          status: HTMLElement, snapshot: HTMLButtonElement, close: HTMLButtonElement, retry: HTMLButtonElement}} elements
-   * @param {{kit: () => Promise<CameraKit>, addPhoto: (file: File) => void, announce: (text: string) => void}} app
+   *          status: HTMLElement, snapshot: HTMLButtonElement, record: HTMLButtonElement, close: HTMLButtonElement,
+   *          retry: HTMLButtonElement}} elements
+   * @param {{kit: () => Promise<CameraKit>, addPhoto: (file: File) => void, announce: (text: string) => void,
+   *          addClip: (blob: Blob, name: string, seconds: number) => void}} app
    */
   constructor(elements, app) {
     this.el = elements;
@@ -59,13 +65,14 @@ export class CameraView {
     /** @type {Map<number, ShownFace>} by the worker's face id */
     this.faces = new Map();
     this.nextSlot = 0;
+    this.heldUntil = 0;
     this.open = false;
     this.frame = 0;
     this.last = 0;
     this.carry = 0;
     /** For tests and benchmarks: analysed frames, drawn frames, and the last frame's faces. */
-    /** @type {{analysed: number, drawn: number, last: CameraFrame | null, message: string}} */
-    this.stats = { analysed: 0, drawn: 0, last: null, message: '' };
+    /** @type {{analysed: number, drawn: number, last: CameraFrame | null, message: string, eyes: number[][]}} */
+    this.stats = { analysed: 0, drawn: 0, last: null, message: '', eyes: [] };  // eyes: the last drawing's, x, y, r
     // ?camera-test=1 (scripts/bench/camera.py): the frames read the test clip's barcode, and a trace keeps,
     // per analysed frame, its capture timestamp, frame number, when it arrived and when its eyes were first
     // drawn; per video frame shown, its media time and capture time (requestVideoFrameCallback): latency.
@@ -76,6 +83,10 @@ export class CameraView {
     elements.close.addEventListener('click', () => this.leave());
     elements.retry.addEventListener('click', () => this.start());
     elements.snapshot.addEventListener('click', () => this.takeSnapshot());
+    elements.record.addEventListener('click', () => (this.recording ? this.stopRecording() : this.startRecording()));
+    /** @type {{writer: import('./animation.js').VideoWriter, canvas: OffscreenCanvas, context: OffscreenCanvasRenderingContext2D,
+     *          started: number, lastKey: number, frames: number, dropped: number, stopping: boolean} | null} */
+    this.recording = null;
     elements.dialog.addEventListener('cancel', (event) => { event.preventDefault(); this.leave(); });
     document.addEventListener('visibilitychange', () => this.onVisibility());
   }
@@ -117,6 +128,7 @@ export class CameraView {
     this.el.stage.classList.toggle('mirrored', this.camera.mirrored);
     if (this.testMode) this.traceVideo();
     this.el.snapshot.disabled = false;
+    this.el.record.disabled = false;
     this.say('Looking for faces…');
     if (!this.frame) this.frame = requestAnimationFrame((time) => this.draw(time));
   }
@@ -133,9 +145,10 @@ export class CameraView {
     video.requestVideoFrameCallback(shown);
   }
 
-  /** Leave the mode: the camera off, the screen closed. */
-  leave() {
+  /** Leave the mode: the camera off (a recording kept), the screen closed. */
+  async leave() {
     this.open = false;
+    await this.stopRecording();
     this.stopCamera();
     if (this.el.dialog.open) this.el.dialog.close();
   }
@@ -146,12 +159,14 @@ export class CameraView {
     cancelAnimationFrame(this.frame);
     this.frame = 0;
     this.el.snapshot.disabled = true;
+    this.el.record.disabled = true;
     this.el.video.srcObject = null;
   }
 
   onVisibility() {
     if (!this.open) return;
     if (document.hidden) {
+      this.stopRecording();  // what was recorded is kept
       this.stopCamera();  // the camera's light goes off while the tab is hidden
       this.say('Paused while the tab is hidden.');
     } else if (!this.camera) {
@@ -161,15 +176,20 @@ export class CameraView {
 
   /** @param {string} message */
   fail(message) {
+    this.stopRecording();
     this.stopCamera();
     this.stats.message = message;
     this.say(message);
     this.el.retry.hidden = false;
   }
 
-  /** @param {string} text */
-  say(text) {
+  /**
+   * @param {string} text
+   * @param {number} [holdMs]  how long the face count does not replace it (a notice to read)
+   */
+  say(text, holdMs = 0) {
     this.el.status.textContent = text;
+    this.heldUntil = performance.now() + holdMs;
   }
 
   /** @param {CameraFrame} frame */
@@ -187,7 +207,7 @@ export class CameraView {
     }
     for (const face of frame.faces) this.follow(face, now);
     const count = frame.faces.length;
-    this.say(count ? `${count} ${count === 1 ? 'face' : 'faces'}` : 'Looking for faces…');
+    if (now >= this.heldUntil) this.say(count ? `${count} ${count === 1 ? 'face' : 'faces'}` : 'Looking for faces…');
   }
 
   /**
@@ -252,6 +272,7 @@ export class CameraView {
     for (; this.carry >= 1; this.carry -= 1) pupils.step([0, 0], pull);
     const context = this.context;
     context.clearRect(0, 0, this.el.canvas.width, this.el.canvas.height);
+    this.stats.eyes = [];
     for (const face of this.faces.values()) {
       const ahead = Math.min(MAX_AHEAD_MS, now - face.seen);
       const at = face.at.map((v, i) => v + face.velocity[i] * ahead);
@@ -260,6 +281,7 @@ export class CameraView {
         const eye = 2 * face.slot + side;
         const x = at[2 * side], y = at[2 * side + 1];
         const r = face.radius;
+        this.stats.eyes.push([x, y, r]);
         const scale = r / kit.radius;
         context.save();
         context.translate(x, y);
@@ -280,11 +302,95 @@ export class CameraView {
       }
     }
     this.stats.drawn += 1;
+    if (this.recording) this.recordFrame(now);
     if (this.testMode) {
       const drawn = performance.now();
       for (let i = this.trace.frames.length - 1; i >= 0 && this.trace.frames[i].drawn === null; i--) {
         this.trace.frames[i].drawn = drawn;
       }
+    }
+  }
+
+  /** Start recording what the screen shows (the camera's frame, unmirrored, with the googly eyes). */
+  async startRecording() {
+    const video = this.el.video;
+    if (!this.camera || this.recording || !video.videoWidth) return;
+    const scale = Math.min(1, RECORD_MAX_HEIGHT / video.videoHeight);
+    const width = 2 * Math.round(video.videoWidth * scale / 2), height = 2 * Math.round(video.videoHeight * scale / 2);
+    const codecs = new URL(location.href).searchParams.get('video') ?? 'any';  // tests: "vp9" or "none"
+    let writer;
+    try {
+      const { VideoWriter } = await import('./animation.js');  // (the muxers load only when someone records)
+      writer = await VideoWriter.create(width, height, RECORD_FPS, codecs);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.say(message.startsWith('codec-missing')
+        ? 'This browser cannot record video (it has no H.264 or VP9 encoder). Snapshots still work.'
+        : `Recording could not start: ${message}`, NOTICE_MS);
+      return;
+    }
+    const canvas = new OffscreenCanvas(width, height);
+    const context = /** @type {OffscreenCanvasRenderingContext2D} */ (canvas.getContext('2d'));
+    this.recording = { writer, canvas, context, started: performance.now(), lastKey: -Infinity, frames: 0, dropped: 0, stopping: false };
+    this.el.record.textContent = 'Stop';
+    this.el.record.setAttribute('aria-pressed', 'true');
+    this.el.stage.classList.add('recording');
+  }
+
+  /**
+   * One frame of the recording, at most RECORD_FPS a second: the video frame under the eyes' canvas.
+   * @param {number} now
+   */
+  recordFrame(now) {
+    const recording = /** @type {NonNullable<CameraView['recording']>} */ (this.recording);
+    if (recording.stopping) return;
+    if (!recording.frames && !recording.dropped) recording.started = now;  // the clip starts at 0 with its first frame
+    const elapsed = now - recording.started;
+    if (elapsed >= RECORD_MAX_S * 1000) {
+      this.stopRecording();
+      return;
+    }
+    if (recording.frames && elapsed < (recording.frames + recording.dropped) * 1000 / RECORD_FPS) return;
+    const { canvas, context } = recording;
+    context.drawImage(this.el.video, 0, 0, canvas.width, canvas.height);
+    context.drawImage(this.el.canvas, 0, 0, canvas.width, canvas.height);
+    const key = elapsed - recording.lastKey >= 2000;  // a key frame every 2 s
+    try {
+      if (recording.writer.encodeNow(canvas, elapsed * 1000, key)) {
+        recording.frames += 1;
+        if (key) recording.lastKey = elapsed;
+      } else {
+        recording.dropped += 1;
+      }
+    } catch (error) {
+      this.say(`Recording stopped: ${error instanceof Error ? error.message : error}`, NOTICE_MS);
+      this.stopRecording();
+    }
+    const seconds = Math.floor(elapsed / 1000);
+    this.el.record.textContent = `Stop ${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+  }
+
+  /** Finish the recording, if any, and add the clip to the photos. */
+  async stopRecording() {
+    const recording = this.recording;
+    if (!recording || recording.stopping) return;
+    recording.stopping = true;
+    this.el.record.textContent = 'Record';
+    this.el.record.setAttribute('aria-pressed', 'false');
+    this.el.stage.classList.remove('recording');
+    const seconds = (performance.now() - recording.started) / 1000;
+    try {
+      if (!recording.frames) throw new Error('no frame was recorded');
+      const bytes = await recording.writer.finish();
+      const mime = recording.writer.container === 'mp4' ? 'video/mp4' : 'video/webm';
+      const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
+      this.app.addClip(new Blob([bytes], { type: mime }), `camera-${stamp}.${recording.writer.container}`, seconds);
+      this.app.announce(`Clip of ${seconds.toFixed(1)} s added to your photos.`);
+    } catch (error) {
+      recording.writer.close();
+      this.say(`The clip could not be saved: ${error instanceof Error ? error.message : error}`, NOTICE_MS);
+    } finally {
+      this.recording = null;
     }
   }
 
@@ -299,7 +405,7 @@ export class CameraView {
     context.drawImage(video, 0, 0);
     const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.92));
     if (!blob) {
-      this.say('The snapshot could not be made (out of memory?).');
+      this.say('The snapshot could not be made (out of memory?).', NOTICE_MS);
       return;
     }
     const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');

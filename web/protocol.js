@@ -467,6 +467,7 @@
  * @property {boolean} idle  true once the photos dropped so far are done
  * @property {SnapshotReport | null} snapshot
  * @property {() => object} [camera]  the camera mode now: frames analysed and drawn, the last frame's faces
+ * @property {{name: string, bytes: number, mime: string, seconds: number}[]} clips  the camera's recorded clips
  */
 
 /**

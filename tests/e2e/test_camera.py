@@ -49,27 +49,21 @@ def test_the_camera_follows_the_face_with_eyes_on_the_eyes_and_is_released(open_
     assert page.evaluate("window.cameraProbe.frames.length") == count and app.errors == []
 
 
-def eye_coverage(page) -> list[float]:
-    """For each eye of the last analysed frame, the share of opaque canvas pixels in the square of half side
-    0.15 eye distances around it (well inside a googly eye: its radius is gamma / 2 eye distances, 0.35 by
-    default): ~1 where a googly eye is drawn on it, 0 where none is."""
+def drawn_eyes(page) -> dict:
+    """The googly eyes the last display frame drew (x, y, radius), the share of opaque canvas pixels in a square
+    of half side 0.6 r round each (~1 where a googly eye is drawn, 0 where none is), and the last analysed
+    frame's eyes, read together (no display frame in between)."""
     return page.evaluate("""() => {
-      const canvas = document.querySelector('#camera-canvas');
-      const context = canvas.getContext('2d');
-      const { last } = window.googly.camera();
-      const out = [];
-      for (const face of last.faces) {
-        const distance = Math.hypot(face.left.centre[0] - face.right.centre[0], face.left.centre[1] - face.right.centre[1]);
-        const half = Math.max(2, Math.round(0.15 * distance));
-        for (const eye of [face.right, face.left]) {
-          const [x, y] = eye.centre.map(Math.round);
-          const pixels = context.getImageData(x - half, y - half, 2 * half, 2 * half).data;
-          let opaque = 0;
-          for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 200) opaque += 1;
-          out.push(opaque / (pixels.length / 4));
-        }
-      }
-      return out;
+      const context = document.querySelector('#camera-canvas').getContext('2d');
+      const { eyes, last } = window.googly.camera();
+      const coverage = eyes.map(([x, y, r]) => {
+        const half = Math.max(2, Math.round(0.6 * r));
+        const pixels = context.getImageData(Math.round(x) - half, Math.round(y) - half, 2 * half, 2 * half).data;
+        let opaque = 0;
+        for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 200) opaque += 1;
+        return opaque / (pixels.length / 4);
+      });
+      return { eyes, coverage, found: last.faces.flatMap((face) => [face.right.centre, face.left.centre]) };
     }""")
 
 
@@ -83,9 +77,14 @@ def test_the_camera_button_shows_googly_eyes_on_the_face_and_a_snapshot_becomes_
     assert state["open"] and state["live"] and state["drawn"] > 10 and state["message"] == ""
     # the front (fake) camera is shown mirrored, the video and the eyes together
     assert "mirrored" in page.get_attribute("#camera-stage", "class")
-    # a googly eye on each eye of the face (drawn where the face is now: within a few px of the last frame's eyes)
-    coverage = eye_coverage(page)
-    assert len(coverage) == 2 and min(coverage) > 0.8, coverage
+    # a googly eye drawn on each eye of the face: where the last analysed frame found it, carried forward at
+    # the face's speed for the time since (at most 100 ms: within half an eye distance here)
+    drawn = drawn_eyes(page)
+    assert len(drawn["eyes"]) == 2 and min(drawn["coverage"]) > 0.9, drawn
+    (right, left) = drawn["found"]
+    distance = math.dist(right, left)
+    for (x, y, radius), found in zip(drawn["eyes"], drawn["found"]):
+        assert math.dist((x, y), found) < 0.5 * distance and 0.2 * distance < radius < 0.3 * distance  # gamma 0.5
     page.click("#camera-snapshot")
     page.click("#camera-close")
     state = page.evaluate("window.googly.camera()")
@@ -133,3 +132,54 @@ def test_no_camera_and_a_denied_camera_get_clear_messages(playwright, server_url
     # A camera, but nobody says yes to the page's request (no fake UI): the browser denies it.
     message, retry = camera_message(playwright, server_url, ["--use-fake-device-for-media-stream"])
     assert "blocked" in message and "site settings" in message and retry
+
+
+def record(page, seconds: float) -> None:
+    page.click("#camera-button")
+    page.wait_for_function("window.googly.camera().analysed >= 10 && window.googly.camera().faces >= 1", timeout=60_000)
+    page.click("#camera-record")
+    page.wait_for_timeout(int(seconds * 1000))
+    page.click("#camera-record")
+
+
+def clip_metadata(page) -> dict:
+    """The newest clip card's <video>, once the browser has read it: its length and size."""
+    page.wait_for_function("document.querySelector('.result.clip video')?.readyState >= 1", timeout=30_000)
+    return page.evaluate("""async () => {
+      const video = document.querySelector('.result.clip video');
+      if (video.duration === Infinity) {  // a WebM without a duration in its header: seek to the end to learn it
+        video.currentTime = 1e9;
+        await new Promise((resolve) => video.addEventListener('timeupdate', resolve, { once: true }));
+      }
+      return { duration: video.duration, width: video.videoWidth, height: video.videoHeight };
+    }""")
+
+
+def test_record_makes_a_clip_card_that_plays_and_downloads(open_camera_app, server_url):
+    app = open_camera_app(server_url)
+    page = app.page
+    record(page, 2.5)
+    page.wait_for_function("window.googly.clips.length === 1", timeout=30_000)
+    (clip,) = page.evaluate("window.googly.clips")
+    assert clip["mime"] == "video/mp4" and clip["name"].endswith(".mp4") and clip["bytes"] > 10_000
+    meta = clip_metadata(page)
+    assert abs(meta["duration"] - clip["seconds"]) < 0.5 and 2.2 < meta["duration"] < 3.5, meta
+    assert (meta["width"], meta["height"]) == (640, 480)  # the camera's frame, not scaled up
+    page.click("#camera-close")
+    saved = app.download(".result.clip .download-clip")
+    assert saved.name == clip["name"] and saved.data[4:8] == b"ftyp" and len(saved.data) == clip["bytes"]
+    assert app.errors == []
+
+
+def test_without_h264_the_clip_is_webm_and_without_any_encoder_it_says_so(open_camera_app, server_url):
+    app = open_camera_app(server_url + "?video=vp9")
+    record(app.page, 1.5)
+    app.page.wait_for_function("window.googly.clips.length === 1", timeout=30_000)
+    (clip,) = app.page.evaluate("window.googly.clips")
+    assert clip["mime"] == "video/webm" and clip["name"].endswith(".webm")
+    assert 1.0 < clip_metadata(app.page)["duration"] < 2.6
+    app.page.click("#camera-close")
+    app = open_camera_app(server_url + "?video=none")
+    record(app.page, 0.5)
+    app.page.wait_for_function("document.querySelector('#camera-status').textContent.includes('cannot record')", timeout=10_000)
+    assert app.page.evaluate("window.googly.clips") == [] and app.page.evaluate("window.googly.camera().live")
