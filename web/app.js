@@ -927,7 +927,7 @@ const cameraView = new CameraView({
   canvas: $('#camera-canvas', HTMLCanvasElement), stage: $('#camera-stage', HTMLElement),
   status: $('#camera-status', HTMLElement), snapshot: $('#camera-snapshot', HTMLButtonElement),
   record: $('#camera-record', HTMLButtonElement), close: $('#camera-close', HTMLButtonElement),
-  retry: $('#camera-retry', HTMLButtonElement),
+  retry: $('#camera-retry', HTMLButtonElement), switch: $('#camera-switch', HTMLButtonElement),
 }, {
   kit: async () => {
     const answer = await ready().cameraKit(look.defaults);

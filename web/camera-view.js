@@ -46,7 +46,7 @@ export class CameraView {
   /**
    * @param {{dialog: HTMLDialogElement, video: HTMLVideoElement, canvas: HTMLCanvasElement, stage: HTMLElement,
    *          status: HTMLElement, snapshot: HTMLButtonElement, record: HTMLButtonElement, close: HTMLButtonElement,
-   *          retry: HTMLButtonElement}} elements
+   *          retry: HTMLButtonElement, switch: HTMLButtonElement}} elements
    * @param {{kit: () => Promise<CameraKit>, addPhoto: (file: File) => void, announce: (text: string) => void,
    *          addClip: (blob: Blob, name: string, seconds: number) => void}} app
    */
@@ -84,6 +84,9 @@ export class CameraView {
     elements.retry.addEventListener('click', () => this.start());
     elements.snapshot.addEventListener('click', () => this.takeSnapshot());
     elements.record.addEventListener('click', () => (this.recording ? this.stopRecording() : this.startRecording()));
+    elements.switch.addEventListener('click', () => this.switchCamera());
+    /** @type {string | null} the camera chosen with Switch (null: the front one) */
+    this.deviceId = null;
     /** @type {{writer: import('./animation.js').VideoWriter, canvas: OffscreenCanvas, context: OffscreenCanvasRenderingContext2D,
      *          started: number, lastKey: number, frames: number, dropped: number, stopping: boolean} | null} */
     this.recording = null;
@@ -120,17 +123,35 @@ export class CameraView {
       onStop: (message) => { if (message) this.fail(message); },
     });
     try {
-      await this.camera.start(this.el.video);
+      await this.camera.start(this.el.video, this.deviceId);
     } catch (error) {
       this.fail(cameraMessage(error));
       return;
     }
+    this.showSwitch();
     this.el.stage.classList.toggle('mirrored', this.camera.mirrored);
     if (this.testMode) this.traceVideo();
     this.el.snapshot.disabled = false;
     this.el.record.disabled = false;
     this.say('Looking for faces…');
     if (!this.frame) this.frame = requestAnimationFrame((time) => this.draw(time));
+  }
+
+  /** Switch shows where there is more than one camera (a phone's front and back). */
+  async showSwitch() {
+    const devices = await navigator.mediaDevices.enumerateDevices().catch(() => []);
+    this.el.switch.hidden = devices.filter((device) => device.kind === 'videoinput').length < 2;
+  }
+
+  /** The next camera (phones cannot open two at once: this one is stopped first). */
+  async switchCamera() {
+    if (!this.camera) return;
+    const cameras = (await navigator.mediaDevices.enumerateDevices()).filter((device) => device.kind === 'videoinput');
+    const current = cameras.findIndex((device) => device.deviceId === this.camera?.deviceId);
+    this.deviceId = cameras[(current + 1) % cameras.length]?.deviceId ?? null;
+    await this.stopRecording();
+    this.stopCamera();
+    await this.start();
   }
 
   traceVideo() {

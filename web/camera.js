@@ -64,28 +64,27 @@ export class Camera {
     this.stream = null;
     /** @type {Worker | null} */
     this.worker = null;
-    /** @type {'user' | 'environment'} */
-    this.facing = 'user';
     this.modelsMs = 0;
   }
 
   /**
-   * Open the camera and start following faces in it; throws what cameraMessage explains.
+   * Open the camera (the front one, or `deviceId`) and start following faces in it; throws what
+   * cameraMessage explains.
    * @param {HTMLVideoElement} video
-   * @param {'user' | 'environment'} [facing]
+   * @param {string | null} [deviceId]
    */
-  async start(video, facing = 'user') {
+  async start(video, deviceId = null) {
     if (!window.isSecureContext || !navigator.mediaDevices?.getUserMedia) throw new DOMException('', 'insecure');
     if (typeof MediaStreamTrackProcessor !== 'function') throw new DOMException('', 'unsupported');
     this.stop();
     const size = { width: { ideal: 1280 }, height: { ideal: 720 } };
+    const which = deviceId ? { deviceId: { exact: deviceId } } : { facingMode: { ideal: 'user' } };
     try {
-      this.stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: { ideal: facing }, ...size } });
+      this.stream = await navigator.mediaDevices.getUserMedia({ video: { ...which, ...size } });
     } catch (error) {
       if (!(error instanceof DOMException && error.name === 'OverconstrainedError')) throw error;
       this.stream = await navigator.mediaDevices.getUserMedia({ video: true });
     }
-    this.facing = facing;
     const track = this.stream.getVideoTracks()[0];
     track.addEventListener('ended', () => this.fail('ended'));
     video.srcObject = this.stream;
@@ -103,10 +102,15 @@ export class Camera {
       barcode: Boolean(this.options.barcode) }, [processor.readable]);
   }
 
-  /** Whether the camera shows the person (a front camera: shown mirrored, as a mirror does). */
+  /** Whether the camera shows the person (a front camera, or one that does not say: shown mirrored, as a
+   * mirror does); a back camera is shown as it is. */
   get mirrored() {
-    const settings = this.stream?.getVideoTracks()[0]?.getSettings();
-    return (settings?.facingMode ?? this.facing) !== 'environment';
+    return this.stream?.getVideoTracks()[0]?.getSettings().facingMode !== 'environment';
+  }
+
+  /** The camera in use. */
+  get deviceId() {
+    return this.stream?.getVideoTracks()[0]?.getSettings().deviceId ?? null;
   }
 
   /** Stop the camera (its light goes off) and the worker. */

@@ -183,3 +183,88 @@ def test_without_h264_the_clip_is_webm_and_without_any_encoder_it_says_so(open_c
     record(app.page, 0.5)
     app.page.wait_for_function("document.querySelector('#camera-status').textContent.includes('cannot record')", timeout=10_000)
     assert app.page.evaluate("window.googly.clips") == [] and app.page.evaluate("window.googly.camera().live")
+
+
+def test_the_camera_mode_works_offline(camera_browser):
+    """Network off (the browser told so, the server gone): the camera mode, its worker and models, and a
+    recording (its muxer) all come from the service worker's cache."""
+    from conftest import SITE, AppPage
+    from scripts.serve import start_server
+    from test_offline import OFFLINE_READY, reload_offline, wait_until
+
+    server, url = start_server(SITE, port=0, prefix="/googly-eyes/")
+    context = camera_browser.new_context()
+    try:
+        app = AppPage(context, url).open()
+        wait_until(app.page, OFFLINE_READY)
+        from_network = reload_offline(app, server)
+        record(app.page, 1.0)
+        app.page.wait_for_function("window.googly.clips.length === 1", timeout=30_000)
+        assert app.page.evaluate("window.googly.camera().analysed") >= 10
+        assert from_network == [] and app.foreign_requests() == [] and app.errors == []
+    finally:
+        context.close()
+        server.server_close()
+
+
+def test_a_camera_that_goes_away_mid_stream_says_so(open_camera_app, server_url):
+    app = open_camera_app(server_url)
+    page = app.page
+    page.click("#camera-button")
+    page.wait_for_function("window.googly.camera().analysed >= 5", timeout=60_000)
+    # what Chromium fires on the track when the camera is unplugged or taken by the system
+    page.evaluate("document.querySelector('#camera-video').srcObject.getVideoTracks()[0].dispatchEvent(new Event('ended'))")
+    page.wait_for_function("window.googly.camera().message !== ''", timeout=10_000)
+    assert "stopped" in page.text_content("#camera-status") and page.is_visible("#camera-retry")
+    assert page.evaluate("window.googly.camera().live") is False
+    page.click("#camera-retry")  # the way back
+    page.wait_for_function("window.googly.camera().live && window.googly.camera().analysed >= 10", timeout=60_000)
+
+
+def test_an_insecure_page_is_told_the_camera_needs_https(playwright, site):
+    """Served over plain http from a name that is not localhost, the page is not a secure context: browsers
+    give it no camera at all."""
+    from scripts.common import CHROMIUM, CHROMIUM_ARGS
+    from scripts.serve import start_server
+
+    server, url = start_server(site, port=0, prefix="/", isolation_headers=False)
+    port = url.split(":")[2].split("/")[0]
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + [
+        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        "--host-resolver-rules=MAP googly.test 127.0.0.1"])
+    try:
+        page = browser.new_page()
+        page.goto(f"http://googly.test:{port}/")
+        page.wait_for_function("window.googly && window.googly.readyMs !== null", timeout=180_000)
+        assert page.evaluate("window.isSecureContext") is False
+        page.click("#camera-button")
+        page.wait_for_function("window.googly.camera().message !== ''", timeout=10_000)
+        assert "secure page" in page.text_content("#camera-status")
+    finally:
+        browser.close()
+        server.shutdown()
+
+
+def test_switch_camera_shows_with_two_cameras_and_uses_the_other(playwright, server_url):
+    """Two fake cameras (Chromium's own moving test pattern: a file feeds only one camera)."""
+    from scripts.common import CHROMIUM, CHROMIUM_ARGS
+
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + [
+        "--use-fake-device-for-media-stream=device-count=2", "--use-fake-ui-for-media-stream"])
+    try:
+        page = browser.new_page()
+        page.goto(server_url)
+        page.wait_for_function("window.googly && window.googly.readyMs !== null", timeout=180_000)
+        page.click("#camera-button")
+        page.wait_for_function("window.googly.camera().analysed >= 5", timeout=60_000)
+        page.wait_for_selector("#camera-switch", state="visible", timeout=10_000)
+        device = "document.querySelector('#camera-video').srcObject?.getVideoTracks()[0].getSettings().deviceId"
+        first = page.evaluate(device)
+        old_track = page.evaluate_handle("document.querySelector('#camera-video').srcObject.getVideoTracks()[0]")
+        page.click("#camera-switch")
+        page.wait_for_function(f"{device} && {device} !== {first!r}", timeout=30_000)
+        assert old_track.evaluate("(track) => track.readyState") == "ended"  # the first camera let go
+        before = page.evaluate("window.googly.camera().analysed")
+        page.wait_for_function(f"window.googly.camera().analysed > {before + 5}", timeout=60_000)
+    finally:
+        browser.close()
