@@ -303,23 +303,19 @@ export class CameraView {
         const x = at[2 * side], y = at[2 * side + 1];
         const r = face.radius;
         this.stats.eyes.push([x, y, r]);
-        const scale = r / kit.radius;
-        context.save();
-        context.translate(x, y);
-        context.rotate(roll);
-        context.scale(scale, scale);
-        context.drawImage(sprites.still, -kit.size / 2, -kit.size / 2);
-        context.restore();
-        drawPupil(context, kit.look, x + pupils.x[2 * eye] * r, y + pupils.x[2 * eye + 1] * r,
-          kit.slots[eye].pupilFraction * r);
-        if (sprites.above) {
+        /** @param {ImageBitmap} sprite  one of the kit's, scaled to this eye and turned with the head */
+        const put = (sprite) => {
           context.save();
           context.translate(x, y);
           context.rotate(roll);
-          context.scale(scale, scale);
-          context.drawImage(sprites.above, -kit.size / 2, -kit.size / 2);
+          context.scale(r / kit.radius, r / kit.radius);
+          context.drawImage(sprite, -kit.size / 2, -kit.size / 2);
           context.restore();
-        }
+        };
+        put(sprites.still);
+        drawPupil(context, kit.look, x + pupils.x[2 * eye] * r, y + pupils.x[2 * eye + 1] * r,
+          kit.slots[eye].pupilFraction * r);
+        if (sprites.above) put(sprites.above);
       }
     }
     this.stats.drawn += 1;

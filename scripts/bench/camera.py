@@ -37,6 +37,7 @@ import tempfile
 import time
 
 from scripts.bench.browser import serve, wait_ready
+from scripts.bench.report import write_marked_section
 from scripts.camera_clip import dev_photo, write_clip
 from scripts.common import CHROMIUM, CHROMIUM_ARGS, FACES_DEV, FIXTURES, REPO
 
@@ -206,13 +207,7 @@ def section(camera: dict) -> list[str]:
 
 
 def write_section(lines: list[str]) -> None:
-    text = PERFORMANCE.read_text()
-    block = "\n".join(lines)
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n\n" + block + "\n"
-    PERFORMANCE.write_text(text)
+    write_marked_section(PERFORMANCE, BEGIN, END, lines)
 
 
 def main() -> int:

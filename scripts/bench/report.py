@@ -573,3 +573,16 @@ def targets(run: dict) -> list[tuple]:
                     ("speed met; " if speed_met else f"{ours_ms / fastest_peer_ms:.2f}x slower; ") +
                     ("eyes better" if eyes_met else "eyes not better" if eyes_met is False else "eyes not scored")))
     return out
+
+
+def write_marked_section(path, begin: str, end: str, lines: list[str]) -> None:
+    """Put `lines` (which start with `begin` and end with `end`) into the file in place of the block between
+    those markers, or at its end where it has none (the sections scripts/bench/animation.py and camera.py
+    update on their own)."""
+    text = path.read_text()
+    block = "\n".join(lines)
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(text)

@@ -2,6 +2,7 @@
 real getUserMedia, the real MediaStreamTrackProcessor, the real models in the camera worker. Speed is the
 benchmark's (scripts/bench/camera.py), not asserted here."""
 
+from contextlib import contextmanager
 import json
 import math
 
@@ -110,19 +111,31 @@ def test_hiding_the_tab_turns_the_camera_off_and_coming_back_on(open_camera_app,
     page.wait_for_function(f"window.googly.camera().live && window.googly.camera().analysed > {before + 5}", timeout=60_000)
 
 
-def camera_message(playwright, server_url, flags) -> tuple[str, bool]:
+@contextmanager
+def app_in_chromium(playwright, url: str, flags: list[str]):
+    """The app, ready, in a Chromium of its own launched with these flags (a camera set-up of its own)."""
     from scripts.common import CHROMIUM, CHROMIUM_ARGS
 
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + flags, headless=True)
     try:
         page = browser.new_page()
-        page.goto(server_url)
-        page.wait_for_function("window.googly && window.googly.readyMs !== null", timeout=120_000)
-        page.click("#camera-button")
-        page.wait_for_function("window.googly.camera().message !== ''", timeout=60_000)
-        return page.text_content("#camera-status"), page.is_visible("#camera-retry")
+        page.goto(url)
+        page.wait_for_function("window.googly && window.googly.readyMs !== null", timeout=180_000)
+        yield page
     finally:
         browser.close()
+
+
+def camera_message_on(page) -> tuple[str, bool]:
+    """Use camera clicked: the message the mode shows, and whether it offers Try again."""
+    page.click("#camera-button")
+    page.wait_for_function("window.googly.camera().message !== ''", timeout=60_000)
+    return page.text_content("#camera-status"), page.is_visible("#camera-retry")
+
+
+def camera_message(playwright, server_url, flags) -> tuple[str, bool]:
+    with app_in_chromium(playwright, server_url, flags) as page:
+        return camera_message_on(page)
 
 
 def test_no_camera_and_a_denied_camera_get_clear_messages(playwright, server_url):
@@ -224,37 +237,25 @@ def test_a_camera_that_goes_away_mid_stream_says_so(open_camera_app, server_url)
 def test_an_insecure_page_is_told_the_camera_needs_https(playwright, site):
     """Served over plain http from a name that is not localhost, the page is not a secure context: browsers
     give it no camera at all."""
-    from scripts.common import CHROMIUM, CHROMIUM_ARGS
     from scripts.serve import start_server
 
     server, url = start_server(site, port=0, prefix="/", isolation_headers=False)
     port = url.split(":")[2].split("/")[0]
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + [
-        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-        "--host-resolver-rules=MAP googly.test 127.0.0.1"])
+    flags = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+             "--host-resolver-rules=MAP googly.test 127.0.0.1"]
     try:
-        page = browser.new_page()
-        page.goto(f"http://googly.test:{port}/")
-        page.wait_for_function("window.googly && window.googly.readyMs !== null", timeout=180_000)
-        assert page.evaluate("window.isSecureContext") is False
-        page.click("#camera-button")
-        page.wait_for_function("window.googly.camera().message !== ''", timeout=10_000)
-        assert "secure page" in page.text_content("#camera-status")
+        with app_in_chromium(playwright, f"http://googly.test:{port}/", flags) as page:
+            assert page.evaluate("window.isSecureContext") is False
+            message, _ = camera_message_on(page)
+            assert "secure page" in message
     finally:
-        browser.close()
         server.shutdown()
 
 
 def test_switch_camera_shows_with_two_cameras_and_uses_the_other(playwright, server_url):
     """Two fake cameras (Chromium's own moving test pattern: a file feeds only one camera)."""
-    from scripts.common import CHROMIUM, CHROMIUM_ARGS
-
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + [
-        "--use-fake-device-for-media-stream=device-count=2", "--use-fake-ui-for-media-stream"])
-    try:
-        page = browser.new_page()
-        page.goto(server_url)
-        page.wait_for_function("window.googly && window.googly.readyMs !== null", timeout=180_000)
+    flags = ["--use-fake-device-for-media-stream=device-count=2", "--use-fake-ui-for-media-stream"]
+    with app_in_chromium(playwright, server_url, flags) as page:
         page.click("#camera-button")
         page.wait_for_function("window.googly.camera().analysed >= 5", timeout=60_000)
         page.wait_for_selector("#camera-switch", state="visible", timeout=10_000)
@@ -266,5 +267,3 @@ def test_switch_camera_shows_with_two_cameras_and_uses_the_other(playwright, ser
         assert old_track.evaluate("(track) => track.readyState") == "ended"  # the first camera let go
         before = page.evaluate("window.googly.camera().analysed")
         page.wait_for_function(f"window.googly.camera().analysed > {before + 5}", timeout=60_000)
-    finally:
-        browser.close()

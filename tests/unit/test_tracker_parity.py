@@ -14,7 +14,7 @@ from PIL import Image
 
 from googly_eyes import config
 from googly_eyes.detect import letterbox as py_letterbox
-from googly_eyes.landmarks import EYE_CONTOUR, Roi, eye_from_mesh, face_roi, mesh_roi
+from googly_eyes.landmarks import EYE_CONTOUR, eye_from_mesh, face_roi, mesh_roi
 from support import FIXTURES, collage_of_faces, run
 
 ROOT = Path(__file__).resolve().parents[2]
