@@ -62,13 +62,12 @@ TURN_OVER_UPRIGHT_SCORE = 0.75
 # not tell: from that tile on, the level's tiles are looked at upright only.
 UPRIGHT_SURE_SCORE = 0.85
 LEVEL_ROLL_DEGREES = 30.0
-# Fewer model runs (issue 15): in a photo the whole-photo look found upright for sure (above), a tile of level
-# 2 or finer runs only where the level above it saw some sign of a face, an anchor inside the tile scoring at
-# least TILE_EVIDENCE_SCORE (a face too small for that level still lifts its anchors). Level 1 always runs
-# whole: the whole photo is too coarse to show a sign of the smallest faces (a face with eyes 15 px apart in a
-# 1600 px photo lifted its anchors to 0.02 there, to 0.42 in level 1). Photos not upright for sure run every
-# tile: a face rolled far from upright lifts the coarser level's anchors too little (tried on every photo and
-# from level 1: faces-dev rolled 60 degrees lost recall 0.955 -> 0.905). 0 runs every tile.
+# Fewer model runs (issue 15): a tile of level 2 or finer runs only where the level above it saw some sign of
+# a face, an anchor inside the tile scoring at least TILE_EVIDENCE_SCORE (a face too small for that level still
+# lifts its anchors). Level 1 always runs whole: the whole photo is too coarse to show a sign of the smallest
+# faces (a face with eyes 15 px apart in a 1600 px photo lifted its anchors to 0.02 there, to 0.42 in level 1),
+# and rolled faces lift a coarse level's anchors too little (cascading from the whole photo lost faces-dev
+# rolled 60 degrees recall 0.955 -> 0.905; from level 1 on nothing is lost). 0 runs every tile.
 TILE_EVIDENCE_SCORE = 0.05
 
 
@@ -418,14 +417,13 @@ class FaceDetector:
         face, as `detect` gives them.
 
         The whole photo (level 0; and level 1 when level 0 cannot tell) is looked at in every quarter
-        turn, the finer levels in the turn that scored best (QUARTER_TURNS explains why); in a photo upright
-        for sure, the tiles of level 2 on only where level above saw a sign of a face (TILE_EVIDENCE_SCORE)."""
+        turn, the finer levels in the turn that scored best (QUARTER_TURNS explains why); the tiles of level 2
+        on only where the level above saw a sign of a face (TILE_EVIDENCE_SCORE)."""
         names = [self.spec.boxes_output, self.spec.scores_output]
         found = []  # (level, quarter turns, (boxes, keypoints, scores, scales)) per window and turn
         level, level_image, turn = None, None, 0
         turns, best = self.quarter_turns, {}  # the turns still looked in; each turn's best logit in this level
         whole_photos_turn = 0  # the whole photo's best turn, if it reached TURN_MIN_SCORE
-        cascade = False  # whether tiles run only where the level above saw a sign of a face (TILE_EVIDENCE_SCORE)
         seen, seeing = Evidence(), Evidence()  # where the level above saw signs of faces, and this level
         self.skipped = 0
         for window in self.plan(*image.size, self.spec.input_size):
@@ -443,7 +441,7 @@ class FaceDetector:
                         turns = (turn,)
                 level, best = window.level, {}
                 level_image = image.resize(window.level_size, Image.Resampling.BILINEAR, reducing_gap=3.0)
-            if cascade and window.level >= 2 and seen.most(window.rect) < self.tile_evidence:
+            if self.tile_evidence > 0 and window.level >= 2 and seen.most(window.rect) < self.tile_evidence:
                 self.skipped += 1  # no sign of a face here at the coarser level
                 continue
             feeds, transform = self.prepare(level_image, window.level_rect(image.size))
@@ -455,7 +453,7 @@ class FaceDetector:
                 logits = np.asarray(outputs[1], dtype=np.float64)
                 best[quarter_turns] = max(best.get(quarter_turns, -np.inf),
                                           float(np.max(logits, initial=-np.inf, where=np.isfinite(logits))))
-                if cascade:  # (from level 1 on, in a photo upright for sure)
+                if window.level >= 1:  # (the evidence the next level's tiles need)
                     seeing.add(self.anchor_points(transform, quarter_turns), logits)
                 boxes, keypoints, scores = self.decode(outputs, transform, quarter_turns)
                 keep = ~inner_edge_cut(boxes, window.rect, image.size, EDGE_MARGIN / scale)
@@ -463,7 +461,6 @@ class FaceDetector:
                               (boxes[keep], keypoints[keep], scores[keep], np.full(keep.sum(), scale))))
                 if quarter_turns == 0 and len(turns) > 1 and self.upright_for_sure(keypoints, scores):
                     turns, turn = (0,), 0  # the whole photo, or a tile of level 1, says it is upright
-                    cascade = window.level == 0 and self.tile_evidence > 0  # the whole photo is upright
                     break
         if len(turns) > 1:  # the plan ended while still looking in every turn
             turn, sure = best_turn(best, **turn_needs(level))

@@ -498,7 +498,9 @@ def test_a_turn_barely_beating_a_sure_upright_look_lets_level_1_decide():
     session = SequenceSession(whole + tile_a + tile_b + tile_c)
     windows = [Window((0.0, 0.0, 800.0, 600.0), 0, (192, 144)), Window((0.0, 0.0, 200.0, 200.0), 1, (768, 576)),
                Window((400.0, 300.0, 600.0, 500.0), 1, (768, 576)), Window((600.0, 400.0, 700.0, 500.0), 2, (1536, 1152))]
-    faces = run(FaceDetector(session, FULL_RANGE, plan=lambda w, h, size: windows).detect(Image.new("RGB", (800, 600))))
+    detector = FaceDetector(session, FULL_RANGE, plan=lambda w, h, size: windows,
+                            tile_evidence=0.0)  # every tile runs: this fake's level-2 face shows nowhere in level 1
+    faces = run(detector.detect(Image.new("RGB", (800, 600))))
     assert session.calls == 4 + 4 + 1 + 1
     centres = sorted(((face.box[:2] + face.box[2:]) / 2).round().tolist() for face in faces)
     assert [500, 400] in [[round(x / 10) * 10, round(y / 10) * 10] for x, y in centres]  # level 1's face
@@ -554,27 +556,33 @@ class UnsureSquareFinder(SquareFinder):
         return boxes, scores
 
 
-def test_tiles_of_a_photo_upright_for_sure_run_only_where_the_whole_photo_saw_a_sign_of_a_face():
-    """The cascade (TILE_EVIDENCE_SCORE): the whole photo finds a sure, level face, so the tiles run only
-    where its anchors scored; the face comes out as when every tile runs. A photo not upright for sure
-    runs every tile."""
+def test_tiles_of_level_2_run_only_where_level_1_saw_a_sign_of_a_face():
+    """The cascade (TILE_EVIDENCE_SCORE): level 1 runs whole, level 2's tiles only where level 1's anchors
+    scored; the face comes out as when every tile runs, whether the photo is upright for sure or not."""
     size, square = (1600, 1200), (200, 300, 500, 600)
     plan = plan_windows(*size)
-    every = run(FaceDetector(SquareFinder(), FULL_RANGE, tile_evidence=0.0).detect(square_photo(size, square)))
-    session = SquareFinder()
-    detector = FaceDetector(session, FULL_RANGE)
-    faces = run(detector.detect(square_photo(size, square)))
-    assert [face.box.tolist() for face in faces] == [face.box.tolist() for face in every]
-    assert 0 < detector.skipped and session.calls == len(plan) - detector.skipped
-    unsure = UnsureSquareFinder()
-    detector = FaceDetector(unsure, FULL_RANGE)
-    run(detector.detect(square_photo(size, square)))
-    assert detector.skipped == 0 and unsure.calls >= len(plan)
+    level_2 = sum(1 for window in plan if window.level == 2)
+    for finder in (SquareFinder, UnsureSquareFinder):
+        every = run(FaceDetector(finder(), FULL_RANGE, tile_evidence=0.0).detect(square_photo(size, square)))
+        session = finder()
+        detector = FaceDetector(session, FULL_RANGE)
+        faces = run(detector.detect(square_photo(size, square)))
+        assert [face.box.tolist() for face in faces] == [face.box.tolist() for face in every]
+        assert 0 < detector.skipped < level_2  # (level 2's tiles holding the square's scored anchors run)
+        ran_every = run_count(finder, size, square, tile_evidence=0.0)
+        assert session.calls == ran_every - detector.skipped
+
+
+def run_count(finder, size, square, **options) -> int:
+    session = finder()
+    run(FaceDetector(session, FULL_RANGE, **options).detect(square_photo(size, square)))
+    return session.calls
 
 
 def test_a_small_face_beside_a_big_upright_one_is_found_with_the_cascade(models):
-    """A real photo (a cat: no person) with a big face and a small one pasted in: the whole photo is upright
-    for sure, a third of its tiles are skipped, and both faces come out as when every tile runs."""
+    """A real photo (a cat: no person) with a big face and a small one pasted in: a third of its tiles are
+    skipped, and both faces come out as when every tile runs (the small one shows no sign at the whole-photo
+    look, 0.02, and a clear one in level 1)."""
     from support import FIXTURES
 
     astronaut = Image.open(FIXTURES / "astronaut.jpg").convert("RGB").crop((150, 40, 300, 200))
