@@ -3,8 +3,8 @@ scripts/camera_clip.py (a dev photo panning, zooming and rolling; its ground tru
 
     .venv/bin/python -m scripts.bench.camera [--seconds 12] [--site build/site] [--json raw.json] [--write]
 
-Per clip (one face, four faces): the app opened with ?camera-test=1, left until it is idle (the warm-up and the
-Python snapshot done, so nothing else competes), then "Use camera" clicked and the mode left running for
+Per clip (one face, four faces): the app opened with ?camera-test=1, left until it is idle (the warm-up, the
+Python snapshot and the service worker's precache done, so nothing else competes), then "Use camera" clicked and the mode left running for
 --seconds. It reports:
 
   - analysed frames per second (frames the camera worker finished, over the run after the first second);
@@ -86,6 +86,11 @@ def run_clip(playwright, url: str, clip: Path, seconds: float) -> dict:
         page.goto(url + "?camera-test=1")
         wait_ready(page)
         page.wait_for_function("window.googly.idle && window.googly.snapshot !== null", timeout=120_000)
+        try:  # and the service worker's precache (41 MB, each file's sha256 checked) done
+            page.wait_for_function("document.querySelector('#offline-status')?.textContent.includes('offline')",
+                                   timeout=120_000)
+        except Exception:  # no service worker here: nothing to wait for
+            pass
         page.evaluate("window.__longtasks = []")
         page.click("#camera-button")
         page.wait_for_function("window.googly.camera().analysed > 0 || window.googly.camera().message", timeout=120_000)
