@@ -96,6 +96,26 @@ def test_the_camera_button_shows_googly_eyes_on_the_face_and_a_snapshot_becomes_
     assert app.errors == []
 
 
+def test_the_pupils_move_with_the_head_and_stay_in_their_eyes(open_camera_app, server_url):
+    """The clip's face pans, zooms and rolls: its eyes' acceleration pushes the pupils (physics.js), which
+    roll about inside their eyes rather than sitting still at the bottom."""
+    app = open_camera_app(server_url)
+    page = app.page
+    page.click("#camera-button")
+    page.wait_for_function("window.googly.camera().faces >= 1 && window.googly.camera().analysed >= 10", timeout=60_000)
+    samples = []
+    for _ in range(30):
+        state = page.evaluate("window.googly.camera()")
+        samples.append(state["pupils"][:4])  # the first face's two pupils, eye radii from each eye's centre
+        page.wait_for_timeout(50)
+    reach = state["reach"][:2]
+    for eye in (0, 1):
+        xs = [sample[2 * eye] for sample in samples]
+        ys = [sample[2 * eye + 1] for sample in samples]
+        assert max(xs) - min(xs) > 0.05 or max(ys) - min(ys) > 0.05, (xs, ys)  # moving
+        assert all(math.hypot(x, y) <= reach[eye] + 1e-9 for x, y in zip(xs, ys))  # inside the eye
+
+
 def test_hiding_the_tab_turns_the_camera_off_and_coming_back_on(open_camera_app, server_url):
     app = open_camera_app(server_url)
     page = app.page
