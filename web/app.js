@@ -942,7 +942,8 @@ cameraButton.addEventListener('click', () => cameraView.enter());
 window.addEventListener('googly:ready', () => { cameraButton.disabled = false; }, { once: true });
 window.googly.camera = () => ({ ...cameraView.stats, faces: cameraView.faces.size, open: cameraView.open,
   live: Boolean(cameraView.camera?.stream), trace: cameraView.trace, modelsMs: cameraView.camera?.modelsMs ?? null,
-  pupils: Array.from(cameraView.pupils?.x ?? []), reach: cameraView.kit?.slots.map((slot) => slot.params.reach) ?? [] });
+  pupils: Array.from(cameraView.pupils?.x ?? []), reach: cameraView.kit?.slots.map((slot) => slot.params.reach) ?? [],
+  slots: [...cameraView.faces.values()].map((face) => face.slot) });
 
 updateOutputControls();
 // From here on drops are accepted (they wait for Python if it is still loading): benchmarks read this mark.

@@ -243,21 +243,33 @@ export class CameraView {
     const radius = kit.sizing === 'eye_width'
       ? kit.gamma * (face.right.width + face.left.width) / 2 / (2 * kit.eyeWidthPerEyeDistance)
       : kit.gamma * distance / 2;
-    const shown = this.faces.get(face.id);
+    let shown = this.faces.get(face.id);
     if (!shown) {
-      const slot = this.nextSlot++ % (kit.slots.length / 2);
-      this.resetPupils(slot);
-      this.faces.set(face.id, { slot, seen: now, at, velocity: [0, 0, 0, 0], acceleration: [0, 0, 0, 0], radius });
-      return;
+      // A face the worker lost for a moment and found again comes back with a new id: where a face shown a
+      // moment ago was (its right eye within half an eye distance), it keeps that face's pupils and motion.
+      const again = [...this.faces].find(([id, other]) => id !== face.id && now - other.seen > 0
+        && Math.hypot(other.at[0] - at[0], other.at[1] - at[1]) < 0.5 * distance
+        && !this.stats.last?.faces.some((f) => f.id === id));
+      if (again) {
+        this.faces.delete(again[0]);
+        shown = again[1];
+        this.faces.set(face.id, shown);
+      } else {
+        const slot = this.nextSlot++ % (kit.slots.length / 2);
+        this.resetPupils(slot);
+        this.faces.set(face.id, { slot, seen: now, at, velocity: [0, 0, 0, 0], acceleration: [0, 0, 0, 0], radius });
+        return;
+      }
     }
-    const dt = Math.max(1, now - shown.seen);  // ms
-    const velocity = at.map((v, i) => (v - shown.at[i]) / dt);
-    shown.acceleration = velocity.map((v, i) => {
-      const a = ((v - shown.velocity[i]) / (dt / 1000)) * 1000 / Math.max(radius, 1);  // eye radii / s^2
+    const current = shown;
+    const dt = Math.max(1, now - current.seen);  // ms
+    const velocity = at.map((v, i) => (v - current.at[i]) / dt);
+    current.acceleration = velocity.map((v, i) => {
+      const a = ((v - current.velocity[i]) / (dt / 1000)) * 1000 / Math.max(radius, 1);  // eye radii / s^2
       if (Math.abs(a) < STILL_ACCELERATION) return 0;
       return Math.max(-MAX_ACCELERATION, Math.min(MAX_ACCELERATION, a));
     });
-    Object.assign(shown, { seen: now, at, velocity, radius });
+    Object.assign(current, { seen: now, at, velocity, radius });
   }
 
   /** @param {number} slot */

@@ -106,9 +106,12 @@ def test_the_pupils_move_with_the_head_and_stay_in_their_eyes(open_camera_app, s
     samples = []
     for _ in range(30):
         state = page.evaluate("window.googly.camera()")
-        samples.append(state["pupils"][:4])  # the first face's two pupils, eye radii from each eye's centre
+        if state["slots"]:  # the face's two pupils (its slot's), eye radii from each eye's centre
+            slot = state["slots"][0]
+            samples.append(state["pupils"][4 * slot:4 * slot + 4])
         page.wait_for_timeout(50)
-    reach = state["reach"][:2]
+    assert len(samples) >= 20
+    reach = state["reach"][2 * slot:2 * slot + 2]
     for eye in (0, 1):
         xs = [sample[2 * eye] for sample in samples]
         ys = [sample[2 * eye + 1] for sample in samples]
