@@ -247,8 +247,7 @@ export class CameraView {
     if (!shown) {
       // A face the worker lost for a moment and found again comes back with a new id: where a face shown a
       // moment ago was (its right eye within half an eye distance), it keeps that face's pupils and motion.
-      const again = [...this.faces].find(([id, other]) => id !== face.id && now - other.seen > 0
-        && Math.hypot(other.at[0] - at[0], other.at[1] - at[1]) < 0.5 * distance
+      const again = [...this.faces].find(([id, other]) => Math.hypot(other.at[0] - at[0], other.at[1] - at[1]) < 0.5 * distance
         && !this.stats.last?.faces.some((f) => f.id === id));
       if (again) {
         this.faces.delete(again[0]);

@@ -27,7 +27,6 @@ const DETECT_EVERY_MS = 400;  // a new face is found within this long while othe
 const MAX_FACES = 6;  // followed at once (each costs a landmarker run per frame)
 const MAX_PREDICT_US = 200_000;  // a face's motion is carried forward at most this long (capture clock, us)
 const TRACK_IOU = 0.3;  // a detection overlapping a followed face's box this much is that face
-const DUPLICATE_EYE_DISTANCE = 0.3;  // config.DUPLICATE_EYE_DISTANCE: two faces with both eyes this close are one
 const BARCODE_BITS = 16, BARCODE_HEIGHT = 16;  // scripts/camera_clip.py's frame numbers
 
 /**
@@ -235,12 +234,12 @@ async function analyse(frame, readBarcode) {
       lastDetect = -Infinity;  // lost: look for it again in the next frame
       continue;
     }
-    const eyes = T.eyesOfMirroredMesh(mesh, track.roi);
+    const eyes = T.eyesOfMirroredMesh(mesh, roi);
     const distance = Math.hypot(eyes.left.centre[0] - eyes.right.centre[0], eyes.left.centre[1] - eyes.right.centre[1]) || 1;
     const same = faces.find((other) => Math.max(
       Math.hypot(other.right.centre[0] - eyes.right.centre[0], other.right.centre[1] - eyes.right.centre[1]),
       Math.hypot(other.left.centre[0] - eyes.left.centre[0], other.left.centre[1] - eyes.left.centre[1]),
-    ) < DUPLICATE_EYE_DISTANCE * distance);
+    ) < T.DUPLICATE_EYE_DISTANCE * distance);
     if (same) continue;  // two tracks on one face: the older stays
     const next = T.meshRoi(mesh, eyes.right.centre, eyes.left.centre, models.roiScale);
     const since = frame.timestamp - track.timestamp;

@@ -14,6 +14,7 @@ export const MIN_FACE_SCORE = 0.6;
 export const NMS_IOU = 0.3;
 export const RAW_SCORE_CLIP = 100.0;
 export const MIN_FACE_PRESENCE = 0.5;
+export const DUPLICATE_EYE_DISTANCE = 0.3;
 
 // landmarks.EYE_CONTOUR: each eye's eyelid contour in the mesh, from the outer corner along the lower lid to
 // the inner corner (index 8) and back along the upper lid. Keyed by the mesh's own labels.

@@ -426,7 +426,9 @@ class FaceDetector:
         whole_photos_turn = 0  # the whole photo's best turn, if it reached TURN_MIN_SCORE
         seen, seeing = Evidence(), Evidence()  # where the level above saw signs of faces, and this level
         self.skipped = 0
-        for window in self.plan(*image.size, self.spec.input_size):
+        windows = self.plan(*image.size, self.spec.input_size)
+        finest = max(window.level for window in windows)
+        for window in windows:
             if window.level != level:  # the photo resized once per level; its tiles are cut from that
                 seen, seeing = seeing, Evidence()
                 if level == 0:  # the whole photo seen, in every turn it was looked in: its faces first
@@ -453,7 +455,7 @@ class FaceDetector:
                 logits = np.asarray(outputs[1], dtype=np.float64)
                 best[quarter_turns] = max(best.get(quarter_turns, -np.inf),
                                           float(np.max(logits, initial=-np.inf, where=np.isfinite(logits))))
-                if window.level >= 1:  # (the evidence the next level's tiles need)
+                if 1 <= window.level < finest:  # (the evidence the next level's tiles need)
                     seeing.add(self.anchor_points(transform, quarter_turns), logits)
                 boxes, keypoints, scores = self.decode(outputs, transform, quarter_turns)
                 keep = ~inner_edge_cut(boxes, window.rect, image.size, EDGE_MARGIN / scale)

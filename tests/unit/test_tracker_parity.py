@@ -37,9 +37,11 @@ process.stdout.write(JSON.stringify(result));
 
 
 def test_the_constants_are_the_cores():
-    got = js("return {m: T.MIN_FACE_SCORE, n: T.NMS_IOU, c: T.RAW_SCORE_CLIP, p: T.MIN_FACE_PRESENCE, e: T.EYE_CONTOUR};", {})
-    assert (got["m"], got["n"], got["c"], got["p"]) == (config.MIN_FACE_SCORE, config.NMS_IOU, config.RAW_SCORE_CLIP,
-                                                        config.MIN_FACE_PRESENCE)
+    got = js("return {m: T.MIN_FACE_SCORE, n: T.NMS_IOU, c: T.RAW_SCORE_CLIP, p: T.MIN_FACE_PRESENCE,"
+             " d: T.DUPLICATE_EYE_DISTANCE, e: T.EYE_CONTOUR};", {})
+    assert (got["m"], got["n"], got["c"], got["p"], got["d"]) == (
+        config.MIN_FACE_SCORE, config.NMS_IOU, config.RAW_SCORE_CLIP, config.MIN_FACE_PRESENCE,
+        config.DUPLICATE_EYE_DISTANCE)
     assert got["e"] == {side: list(points) for side, points in EYE_CONTOUR.items()}
 
 
